@@ -1,0 +1,189 @@
+"""Validation helpers shared by every module.
+
+Every public entry point validates its arguments with these helpers, so that
+bad input fails early with an error that names the argument.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_random_state",
+    "check_scalar",
+    "check_int",
+    "check_interval",
+    "check_queries",
+    "check_vector",
+    "check_matrix",
+    "check_symmetric",
+    "check_probabilities",
+]
+
+
+def check_random_state(seed, name="random_state"):
+    """Return a :class:`numpy.random.Generator` built from ``seed``.
+
+    Parameters
+    ----------
+    seed : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        ``None`` gives fresh OS entropy; an int or a ``SeedSequence`` a
+        reproducible stream; a ``Generator`` is returned as is.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is None or isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
+        if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {seed}.")
+        return np.random.default_rng(seed)
+    raise TypeError(
+        f"{name} must be None, an int, a numpy SeedSequence or a numpy Generator, "
+        f"got {type(seed).__name__}."
+    )
+
+
+def check_scalar(value, name, *, low=None, high=None, low_inclusive=True, high_inclusive=True):
+    """Return ``value`` as a finite float inside the given bounds.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number.
+    ValueError
+        If it is NaN, infinite or out of bounds.
+    """
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}.")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}.")
+    if low is not None:
+        bad = value < low if low_inclusive else value <= low
+        if bad:
+            op = ">=" if low_inclusive else ">"
+            raise ValueError(f"{name} must be {op} {low}, got {value}.")
+    if high is not None:
+        bad = value > high if high_inclusive else value >= high
+        if bad:
+            op = "<=" if high_inclusive else "<"
+            raise ValueError(f"{name} must be {op} {high}, got {value}.")
+    return value
+
+
+def check_int(value, name, *, low=None, high=None):
+    """Return ``value`` as a Python int inside ``[low, high]``."""
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)):
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise TypeError(f"{name} must be an integer, got {value!r}.")
+    value = int(value)
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}.")
+    if high is not None and value > high:
+        raise ValueError(f"{name} must be <= {high}, got {value}.")
+    return value
+
+
+def check_interval(lb, ub, name="interval"):
+    """Return ``(lb, ub)`` as floats with ``lb < ub`` (infinite ends allowed)."""
+    try:
+        lb, ub = float(lb), float(ub)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be a pair of real numbers, got ({lb!r}, {ub!r}).") from exc
+    if np.isnan(lb) or np.isnan(ub):
+        raise ValueError(f"{name} must not contain NaN, got ({lb}, {ub}).")
+    if not lb < ub:
+        raise ValueError(f"{name} must satisfy lb < ub, got lb={lb}, ub={ub}.")
+    return lb, ub
+
+
+def _as_float_array(a, name):
+    try:
+        arr = np.asarray(a, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric array-like.") from exc
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return arr
+
+
+def check_queries(X, name="X", *, n_features=None, min_samples=1):
+    """Return queries as a finite float array of shape ``(n, d)``.
+
+    A 1-D array is read as ``n`` one-dimensional queries.
+    """
+    arr = _as_float_array(X, name)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 1-D or 2-D (n, d), got shape {arr.shape}.")
+    if arr.shape[0] < min_samples:
+        raise ValueError(f"{name} must have at least {min_samples} rows, got {arr.shape[0]}.")
+    if n_features is not None and arr.shape[1] != n_features:
+        raise ValueError(f"{name} must have {n_features} feature(s), got {arr.shape[1]}.")
+    return arr
+
+
+def check_vector(y, name="y", *, n=None):
+    """Return a finite 1-D float array, of length ``n`` when given."""
+    arr = _as_float_array(y, name)
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}.")
+    if n is not None and arr.shape[0] != n:
+        raise ValueError(f"{name} must have length {n}, got {arr.shape[0]}.")
+    return arr
+
+
+def check_matrix(M, name="M", *, shape=None, square=False):
+    """Return a finite 2-D float array, optionally of a given shape or square."""
+    arr = _as_float_array(M, name)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, got shape {arr.shape}.")
+    if square and arr.shape[0] != arr.shape[1]:
+        raise ValueError(f"{name} must be square, got shape {arr.shape}.")
+    if shape is not None and arr.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {arr.shape}.")
+    return arr
+
+
+def check_symmetric(M, name="M", *, rtol=1e-8, atol=1e-10):
+    """Return a finite square matrix, raising if it is not symmetric.
+
+    The tolerance is relative to the largest entry; the returned matrix is the
+    exact symmetrisation ``(M + M') / 2``.
+    """
+    arr = check_matrix(M, name, square=True)
+    scale = max(np.max(np.abs(arr)), 1.0) if arr.size else 1.0
+    if not np.allclose(arr, arr.T, rtol=rtol, atol=atol * scale):
+        dev = float(np.max(np.abs(arr - arr.T)))
+        raise ValueError(f"{name} must be symmetric; max |M - M'| = {dev:.3g}.")
+    return 0.5 * (arr + arr.T)
+
+
+def check_probabilities(P, name="P", *, n_classes=None, atol=1e-6):
+    """Return a 2-D array of probability vectors (rows in [0, 1] summing to 1).
+
+    A 1-D array is read as the class-1 probabilities of a binary task and is
+    returned unchanged in shape ``(n,)``; its entries must lie in [0, 1].
+    """
+    arr = _as_float_array(P, name)
+    if arr.ndim == 1:
+        if np.any(arr < -atol) or np.any(arr > 1 + atol):
+            raise ValueError(f"{name} must contain probabilities in [0, 1].")
+        return np.clip(arr, 0.0, 1.0)
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 1-D (binary) or 2-D (n, K), got shape {arr.shape}.")
+    if n_classes is not None and arr.shape[1] != n_classes:
+        raise ValueError(f"{name} must have {n_classes} columns (classes), got {arr.shape[1]}.")
+    if np.any(arr < -atol) or np.any(arr > 1 + atol):
+        raise ValueError(f"{name} must contain probabilities in [0, 1].")
+    sums = arr.sum(axis=1)
+    if not np.allclose(sums, 1.0, atol=max(atol, 1e-9) * arr.shape[1]):
+        worst = float(np.max(np.abs(sums - 1.0)))
+        raise ValueError(f"rows of {name} must sum to 1; worst deviation {worst:.3g}.")
+    return np.clip(arr, 0.0, 1.0)

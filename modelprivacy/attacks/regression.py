@@ -1,0 +1,312 @@
+r"""Regression learning algorithms (attackers).
+
+Every attacker is a scikit-learn regressor (``fit(X, Y)``, ``predict(Z)``), so
+any scikit-learn regressor can be passed wherever an attacker is expected.
+Attackers that are *linear smoothers* -- their predictions on evaluation
+points :math:`Z` are :math:`\hat f(Z) = S\,Y` with :math:`S` built from the
+queries alone -- also implement ``smoother_matrix(X, Z)``; the optimal designs
+and the exact bounds are built on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import check_int, check_interval, check_queries, check_scalar, check_vector
+
+__all__ = [
+    "polynomial_basis",
+    "default_p_max",
+    "PolynomialRegression",
+    "OLSRegression",
+    "KernelRidgeAttacker",
+    "is_linear_smoother",
+]
+
+CRITERIA = ("AIC", "BIC", "BC")
+BASES = ("monomial", "legendre")
+
+
+def default_p_max(n):
+    r"""The attacker's number of candidate orders, :math:`p_{\max} = \lfloor n^{1/3} \rfloor`.
+
+    Computed in integers, so that perfect cubes (n = 8, 27, 125, ...) are
+    not lost to floating-point rounding.
+    """
+    n = check_int(n, "n", low=1)
+    p = int(round(n ** (1.0 / 3.0)))
+    while p**3 > n:
+        p -= 1
+    while (p + 1) ** 3 <= n:
+        p += 1
+    return max(p, 1)
+
+
+def polynomial_basis(x, n_terms, *, basis="monomial", interval=(0.0, 1.0)):
+    r"""Design matrix :math:`[\phi_0(x), \dots, \phi_{p-1}(x)]` of a 1-D polynomial basis.
+
+    Parameters
+    ----------
+    x : array-like of shape (n,) or (n, 1)
+    n_terms : int
+        Number of columns ``p`` (polynomial order ``p - 1``).
+    basis : {"monomial", "legendre"}
+        ``monomial`` gives :math:`x^j`; ``legendre`` gives :math:`P_j(t)` with
+        ``t`` the affine map of ``interval`` onto [-1, 1]. Both span the same
+        space, so nested least-squares fits agree up to conditioning.
+    interval : (float, float)
+        Domain mapped onto [-1, 1] by the Legendre basis.
+    """
+    X = check_queries(x, "x", n_features=1)[:, 0]
+    p = check_int(n_terms, "n_terms", low=1)
+    if basis == "monomial":
+        return np.vander(X, p, increasing=True)
+    if basis == "legendre":
+        lb, ub = check_interval(*interval, name="interval")
+        t = (2.0 * X - (lb + ub)) / (ub - lb)
+        return np.column_stack([special.eval_legendre(j, t) for j in range(p)])
+    raise ValueError(f"basis must be one of {BASES}, got {basis!r}.")
+
+
+def is_linear_smoother(attacker):
+    """True when ``attacker`` exposes ``smoother_matrix(X, Z)``."""
+    return callable(getattr(attacker, "smoother_matrix", None))
+
+
+class _BasisMixin:
+    def _design(self, X, n_terms):
+        return polynomial_basis(X, n_terms, basis=self.basis, interval=self.interval)
+
+
+class OLSRegression(_BasisMixin, RegressorMixin, BaseEstimator):
+    r"""Ordinary least squares on a fixed polynomial basis with ``n_terms`` columns.
+
+    The fit is :math:`\hat\theta = B(X)^+ Y`, a projection, so the copy on
+    evaluation points is the linear smoother :math:`S = B(Z)\,B(X)^+`.
+
+    Parameters
+    ----------
+    n_terms : int
+        Number of basis columns ``p`` (intercept included).
+    basis : {"monomial", "legendre"}
+    interval : (float, float)
+        Domain of the Legendre basis.
+    """
+
+    def __init__(self, n_terms=3, basis="monomial", interval=(0.0, 1.0)):
+        self.n_terms = n_terms
+        self.basis = basis
+        self.interval = interval
+
+    def fit(self, X, y):
+        X = check_queries(X, "X", n_features=1)
+        y = check_vector(y, "y", n=X.shape[0])
+        p = check_int(self.n_terms, "n_terms", low=1)
+        B = self._design(X, p)
+        self.coef_ = np.linalg.lstsq(B, y, rcond=None)[0]
+        self.n_terms_ = p
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "coef_")
+        return self._design(X, self.n_terms_) @ self.coef_
+
+    def smoother_matrix(self, X, Z):
+        """Return ``S`` (m, n) with ``predict(Z) = S @ Y`` after ``fit(X, Y)``."""
+        p = check_int(self.n_terms, "n_terms", low=1)
+        return self._design(Z, p) @ np.linalg.pinv(self._design(X, p))
+
+
+class PolynomialRegression(_BasisMixin, RegressorMixin, BaseEstimator):
+    r"""Polynomial regression with the order chosen by AIC, BIC or the bridge criterion.
+
+    For :math:`i = 0, \dots, p_{\max}-1` fit OLS on the first :math:`i+1`
+    basis columns with in-sample mean squared error :math:`\mathrm{MSE}_i`, score
+
+    .. math::
+
+        \mathrm{AIC}_i &= \mathrm{MSE}_i\,\bigl(1 + \tfrac{2i}{n-i-1}\bigr),\\
+        \mathrm{BIC}_i &= \mathrm{MSE}_i\,\bigl(1 + \tfrac{i\log n}{n-i-1}\bigr),\\
+        \mathrm{BC}_i &= \log \mathrm{MSE}_i + \tfrac{2 p_{\max}}{n} \textstyle\sum_{j=1}^{i} 1/j,
+
+    and refit with the minimising order. Orders with :math:`n - i - 1 \le 0`
+    are not candidates (the authors' code divides by zero there). When the
+    fit is exact (:math:`\mathrm{MSE}_i = 0`) the smallest exact order wins.
+
+    Parameters
+    ----------
+    p_max : int or None
+        Number of candidate orders; ``None`` gives
+        :math:`\lfloor n^{1/3} \rfloor` at fit time, as in the paper.
+    criterion : {"AIC", "BIC", "BC"}
+    basis : {"monomial", "legendre"}
+    interval : (float, float)
+        Domain of the Legendre basis.
+
+    Attributes
+    ----------
+    n_terms_ : int
+        Selected number of columns (order + 1).
+    scores_ : ndarray
+        Criterion value of each candidate (``inf`` where not a candidate).
+
+    References
+    ----------
+    J. Ding, V. Tarokh and Y. Yang, "Bridging AIC and BIC: a new criterion for
+    autoregression", IEEE Trans. Inf. Theory 64(6), 2018.
+    """
+
+    def __init__(self, p_max=None, criterion="AIC", basis="monomial", interval=(0.0, 1.0)):
+        self.p_max = p_max
+        self.criterion = criterion
+        self.basis = basis
+        self.interval = interval
+
+    def _resolve_p_max(self, n):
+        if self.p_max is None:
+            return default_p_max(n)
+        return check_int(self.p_max, "p_max", low=1)
+
+    def fit(self, X, y):
+        X = check_queries(X, "X", n_features=1)
+        n = X.shape[0]
+        y = check_vector(y, "y", n=n)
+        if self.criterion not in CRITERIA:
+            raise ValueError(f"criterion must be one of {CRITERIA}, got {self.criterion!r}.")
+        p_max = self._resolve_p_max(n)
+        if n < 2:
+            raise ValueError(f"PolynomialRegression needs n >= 2 queries, got n={n}.")
+        B = self._design(X, p_max)
+        scores = np.full(p_max, np.inf)
+        mses = np.full(p_max, np.inf)
+        harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, p_max + 1))])
+        for i in range(p_max):
+            dof = n - i - 1
+            if dof <= 0:
+                break
+            coef = np.linalg.lstsq(B[:, : i + 1], y, rcond=None)[0]
+            resid = y - B[:, : i + 1] @ coef
+            mse = float(resid @ resid) / n
+            mses[i] = mse
+            if self.criterion == "AIC":
+                scores[i] = mse * (1.0 + 2.0 * i / dof)
+            elif self.criterion == "BIC":
+                scores[i] = mse * (1.0 + np.log(n) * i / dof)
+            else:
+                scores[i] = (np.log(mse) if mse > 0 else -np.inf) + 2.0 * harmonic[i] * p_max / n
+        # an exact fit scores 0 (or -inf); ties keep the smallest order
+        exact_scale = 1e-28 * max(float(y @ y) / n, 1e-300)
+        exact = np.flatnonzero(mses <= exact_scale)
+        best = int(exact[0]) if exact.size else int(np.argmin(scores))
+        self.n_terms_ = best + 1
+        self.p_max_ = p_max
+        self.scores_ = scores
+        self.coef_ = np.linalg.lstsq(B[:, : best + 1], y, rcond=None)[0]
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "coef_")
+        return self._design(X, self.n_terms_) @ self.coef_
+
+    def smoother_matrix(self, X, Z, n_terms=None):
+        """Smoother of the fit at a *fixed* order.
+
+        Order selection depends on the responses, so the AIC/BIC/BC attacker is
+        a linear smoother only once the order is fixed: ``n_terms`` defaults to
+        the order selected by the last ``fit`` (or ``p_max`` if not fitted).
+        """
+        if n_terms is None:
+            n_terms = getattr(self, "n_terms_", None)
+        if n_terms is None:
+            n_terms = self._resolve_p_max(check_queries(X, "X").shape[0])
+        p = check_int(n_terms, "n_terms", low=1)
+        return self._design(Z, p) @ np.linalg.pinv(self._design(X, p))
+
+
+class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
+    r"""Kernel ridge regression, :math:`\hat f(z) = k(z, X)\,(K + \alpha I)^{-1} Y`.
+
+    A linear smoother with :math:`S = k(Z, X)(K + \alpha I)^{-1}`. The authors'
+    attacker computes the dual coefficients with a pseudo-inverse; ``solver``
+    selects ``"pinv"`` (theirs) or ``"solve"`` (a symmetric solve, identical when
+    :math:`K + \alpha I` is well conditioned).
+
+    Parameters
+    ----------
+    kernel : str
+        Any name of :func:`sklearn.metrics.pairwise.pairwise_kernels`
+        (``"rbf"``, ``"poly"``, ``"laplacian"``, ...).
+    alpha : float
+        Ridge added to the Gram matrix (no factor ``n``).
+    gamma, degree, coef0 : kernel parameters (``None`` uses scikit-learn's default
+        ``gamma = 1/d``).
+    solver : {"pinv", "solve"}
+    """
+
+    def __init__(self, kernel="rbf", alpha=1e-3, gamma=None, degree=3, coef0=1.0, solver="pinv"):
+        self.kernel = kernel
+        self.alpha = alpha
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.solver = solver
+
+    def _kernel(self, A, B):
+        return kernel_matrix(A, B, self.kernel, gamma=self.gamma, degree=self.degree, coef0=self.coef0)
+
+    def _dual_operator(self, X):
+        alpha = check_scalar(self.alpha, "alpha", low=0.0)
+        K = self._kernel(X, X)
+        A = K + alpha * np.eye(K.shape[0])
+        if self.solver == "pinv":
+            return np.linalg.pinv(A, hermitian=True)
+        if self.solver == "solve":
+            return np.linalg.inv(A)
+        raise ValueError(f"solver must be 'pinv' or 'solve', got {self.solver!r}.")
+
+    def fit(self, X, y):
+        X = check_queries(X, "X")
+        y = check_vector(y, "y", n=X.shape[0])
+        self.X_fit_ = X
+        self.dual_coef_ = self._dual_operator(X) @ y
+        return self
+
+    def predict(self, X):
+        check_is_fitted(self, "dual_coef_")
+        Z = check_queries(X, "X", n_features=self.X_fit_.shape[1])
+        return self._kernel(Z, self.X_fit_) @ self.dual_coef_
+
+    def smoother_matrix(self, X, Z):
+        X = check_queries(X, "X")
+        Z = check_queries(Z, "Z", n_features=X.shape[1])
+        return self._kernel(Z, X) @ self._dual_operator(X)
+
+
+def kernel_matrix(A, B, kernel, *, gamma=None, degree=3, coef0=1.0):
+    """Kernel matrix ``k(A, B)`` for any scikit-learn pairwise kernel name.
+
+    Raises
+    ------
+    ValueError
+        If scikit-learn does not know ``kernel``.
+    """
+    if callable(kernel):
+        return np.asarray(kernel(A, B), dtype=float)
+    if kernel not in PAIRWISE_KERNEL_FUNCTIONS:
+        raise ValueError(
+            f"kernel {kernel!r} is not a scikit-learn pairwise kernel; "
+            f"known: {sorted(PAIRWISE_KERNEL_FUNCTIONS)}."
+        )
+    params = {}
+    if kernel in ("rbf", "laplacian", "poly", "polynomial", "sigmoid", "chi2"):
+        if gamma is not None:
+            params["gamma"] = gamma
+    if kernel in ("poly", "polynomial"):
+        params["degree"] = degree
+    if kernel in ("poly", "polynomial", "sigmoid"):
+        params["coef0"] = coef0
+    return pairwise_kernels(A, B, metric=kernel, **params)
