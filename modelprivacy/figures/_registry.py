@@ -1,0 +1,51 @@
+"""Registry of the figures that ``modelprivacy figures`` regenerates.
+
+A figure is a function registered under a name::
+
+    @register("poly_n_AIC", group="poly")
+    def poly_n_aic(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
+        ...  # compute (resuming from out_dir/<name>.csv), plot, save
+        return FigureOutput(name, paths=[...], seconds=...)
+
+Each function writes ``<name>.png``, ``<name>.pdf`` and ``<name>.csv`` (the
+plotted data) into ``out_dir`` and returns a :class:`FigureOutput`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["FIGURES", "FigureOutput", "register", "get_figure"]
+
+FIGURES: dict = {}
+
+
+@dataclass
+class FigureOutput:
+    """What one figure run wrote and how long it took."""
+
+    name: str
+    paths: list = field(default_factory=list)
+    seconds: float = 0.0
+    summary: str = ""
+
+
+def register(name, *, group=None):
+    """Decorator registering a figure function under ``name``."""
+
+    def deco(func):
+        if name in FIGURES:
+            raise ValueError(f"figure {name!r} is registered twice.")
+        func.figure_name = name
+        func.figure_group = group or name
+        FIGURES[name] = func
+        return func
+
+    return deco
+
+
+def get_figure(name):
+    """Return the registered figure function ``name`` (clear error if unknown)."""
+    if name not in FIGURES:
+        raise KeyError(f"unknown figure {name!r}; known figures: {sorted(FIGURES)}.")
+    return FIGURES[name]
