@@ -1,0 +1,72 @@
+"""Response mechanisms (defenses).
+
+Regression defenses perturb answers, ``Y = f(X) + e``, and are calibrated to a
+utility budget ``U_n = sigma**2``; query-dependent designs (Order Disguise,
+Kernel Confusion, Misleading Variable Projection) live in
+:mod:`modelprivacy.defenses.designs`, classification postprocessors in
+:mod:`modelprivacy.defenses.postprocess`.
+"""
+
+from .base import Defense, Moments
+from .regression import ConstantShift, IIDNoise, LongRangeNoise, NoDefense, long_range_autocovariance
+
+__all__ = [
+    "Defense",
+    "Moments",
+    "NoDefense",
+    "IIDNoise",
+    "ConstantShift",
+    "LongRangeNoise",
+    "long_range_autocovariance",
+    "DEFENSES",
+    "make_defense",
+]
+
+#: registry name -> class (names as used by the CLI and the figures)
+DEFENSES = {
+    "none": NoDefense,
+    "iid": IIDNoise,
+    "constant": ConstantShift,
+    "long_range": LongRangeNoise,
+}
+
+
+def _register_designs():
+    # the query-dependent designs are optional at import time while they are built
+    try:
+        from . import designs
+    except ImportError:  # pragma: no cover
+        return
+    for name, cls_name in (
+        ("order_disguise", "OrderDisguise"),
+        ("kernel_confusion", "KernelConfusion"),
+        ("misleading_variable_projection", "MisleadingVariableProjection"),
+    ):
+        cls = getattr(designs, cls_name, None)
+        if cls is not None:
+            DEFENSES[name] = cls
+            globals()[cls_name] = cls
+            __all__.append(cls_name)
+
+
+_register_designs()
+
+
+def make_defense(name, **params):
+    """Build a registered defense by name, e.g. ``make_defense("iid", sigma=0.5)``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or a parameter the defense does not take.
+    """
+    if isinstance(name, Defense):
+        return name.set_params(**params) if params else name
+    if name not in DEFENSES:
+        raise ValueError(f"unknown defense {name!r}; known defenses: {sorted(DEFENSES)}.")
+    cls = DEFENSES[name]
+    valid = cls._param_names()
+    bad = [k for k in params if k not in valid]
+    if bad:
+        raise ValueError(f"defense {name!r} takes parameters {valid}, got unknown {bad}.")
+    return cls(**params)
