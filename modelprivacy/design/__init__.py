@@ -1,0 +1,31 @@
+"""Optimal perturbation design: exact trust-region solver, closed-form designs, convex programs."""
+
+from ._quadratic import (
+    REGULARIZATIONS,
+    StealingQuadratic,
+    available_memory,
+    check_memory,
+    kernel_ridge_smoother,
+    stealing_quadratic,
+)
+from ._trust_region import (
+    TrustRegionCertificate,
+    TrustRegionResult,
+    exact_memory_bytes,
+    trust_region,
+    unit_sphere_slsqp,
+)
+
+__all__ = [
+    "REGULARIZATIONS",
+    "StealingQuadratic",
+    "TrustRegionCertificate",
+    "TrustRegionResult",
+    "available_memory",
+    "check_memory",
+    "exact_memory_bytes",
+    "kernel_ridge_smoother",
+    "stealing_quadratic",
+    "trust_region",
+    "unit_sphere_slsqp",
+]
