@@ -68,6 +68,9 @@ class QueryStrategy:
     def min_queries(self):
         return 1
 
+    def check_budget(self, n, name="n"):
+        """Raise if this strategy cannot produce ``n`` queries."""
+
     def _params(self):
         return dict(vars(self))
 
@@ -200,13 +203,15 @@ class PoolQueries(QueryStrategy):
         self.pool = pool
         self.replace = replace
 
+    def check_budget(self, n, name="n"):
+        size = check_queries(self.pool, "pool").shape[0]
+        if not self.replace and n > size:
+            raise ValueError(f"pool has {size} inputs, fewer than {name}={n} queries drawn without replacement.")
+
     def sample(self, n, rng=None):
         pool = check_queries(self.pool, "pool")
         n = _check_n(n)
-        if not self.replace and n > pool.shape[0]:
-            raise ValueError(
-                f"pool has {pool.shape[0]} inputs, fewer than n={n} queries drawn without replacement."
-            )
+        self.check_budget(n)
         idx = check_random_state(rng, "rng").choice(pool.shape[0], size=n, replace=bool(self.replace))
         return pool[idx]
 

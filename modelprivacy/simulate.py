@@ -240,8 +240,10 @@ def _execute(tasks, n_jobs, backend):
         return
     from joblib import Parallel, delayed, parallel_config
 
-    backend = None if backend in (None, "serial") else backend
-    with parallel_config(backend=backend, n_jobs=n_jobs):
+    config = {"n_jobs": n_jobs}
+    if backend not in (None, "serial"):
+        config["backend"] = backend
+    with parallel_config(**config):
         par = Parallel(return_as="generator", batch_size="auto")
         yield from par(delayed(_run_task)(cells, rep, seed) for cells, rep, seed in tasks)
 

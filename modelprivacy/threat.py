@@ -100,6 +100,8 @@ class ThreatModel:
                 f"and the query strategy need (n >= {need})."
             )
         self.queries._validate()
+        self.queries.check_budget(self.n, "n")
+        self.evaluation_distribution.check_budget(self.n_eval, "n_eval")
 
     @property
     def evaluation_distribution(self):
