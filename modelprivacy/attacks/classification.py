@@ -1,0 +1,605 @@
+r"""Classification attackers: learners that steal a classifier from its answers.
+
+Every attacker is a scikit-learn style estimator fitted on queries ``X`` and
+the API's answers ``P`` (probability vectors of shape ``(n, K)``, or class-1
+probabilities of shape ``(n,)`` for a binary API), with ``predict_proba`` and
+``predict``. Answers that are not exactly probability vectors (rounded,
+high-confidence-cut) are accepted: negative entries are not, and each row is
+renormalised (an all-zero row is read as uniform) before learning.
+
+Learners
+--------
+:class:`SoftLabelLogisticRegression`
+    Exact soft-label cross-entropy with multinomial logistic regression, by
+    repeating each query once per class with the answered probability as
+    sample weight.
+:class:`SoftmaxMLP`
+    A one-hidden-layer numpy softmax network trained on soft labels with
+    scipy's L-BFGS (analytic gradients, seeded initialisation).
+:class:`LabelOnlyAttacker`
+    Throws the probabilities away and learns from the top-1 labels.
+:class:`EquationSolvingAttack`
+    Tramer et al.'s equation-solving attack: recovers a (multinomial)
+    logistic regression exactly from ``d + 1`` probability answers, since
+    :math:`\log(p_k/p_0) = (w_k - w_0)^\top x + b_k - b_0` is affine in x.
+:class:`ReverseSigmoidAwareAttacker`
+    Knows ReverseSigmoid's :math:`(\beta, \gamma)`, inverts the per-class map
+    on its monotone branch, renormalises, then learns from the recovered
+    probabilities.
+
+References
+----------
+.. [1] F. Tramer, F. Zhang, A. Juels, M. K. Reiter and T. Ristenpart,
+   "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016.
+.. [2] T. Lee, B. Edwards, I. Molloy and D. Su, "Defending Against Machine
+   Learning Model Stealing Attacks Using Deceptive Perturbations",
+   arXiv:1806.00054.
+.. [3] G. Wang, Y. Yang and J. Ding, "Model Privacy: A Unified Framework for
+   Understanding Model Stealing Attacks and Defenses", arXiv:2502.15567.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy import optimize, special
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from .._validation import (
+    check_int,
+    check_matrix,
+    check_queries,
+    check_random_state,
+    check_scalar,
+)
+from ..defenses.postprocess import _ART_CLIP, reverse_sigmoid_r
+
+__all__ = [
+    "as_soft_labels",
+    "SoftLabelLogisticRegression",
+    "SoftmaxMLP",
+    "LabelOnlyAttacker",
+    "EquationSolvingAttack",
+    "equation_solving_queries",
+    "ReverseSigmoidAwareAttacker",
+    "reverse_sigmoid_branch",
+    "invert_reverse_sigmoid",
+]
+
+
+def as_soft_labels(P, name="P", *, n_rows=None, n_classes=None):
+    """Return answers as an ``(n, K)`` array of rows summing to 1.
+
+    1-D input is read as class-1 probabilities of a binary API. Entries must
+    be finite and in [0, 1]; rows are divided by their sums (all-zero rows,
+    e.g. from a high-confidence cutoff, become uniform).
+    """
+    arr = np.asarray(P, dtype=float)
+    if arr.ndim == 1:
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or infinite values.")
+        if np.any(arr < -1e-9) or np.any(arr > 1 + 1e-9):
+            raise ValueError(f"{name} must contain probabilities in [0, 1].")
+        arr = np.clip(arr, 0.0, 1.0)
+        arr = np.column_stack([1.0 - arr, arr])
+    else:
+        arr = check_matrix(arr, name)
+        if np.any(arr < -1e-9) or np.any(arr > 1 + 1e-9):
+            raise ValueError(f"{name} must contain probabilities in [0, 1].")
+        arr = np.clip(arr, 0.0, 1.0)
+    if n_rows is not None and arr.shape[0] != n_rows:
+        raise ValueError(f"{name} must have {n_rows} rows (one per query), got {arr.shape[0]}.")
+    if n_classes is not None and arr.shape[1] != n_classes:
+        raise ValueError(f"{name} must have {n_classes} columns (classes), got {arr.shape[1]}.")
+    if arr.shape[1] < 2:
+        raise ValueError(f"{name} must have at least 2 classes, got {arr.shape[1]}.")
+    s = arr.sum(axis=1, keepdims=True)
+    zero = s[:, 0] <= 0
+    if np.any(zero):
+        arr = arr.copy()
+        arr[zero] = 1.0
+        s = arr.sum(axis=1, keepdims=True)
+    return arr / s
+
+
+def _check_fit_input(X, P, n_classes=None):
+    X = check_queries(X, "X")
+    P = as_soft_labels(P, "P", n_rows=X.shape[0], n_classes=n_classes)
+    return X, P
+
+
+class _SoftClassifier(ClassifierMixin, BaseEstimator):
+    """Shared ``predict`` of the soft-label learners."""
+
+    def predict(self, X):
+        """Top-1 labels ``argmax_k predict_proba(X)``."""
+        return np.argmax(self.predict_proba(X), axis=1)
+
+
+class SoftLabelLogisticRegression(_SoftClassifier):
+    r"""Multinomial logistic regression fitted on soft labels by exact cross-entropy.
+
+    Minimises (scikit-learn's convention for the L2 penalty)
+
+    .. math::
+
+        C \sum_{i=1}^n \sum_{k=1}^K \hat P_{ik}\,\bigl(-\log q_k(x_i)\bigr)
+        + \tfrac12 \|W\|_F^2, \qquad q(x) = \operatorname{softmax}(W x + b),
+
+    by fitting :class:`~sklearn.linear_model.LogisticRegression` on the
+    queries repeated ``K`` times, ``X_rep = repeat(X, K)``, with labels
+    ``y_rep = tile(arange(K), n)`` and ``sample_weight = P.ravel()``: the
+    weighted multinomial log-loss is exactly the soft cross-entropy. For
+    ``K = 2`` scikit-learn fits one binomial coefficient vector (the same
+    soft cross-entropy with :math:`q_1 = s(w^\top x + b)`).
+
+    ``solver="lbfgs"`` minimises the same objective directly (numpy
+    gradients, scipy L-BFGS, no ``K``-fold repetition): the same optimum,
+    several times faster; the experiment runners use it.
+
+    Parameters
+    ----------
+    C : float > 0
+        Inverse L2 strength.
+    fit_intercept : bool
+    max_iter : int
+    tol : float
+    solver : {"repeat", "lbfgs"}
+        ``"repeat"``: the scikit-learn sample-weight trick above;
+        ``"lbfgs"``: direct minimisation.
+
+    Attributes
+    ----------
+    estimator_ : LogisticRegression
+        Only with ``solver="repeat"``.
+    coef_ : ndarray of shape (K, d), or (1, d) when K = 2
+    intercept_ : ndarray
+    n_classes_ : int
+    classes_ : ndarray of shape (K,)
+    """
+
+    def __init__(self, C=1.0, fit_intercept=True, max_iter=1000, tol=1e-6, solver="repeat"):
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+
+    def fit(self, X, P):
+        """Fit on queries ``X`` and soft answers ``P`` (``(n, K)`` or binary ``(n,)``)."""
+        C = check_scalar(self.C, "C", low=0.0, low_inclusive=False)
+        check_int(self.max_iter, "max_iter", low=1)
+        if self.solver not in ("repeat", "lbfgs"):
+            raise ValueError(f"solver must be 'repeat' or 'lbfgs', got {self.solver!r}.")
+        X, P = _check_fit_input(X, P)
+        n, K = P.shape
+        self.n_classes_ = K
+        self.classes_ = np.arange(K)
+        if self.solver == "lbfgs":
+            return self._fit_direct(X, P, C)
+        X_rep = np.repeat(X, K, axis=0)
+        y_rep = np.tile(np.arange(K), n)
+        w = P.ravel()
+        est = LogisticRegression(C=C, fit_intercept=self.fit_intercept, max_iter=self.max_iter,
+                                 tol=self.tol)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X_rep, y_rep, sample_weight=w)
+        self.estimator_ = est
+        self.coef_ = est.coef_
+        self.intercept_ = est.intercept_
+        return self
+
+    def _fit_direct(self, X, P, C):
+        n, d = X.shape
+        K = P.shape[1]
+        m = 1 if K == 2 else K  # scikit-learn's binomial parametrisation for K = 2
+        A = np.column_stack([X, np.ones(n)]) if self.fit_intercept else X
+        q = A.shape[1]
+        scale = C * n  # objective / (C n): same optimum, better-scaled tolerances
+
+        def loss_grad(theta):
+            W = theta.reshape(m, q)
+            Z = A @ W.T
+            if K == 2:
+                Z = np.column_stack([np.zeros(n), Z])
+            logq = Z - special.logsumexp(Z, axis=1, keepdims=True)
+            Wp = W[:, :d]
+            loss = -np.sum(P * logq) / n + 0.5 * np.sum(Wp**2) / scale
+            G = np.exp(logq) - P
+            if K == 2:
+                G = G[:, 1:]
+            gW = G.T @ A / n
+            gW[:, :d] += Wp / scale
+            return loss, gW.ravel()
+
+        res = optimize.minimize(loss_grad, np.zeros(m * q), jac=True, method="L-BFGS-B",
+                                options={"maxiter": self.max_iter, "ftol": 1e-15,
+                                         "gtol": self.tol * 1e-2})
+        W = res.x.reshape(m, q)
+        self.coef_ = W[:, :d]
+        self.intercept_ = W[:, d] if self.fit_intercept else np.zeros(m)
+        self.n_iter_ = int(res.nit)
+        return self
+
+    def decision_function(self, X):
+        """Linear scores ``X coef_' + intercept_``."""
+        check_is_fitted(self, "coef_")
+        X = check_queries(X, "X", n_features=self.coef_.shape[1])
+        return X @ self.coef_.T + self.intercept_
+
+    def predict_proba(self, X):
+        """Stolen probability vectors, shape ``(n, K)``."""
+        Z = self.decision_function(X)
+        if self.n_classes_ == 2:
+            Z = np.column_stack([np.zeros(Z.shape[0]), Z[:, 0]])
+        return special.softmax(Z, axis=1)
+
+
+class SoftmaxMLP(_SoftClassifier):
+    r"""One-hidden-layer softmax network trained on soft labels (numpy + scipy L-BFGS).
+
+    .. math::
+
+        q(x) = \operatorname{softmax}(W_2 \tanh(W_1 x + b_1) + b_2),\quad
+        \min_\theta \frac1n \sum_i \sum_k \hat P_{ik}(-\log q_k(x_i))
+        + \frac{\alpha}{2n}(\|W_1\|_F^2 + \|W_2\|_F^2).
+
+    Unlike :class:`~sklearn.neural_network.MLPClassifier`, which reads a 2-D
+    target as *multilabel* (sigmoid outputs, binary cross-entropy), this is
+    the softmax soft cross-entropy used by distillation attackers.
+
+    Parameters
+    ----------
+    hidden : int
+        Hidden units.
+    alpha : float >= 0
+        L2 strength.
+    max_iter : int
+        L-BFGS iterations.
+    random_state : None, int or numpy.random.Generator
+        Seeds the Glorot-uniform initialisation.
+
+    Attributes
+    ----------
+    coefs_ : list of ndarray
+        ``[W1 (d, h), W2 (h, K)]``.
+    intercepts_ : list of ndarray
+    n_iter_ : int
+    loss_ : float
+    """
+
+    def __init__(self, hidden=32, alpha=1e-3, max_iter=300, tol=1e-7, random_state=0):
+        self.hidden = hidden
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def _unpack(self, theta, d, K):
+        h = self.hidden
+        i = 0
+        W1 = theta[i : i + d * h].reshape(d, h); i += d * h
+        b1 = theta[i : i + h]; i += h
+        W2 = theta[i : i + h * K].reshape(h, K); i += h * K
+        b2 = theta[i : i + K]
+        return W1, b1, W2, b2
+
+    def _loss_grad(self, theta, X, P):
+        n, d = X.shape
+        K = P.shape[1]
+        W1, b1, W2, b2 = self._unpack(theta, d, K)
+        H = np.tanh(X @ W1 + b1)
+        Z = H @ W2 + b2
+        logq = Z - special.logsumexp(Z, axis=1, keepdims=True)
+        loss = -np.sum(P * logq) / n + self.alpha / (2 * n) * (np.sum(W1**2) + np.sum(W2**2))
+        G = (np.exp(logq) * P.sum(axis=1, keepdims=True) - P) / n  # dL/dZ
+        gW2 = H.T @ G + self.alpha / n * W2
+        gb2 = G.sum(axis=0)
+        GH = (G @ W2.T) * (1.0 - H**2)
+        gW1 = X.T @ GH + self.alpha / n * W1
+        gb1 = GH.sum(axis=0)
+        return loss, np.concatenate([gW1.ravel(), gb1, gW2.ravel(), gb2])
+
+    def _init(self, d, K, rng):
+        h = self.hidden
+        a1, a2 = np.sqrt(6.0 / (d + h)), np.sqrt(6.0 / (h + K))
+        return np.concatenate([
+            rng.uniform(-a1, a1, d * h), np.zeros(h),
+            rng.uniform(-a2, a2, h * K), np.zeros(K),
+        ])
+
+    def fit(self, X, P):
+        """Fit on queries ``X`` and soft answers ``P`` (``(n, K)`` or binary ``(n,)``)."""
+        check_int(self.hidden, "hidden", low=1)
+        check_scalar(self.alpha, "alpha", low=0.0)
+        check_int(self.max_iter, "max_iter", low=1)
+        rng = check_random_state(self.random_state, "random_state")
+        X, P = _check_fit_input(X, P)
+        d, K = X.shape[1], P.shape[1]
+        theta0 = self._init(d, K, rng)
+        res = optimize.minimize(
+            self._loss_grad, theta0, args=(X, P), jac=True, method="L-BFGS-B",
+            options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": 1e-8},
+        )
+        W1, b1, W2, b2 = self._unpack(res.x, d, K)
+        self.coefs_ = [W1, W2]
+        self.intercepts_ = [b1, b2]
+        self.n_iter_ = int(res.nit)
+        self.loss_ = float(res.fun)
+        self.n_classes_ = K
+        self.classes_ = np.arange(K)
+        return self
+
+    def decision_function(self, X):
+        """Logits ``W2 tanh(W1 x + b1) + b2``."""
+        check_is_fitted(self, "coefs_")
+        X = check_queries(X, "X", n_features=self.coefs_[0].shape[0])
+        return np.tanh(X @ self.coefs_[0] + self.intercepts_[0]) @ self.coefs_[1] + self.intercepts_[1]
+
+    def predict_proba(self, X):
+        """Stolen probability vectors, shape ``(n, K)``."""
+        return special.softmax(self.decision_function(X), axis=1)
+
+
+class LabelOnlyAttacker(_SoftClassifier):
+    """Learn from the top-1 labels only: one-hot ``argmax`` answers to a soft learner.
+
+    This is the lower bound any accuracy-preserving output defense can force
+    on an attacker (Lee et al. [2]): it ignores everything but the label.
+
+    Parameters
+    ----------
+    estimator : soft-label estimator, optional
+        Fitted on the one-hot labels; default
+        :class:`SoftLabelLogisticRegression` (all ``K`` classes are kept,
+        even those never observed, which get zero weight).
+    """
+
+    def __init__(self, estimator=None):
+        self.estimator = estimator
+
+    def fit(self, X, P):
+        X, P = _check_fit_input(X, P)
+        Y = np.zeros_like(P)
+        Y[np.arange(P.shape[0]), np.argmax(P, axis=1)] = 1.0
+        base = SoftLabelLogisticRegression() if self.estimator is None else self.estimator
+        self.estimator_ = clone(base).fit(X, Y)
+        self.n_classes_ = P.shape[1]
+        self.classes_ = np.arange(P.shape[1])
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(X)
+
+
+def equation_solving_queries(n_features, n_queries=None, *, scale=1.0, random_state=None):
+    """Gaussian queries for the equation-solving attack (``d + 1`` by default).
+
+    Generic points make the linear system ``[X, 1]`` full rank, which natural
+    inputs may not (e.g. always-zero border pixels of digits).
+    """
+    d = check_int(n_features, "n_features", low=1)
+    n = d + 1 if n_queries is None else check_int(n_queries, "n_queries", low=1)
+    scale = check_scalar(scale, "scale", low=0.0, low_inclusive=False)
+    rng = check_random_state(random_state, "random_state")
+    return scale * rng.standard_normal((n, d))
+
+
+class EquationSolvingAttack(_SoftClassifier):
+    r"""Equation-solving attack on (multinomial) logistic regression (Tramer et al. [1]).
+
+    For :math:`p(x) = \operatorname{softmax}(Wx + b)`, the log-ratios to the
+    reference class 0 are affine in x,
+
+    .. math:: \log\frac{p_k(x)}{p_0(x)} = (w_k - w_0)^\top x + (b_k - b_0),
+              \qquad k = 1, \dots, K-1,
+
+    so ``d + 1`` answers at generic queries determine
+    :math:`\Delta_k = (w_k - w_0, b_k - b_0)` by solving
+    :math:`[X, 1]\,\Theta = L` (least squares when more answers are given;
+    minimum-norm when the system is rank-deficient), and with them the whole
+    model. Binary 1-D answers give :math:`\operatorname{logit}(p) = w^\top x + b`.
+
+    Any output perturbation that is not itself a log-affine family breaks the
+    system; ``residual_`` (the largest equation residual) then exceeds
+    round-off when ``n > d + 1``. Misleading Shift *is* log-affine: the
+    attack recovers the shifted model exactly, with the intercept of the
+    majority class moved by the shift, and cannot detect it.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (K, d)
+        Row 0 is zero; row k is :math:`w_k - w_0`.
+    intercept_ : ndarray of shape (K,)
+    residual_ : float
+        :math:`\max |[X, 1]\Theta - L|`.
+    rank_ : int
+        Rank of ``[X, 1]``.
+    """
+
+    def __init__(self, floor=1e-300):
+        self.floor = floor
+
+    def fit(self, X, P):
+        floor = check_scalar(self.floor, "floor", low=0.0, low_inclusive=False)
+        X, P = _check_fit_input(X, P)
+        n, d = X.shape
+        if n < d + 1:
+            raise ValueError(f"the equation-solving attack needs at least d + 1 = {d + 1} "
+                             f"answers, got {n}.")
+        # zeros (top-1 labels, rounding, cutoffs) are floored: the log-ratios then
+        # carry no information, and the recovered model is wrong
+        L = np.log(np.maximum(P, floor))
+        B = L[:, 1:] - L[:, [0]]
+        A = np.column_stack([X, np.ones(n)])
+        theta, _, rank, _ = np.linalg.lstsq(A, B, rcond=None)
+        K = P.shape[1]
+        self.coef_ = np.vstack([np.zeros((1, d)), theta[:d].T])
+        self.intercept_ = np.concatenate([[0.0], theta[d]])
+        self.residual_ = float(np.max(np.abs(A @ theta - B)))
+        self.rank_ = int(rank)
+        self.n_classes_ = K
+        self.classes_ = np.arange(K)
+        return self
+
+    def decision_function(self, X):
+        check_is_fitted(self, "coef_")
+        X = check_queries(X, "X", n_features=self.coef_.shape[1])
+        return X @ self.coef_.T + self.intercept_
+
+    def predict_proba(self, X):
+        return special.softmax(self.decision_function(X), axis=1)
+
+
+# --------------------------------------------------------------------------------------
+# defense-aware attacker against ReverseSigmoid
+# --------------------------------------------------------------------------------------
+_T_MAX = float(np.log((1.0 - _ART_CLIP) / _ART_CLIP))  # ART clips y to [1e-9, 1 - 1e-9]
+
+
+def _F(t, beta, gamma):
+    """Unnormalised ReverseSigmoid map in logit coordinates, F(t) = f(s(t))."""
+    y = special.expit(t)
+    return y - beta * (special.expit(gamma * t) - 0.5)
+
+
+def _dF(t, beta, gamma):
+    y = special.expit(t)
+    u = special.expit(gamma * t)
+    return y * (1.0 - y) - beta * gamma * u * (1.0 - u)
+
+
+def reverse_sigmoid_branch(beta, gamma, *, n_grid=20001):
+    r"""The monotone branch of :math:`f(y) = y - r(y)` used for inversion.
+
+    In logit coordinates :math:`t = s^{-1}(y)`,
+    :math:`F'(t) = y(1-y) - \beta\gamma\,u(1-u)` with
+    :math:`u = s(\gamma t)`. The branch is the longest interval of
+    :math:`[-T, T]` (:math:`T = s^{-1}(1 - 10^{-9})`, ART's clip) on which
+    :math:`F' > 0`; for :math:`\gamma < 1` and :math:`\beta\gamma < 1` it is
+    :math:`[t^*, -t^*]` around 0, by the symmetry :math:`f(1-y) = 1 - f(y)`.
+
+    Returns
+    -------
+    t_lo, t_hi : float
+        Ends of the branch in logit coordinates.
+
+    Raises
+    ------
+    ValueError
+        If ``f`` has no increasing stretch (e.g. ``beta = gamma = 1``, where
+        every answer is uniform).
+    """
+    beta = check_scalar(beta, "beta", low=0.0, low_inclusive=False)
+    gamma = check_scalar(gamma, "gamma", low=0.0, low_inclusive=False)
+    t = np.linspace(-_T_MAX, _T_MAX, n_grid)
+    inc = _dF(t, beta, gamma) > 1e-14
+    if not np.any(inc):
+        raise ValueError(f"ReverseSigmoid(beta={beta}, gamma={gamma}) has no monotone branch: "
+                         "its answers cannot be inverted.")
+    # longest run of True
+    edges = np.diff(np.concatenate([[0], inc.astype(int), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1
+    j = int(np.argmax(ends - starts))
+    lo, hi = t[starts[j]], t[ends[j]]
+    # refine the ends to the roots of F' (brentq), where they are interior
+    if starts[j] > 0:
+        lo = optimize.brentq(_dF, t[starts[j] - 1], t[starts[j]], args=(beta, gamma), xtol=1e-14)
+    if ends[j] < n_grid - 1:
+        hi = optimize.brentq(_dF, t[ends[j]], t[ends[j] + 1], args=(beta, gamma), xtol=1e-14)
+    return float(lo), float(hi)
+
+
+def invert_reverse_sigmoid(P_hat, beta, gamma, *, n_grid=4001, n_bisect=100):
+    r"""Invert ReverseSigmoid (ART variant) on its monotone branch, then renormalise.
+
+    An answer is :math:`\hat y_k = f(y_k)/Z` with
+    :math:`Z = \sum_j f(y_j)` unknown. With :math:`g` the inverse of
+    :math:`f` on the monotone branch (values outside its range are clamped
+    to its ends), the attacker solves the 1-D equation
+    :math:`h(Z) = \sum_k g(Z \hat y_k) = 1` for each row by bisection
+    (:math:`h` is non-decreasing) and returns :math:`g(Z\hat y)`
+    renormalised. Rows whose classes all lie on the branch are recovered
+    exactly; small probabilities below the branch (where ``f`` is
+    many-to-one) are mapped onto it, i.e. over-estimated.
+
+    Parameters
+    ----------
+    P_hat : array-like of shape (n, K), or (n,) binary answers
+    beta, gamma : float > 0
+        The defense's parameters (known to this attacker).
+
+    Returns
+    -------
+    ndarray of shape (n, K)
+        Recovered probability vectors (``(n, 2)`` for binary input).
+    """
+    beta = check_scalar(beta, "beta", low=0.0, low_inclusive=False)
+    gamma = check_scalar(gamma, "gamma", low=0.0, low_inclusive=False)
+    Q = as_soft_labels(P_hat, "P_hat")
+    t_lo, t_hi = reverse_sigmoid_branch(beta, gamma)
+    t_grid = np.linspace(t_lo, t_hi, n_grid)
+    F_grid = _F(t_grid, beta, gamma)
+    F_lo, F_hi = float(F_grid[0]), float(F_grid[-1])
+
+    def g(v):
+        v = np.clip(v, F_lo, F_hi)
+        t = np.interp(v, F_grid, t_grid)
+        for _ in range(4):  # Newton polish of the table lookup
+            step = (_F(t, beta, gamma) - v) / np.maximum(_dF(t, beta, gamma), 1e-300)
+            t = np.clip(t - step, t_lo, t_hi)
+        return special.expit(t)
+
+    # bracket Z: at Z = 0 every class sits at the branch's lower end; at Z_hi
+    # every positive class sits at its upper end
+    pos_min = np.where(Q > 0, Q, np.inf).min(axis=1, keepdims=True)
+    z_lo = np.zeros((Q.shape[0], 1))
+    z_hi = F_hi / pos_min
+    for _ in range(n_bisect):
+        mid = 0.5 * (z_lo + z_hi)
+        up = g(mid * Q).sum(axis=1, keepdims=True) < 1.0
+        z_lo = np.where(up, mid, z_lo)
+        z_hi = np.where(up, z_hi, mid)
+    Y = g(0.5 * (z_lo + z_hi) * Q)
+    return Y / Y.sum(axis=1, keepdims=True)
+
+
+class ReverseSigmoidAwareAttacker(_SoftClassifier):
+    r"""Defense-aware attacker that undoes a known ReverseSigmoid before learning.
+
+    Fits ``estimator`` on :func:`invert_reverse_sigmoid` of the answers.
+
+    Parameters
+    ----------
+    beta, gamma : float > 0
+        The ReverseSigmoid parameters the attacker knows (ART variant).
+    estimator : soft-label estimator, optional
+        Default :class:`SoftLabelLogisticRegression`.
+    """
+
+    def __init__(self, beta=1.0, gamma=0.1, estimator=None):
+        self.beta = beta
+        self.gamma = gamma
+        self.estimator = estimator
+
+    def invert(self, P_hat):
+        """Recovered probabilities (see :func:`invert_reverse_sigmoid`)."""
+        return invert_reverse_sigmoid(P_hat, self.beta, self.gamma)
+
+    def fit(self, X, P):
+        X, P = _check_fit_input(X, P)
+        base = SoftLabelLogisticRegression() if self.estimator is None else self.estimator
+        self.estimator_ = clone(base).fit(X, self.invert(P))
+        self.n_classes_ = P.shape[1]
+        self.classes_ = np.arange(P.shape[1])
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict_proba(X)
