@@ -27,6 +27,7 @@ they are produced, so an interrupted sweep resumes where it stopped.
 
 from __future__ import annotations
 
+import copy
 import csv
 import math
 import os
@@ -38,7 +39,6 @@ import numpy as np
 
 from ._progress import Progress
 from ._validation import check_int
-from .attacks import make_attacker
 from .metrics import privacy_gain, privacy_level, stealing_error, utility_loss
 from .threat import Server, ThreatModel
 
@@ -92,8 +92,8 @@ def _run_task(cells, rep, seed):
             server = Server(tm.target, tm.defense, rng=np.random.default_rng(s_d))
             Xq, Y = tm.queries.collect(tm.n, server, np.random.default_rng(s_q))
             yq = server.clean_answers
-        attacker = make_attacker(tm.attacker)
-        if "random_state" in attacker.get_params():
+        attacker = copy.deepcopy(tm.attacker)  # unfitted (ThreatModel holds a fresh clone)
+        if hasattr(attacker, "random_state"):
             attacker.set_params(random_state=attacker_seed)
         attacker.fit(Xq, Y)
         err = stealing_error(attacker.predict(Z), fZ)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import special
+from scipy.linalg import solve_triangular
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils.validation import check_is_fitted
@@ -181,15 +182,20 @@ class PolynomialRegression(_BasisMixin, RegressorMixin, BaseEstimator):
         if n < 2:
             raise ValueError(f"PolynomialRegression needs n >= 2 queries, got n={n}.")
         B = self._design(X, p_max)
+        # one QR serves every nested fit: the first i+1 columns of Q span the
+        # first i+1 basis columns, so each residual is y minus a projection
+        Q, R = np.linalg.qr(B)
+        qy = Q.T @ y
         scores = np.full(p_max, np.inf)
         mses = np.full(p_max, np.inf)
         harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, p_max + 1))])
+        fitted = np.zeros(n)
         for i in range(p_max):
             dof = n - i - 1
             if dof <= 0:
                 break
-            coef = np.linalg.lstsq(B[:, : i + 1], y, rcond=None)[0]
-            resid = y - B[:, : i + 1] @ coef
+            fitted = fitted + Q[:, i] * qy[i]
+            resid = y - fitted
             mse = float(resid @ resid) / n
             mses[i] = mse
             if self.criterion == "AIC":
@@ -205,7 +211,12 @@ class PolynomialRegression(_BasisMixin, RegressorMixin, BaseEstimator):
         self.n_terms_ = best + 1
         self.p_max_ = p_max
         self.scores_ = scores
-        self.coef_ = np.linalg.lstsq(B[:, : best + 1], y, rcond=None)[0]
+        k = best + 1
+        diag = np.abs(np.diag(R)[:k])
+        if diag.min() > 1e-12 * max(diag.max(), 1e-300) * np.sqrt(n):
+            self.coef_ = solve_triangular(R[:k, :k], qy[:k])
+        else:  # repeated query points: fall back to the minimum-norm solution
+            self.coef_ = np.linalg.lstsq(B[:, :k], y, rcond=None)[0]
         return self
 
     def predict(self, X):
