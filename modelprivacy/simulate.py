@@ -70,37 +70,57 @@ def _game_key(tm):
     return (repr(tm.target), repr(tm.queries), tm.n, repr(tm.attacker), repr(tm.evaluation_distribution), tm.n_eval)
 
 
-def _run_task(cells, rep, seed):
-    """Run replication ``rep`` of several cells that share one game."""
+def _run_task(cells, rep, seed, scorers=None):
+    """Run replication ``rep`` of several cells that share one game.
+
+    Batch games draw the queries and evaluation points once for all cells.
+    When no scorer needs the fitted copies and the attacker can fit many
+    response vectors at once (``fit_predict_many``: polynomial, OLS, kernel
+    ridge), all cells' copies are fitted together, sharing the factorisation
+    of the design; the numbers do not depend on which cells share a task.
+    """
     s_q, s_d, s_a, s_e = replication_streams(seed, rep)
     tm0 = cells[0].threat_model
+    t0 = time.perf_counter()
     Z = tm0.evaluation_distribution.sample(tm0.n_eval, np.random.default_rng(s_e))
     fZ = np.asarray(tm0.target(Z), dtype=float)
-    batch = not tm0.queries.interactive
-    if batch:
-        X = tm0.queries.sample(tm0.n, np.random.default_rng(s_q))
-        y = np.asarray(tm0.target(X), dtype=float)
     attacker_seed = int(np.random.default_rng(s_a).integers(2**31 - 1))
-    records = []
-    for cell in cells:
-        tm = cell.threat_model
-        t0 = time.perf_counter()
-        if batch:
-            Y = tm.defense.respond(X, y, rng=np.random.default_rng(s_d), target=tm.target)
-            Xq, yq = X, y
-        else:
+    interactive = tm0.queries.interactive
+    answers = []  # (X, clean y, answers Y) per cell
+    if interactive:
+        for cell in cells:
+            tm = cell.threat_model
             server = Server(tm.target, tm.defense, rng=np.random.default_rng(s_d))
             Xq, Y = tm.queries.collect(tm.n, server, np.random.default_rng(s_q))
-            yq = server.clean_answers
-        attacker = copy.deepcopy(tm.attacker)  # unfitted (ThreatModel holds a fresh clone)
-        if hasattr(attacker, "random_state"):
-            attacker.set_params(random_state=attacker_seed)
-        attacker.fit(Xq, Y)
-        err = stealing_error(attacker.predict(Z), fZ)
+            answers.append((Xq, server.clean_answers, Y))
+    else:
+        X = tm0.queries.sample(tm0.n, np.random.default_rng(s_q))
+        y = np.asarray(tm0.target(X), dtype=float)
+        for cell in cells:
+            tm = cell.threat_model
+            answers.append((X, y, tm.defense.respond(X, y, rng=np.random.default_rng(s_d), target=tm.target)))
+    extras = [{} for _ in cells]
+    if not interactive and not scorers and hasattr(tm0.attacker, "fit_predict_many"):
+        P = tm0.attacker.fit_predict_many(X, np.column_stack([a[2] for a in answers]), Z)
+        preds = list(P.T)
+    else:
+        preds = []
+        for i, (cell, (Xq, _, Y)) in enumerate(zip(cells, answers)):
+            attacker = copy.deepcopy(cell.threat_model.attacker)  # unfitted (ThreatModel holds a fresh clone)
+            if hasattr(attacker, "random_state"):
+                attacker.set_params(random_state=attacker_seed)
+            attacker.fit(Xq, Y)
+            preds.append(attacker.predict(Z))
+            for name, scorer in (scorers or {}).items():
+                extras[i][name] = float(scorer(attacker, cell.threat_model))
+    seconds = (time.perf_counter() - t0) / len(cells)
+    records = []
+    for cell, (_, yq, Y), pred, extra in zip(cells, answers, preds, extras):
         rec = {"cell": cell.key, **cell.params, "rep": rep, "seed": seed}
         rec["utility_loss"] = utility_loss(Y, yq)
-        rec["stealing_error"] = err
-        rec["seconds"] = time.perf_counter() - t0
+        rec["stealing_error"] = stealing_error(pred, fZ)
+        rec.update(extra)
+        rec["seconds"] = seconds
         records.append(rec)
     return records
 
@@ -235,8 +255,8 @@ def _truncate_partial_line(path):
 def _execute(tasks, n_jobs, backend):
     """Yield task results in task order, serially or with joblib."""
     if n_jobs == 1 and backend in (None, "serial"):
-        for cells, rep, seed in tasks:
-            yield _run_task(cells, rep, seed)
+        for cells, rep, seed, scorers in tasks:
+            yield _run_task(cells, rep, seed, scorers)
         return
     from joblib import Parallel, delayed, parallel_config
 
@@ -245,10 +265,10 @@ def _execute(tasks, n_jobs, backend):
         config["backend"] = backend
     with parallel_config(**config):
         par = Parallel(return_as="generator", batch_size="auto")
-        yield from par(delayed(_run_task)(cells, rep, seed) for cells, rep, seed in tasks)
+        yield from par(delayed(_run_task)(*task) for task in tasks)
 
 
-def sweep(cells, reps=100, seed=0, *, out=None, n_jobs=1, backend=None, progress=True, desc="sweep"):
+def sweep(cells, reps=100, seed=0, *, out=None, n_jobs=1, backend=None, progress=True, desc="sweep", scorers=None):
     """Run every cell for ``reps`` replications, resuming from ``out``.
 
     Parameters
@@ -269,6 +289,9 @@ def sweep(cells, reps=100, seed=0, *, out=None, n_jobs=1, backend=None, progress
         a ``dask.distributed.Client`` context).
     progress : bool
         Show a progress bar on stderr.
+    scorers : dict, optional
+        Extra per-replication metrics: name -> ``scorer(fitted_attacker,
+        threat_model) -> float`` (e.g. support recovery of a sparse copy).
 
     Returns
     -------
@@ -290,7 +313,11 @@ def sweep(cells, reps=100, seed=0, *, out=None, n_jobs=1, backend=None, progress
     fields = ["cell"]
     for c in cells:
         fields += [k for k in c.params if k not in fields]
-    fields += list(RECORD_FIELDS)
+    scorers = dict(scorers or {})
+    clash = set(scorers) & (set(fields) | set(RECORD_FIELDS))
+    if clash:
+        raise ValueError(f"scorer names clash with record fields: {sorted(clash)}.")
+    fields += [f for f in RECORD_FIELDS if f != "seconds"] + list(scorers) + ["seconds"]
 
     done = {}
     if out is not None and os.path.exists(out) and os.path.getsize(out) > 0:
@@ -320,7 +347,7 @@ def sweep(cells, reps=100, seed=0, *, out=None, n_jobs=1, backend=None, progress
         for rep in range(reps):
             todo = [c for c in group if (c.key, rep) not in done]
             if todo:
-                tasks.append((todo, rep, seed))
+                tasks.append((todo, rep, seed, scorers))
 
     fh = writer = None
     if out is not None and tasks:

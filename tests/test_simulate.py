@@ -101,7 +101,7 @@ def test_resume_does_not_recompute_finished_cells(tmp_path, monkeypatch):
     first = sweep(cells, reps=4, seed=5, out=out, progress=False)
     calls = []
     real = sim._run_task
-    monkeypatch.setattr(sim, "_run_task", lambda cells_, rep, seed: calls.append(rep) or real(cells_, rep, seed))
+    monkeypatch.setattr(sim, "_run_task", lambda *task: calls.append(task[1]) or real(*task))
     again = sweep(cells, reps=4, seed=5, out=out, progress=False)
     assert calls == []
     more = sweep(cells, reps=6, seed=5, out=out, progress=False)
@@ -142,7 +142,7 @@ def test_killed_sweep_resumes(tmp_path, monkeypatch):
         fh.write("cell=partial,iid")
     calls = []
     real = sim._run_task
-    monkeypatch.setattr(sim, "_run_task", lambda c, rep, seed: calls.append(rep) or real(c, rep, seed))
+    monkeypatch.setattr(sim, "_run_task", lambda *task: calls.append(task[1]) or real(*task))
     cells = grid(krr_game(300, IIDNoise(0.5), None), defenses={"iid": IIDNoise(), "lr": LongRangeNoise()}, n=[300], sigma=[0.5])
     resumed = sweep(cells, reps=12, seed=2, out=out, progress=False)
     finished_reps = n_done // 2
@@ -197,3 +197,32 @@ def test_sweep_argument_errors():
         sweep(cells + cells, reps=1)
     with pytest.raises(ValueError, match="n_jobs"):
         sweep(cells, reps=1, n_jobs=0)
+
+
+@pytest.mark.parametrize(
+    "attacker, X",
+    [
+        (PolynomialRegression(criterion="AIC"), np.random.default_rng(0).beta(1, 3, (100, 1))),
+        (PolynomialRegression(criterion="BC", p_max=6), np.random.default_rng(1).uniform(size=(40, 1))),
+        (OLSRegression(4), np.random.default_rng(2).uniform(size=(30, 1))),
+        (KernelRidgeAttacker(alpha=1e-3, gamma=1.0), np.random.default_rng(3).uniform(-1, 1, (50, 1))),
+    ],
+)
+def test_shared_fits_equal_separate_fits(attacker, X):
+    """fit_predict_many (one factorisation for all defenses) equals column-by-column fits."""
+    rng = np.random.default_rng(4)
+    y = quadratic(X)
+    Y = np.column_stack([y, y + 0.3, y + 0.5 * rng.standard_normal(len(y)), y + X[:, 0] ** 5])
+    Z = rng.uniform(X.min(), X.max(), (25, 1))
+    P = attacker.fit_predict_many(X, Y, Z)
+    for j in range(Y.shape[1]):
+        np.testing.assert_allclose(P[:, j], attacker.fit(X, Y[:, j]).predict(Z), rtol=1e-9, atol=1e-10)
+
+
+def test_scorers_add_fields_and_use_the_fitted_copy():
+    tm = lasso_game(50, IIDNoise(0.3), None)
+    scorers = {"n_nonzero": lambda est, tm_: np.count_nonzero(est.coef_)}
+    res = sweep([Cell({"defense": "iid"}, tm)], reps=2, seed=0, progress=False, scorers=scorers)
+    assert all(r["n_nonzero"] >= 1 for r in res)
+    with pytest.raises(ValueError, match="clash"):
+        sweep([Cell({"defense": "iid"}, tm)], reps=1, progress=False, scorers={"rep": len})

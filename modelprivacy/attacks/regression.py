@@ -116,6 +116,11 @@ class OLSRegression(_BasisMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         return self._design(X, self.n_terms_) @ self.coef_
 
+    def fit_predict_many(self, X, Y, Z):
+        """``fit(X, Y[:, j]).predict(Z)`` for every column of ``Y`` (n, D), as (m, D)."""
+        p = check_int(self.n_terms, "n_terms", low=1)
+        return self._design(Z, p) @ (np.linalg.pinv(self._design(X, p)) @ Y)
+
     def smoother_matrix(self, X, Z):
         """Return ``S`` (m, n) with ``predict(Z) = S @ Y`` after ``fit(X, Y)``."""
         p = check_int(self.n_terms, "n_terms", low=1)
@@ -172,52 +177,77 @@ class PolynomialRegression(_BasisMixin, RegressorMixin, BaseEstimator):
             return default_p_max(n)
         return check_int(self.p_max, "p_max", low=1)
 
-    def fit(self, X, y):
-        X = check_queries(X, "X", n_features=1)
+    def _select(self, X, Y):
+        """Order selection for every column of ``Y`` (n, D) at once.
+
+        Returns the selected number of columns, the coefficients and the score
+        table (p_max, D). One QR serves every nested fit and every column: the
+        first i+1 columns of Q span the first i+1 basis columns.
+        """
         n = X.shape[0]
-        y = check_vector(y, "y", n=n)
         if self.criterion not in CRITERIA:
             raise ValueError(f"criterion must be one of {CRITERIA}, got {self.criterion!r}.")
-        p_max = self._resolve_p_max(n)
         if n < 2:
             raise ValueError(f"PolynomialRegression needs n >= 2 queries, got n={n}.")
+        p_max = self._resolve_p_max(n)
         B = self._design(X, p_max)
-        # one QR serves every nested fit: the first i+1 columns of Q span the
-        # first i+1 basis columns, so each residual is y minus a projection
         Q, R = np.linalg.qr(B)
-        qy = Q.T @ y
-        scores = np.full(p_max, np.inf)
-        mses = np.full(p_max, np.inf)
+        QY = Q.T @ Y
+        D = Y.shape[1]
+        scores = np.full((p_max, D), np.inf)
+        mses = np.full((p_max, D), np.inf)
         harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, p_max + 1))])
-        fitted = np.zeros(n)
+        fitted = np.zeros_like(Y)
         for i in range(p_max):
             dof = n - i - 1
-            if dof <= 0:
+            if dof <= 0:  # the authors' criterion divides by zero here
                 break
-            fitted = fitted + Q[:, i] * qy[i]
-            resid = y - fitted
-            mse = float(resid @ resid) / n
+            fitted += np.outer(Q[:, i], QY[i])
+            resid = Y - fitted
+            mse = np.einsum("ij,ij->j", resid, resid) / n
             mses[i] = mse
             if self.criterion == "AIC":
                 scores[i] = mse * (1.0 + 2.0 * i / dof)
             elif self.criterion == "BIC":
                 scores[i] = mse * (1.0 + np.log(n) * i / dof)
             else:
-                scores[i] = (np.log(mse) if mse > 0 else -np.inf) + 2.0 * harmonic[i] * p_max / n
-        # an exact fit scores 0 (or -inf); ties keep the smallest order
-        exact_scale = 1e-28 * max(float(y @ y) / n, 1e-300)
-        exact = np.flatnonzero(mses <= exact_scale)
-        best = int(exact[0]) if exact.size else int(np.argmin(scores))
-        self.n_terms_ = best + 1
+                logmse = np.full(D, -np.inf)
+                np.log(mse, out=logmse, where=mse > 0)
+                scores[i] = logmse + 2.0 * harmonic[i] * p_max / n
+        # an exact fit scores 0 (or -inf): the smallest exact order wins
+        exact_scale = 1e-28 * np.maximum(np.einsum("ij,ij->j", Y, Y) / n, 1e-300)
+        exact = mses <= exact_scale
+        best = np.where(exact.any(axis=0), exact.argmax(axis=0), scores.argmin(axis=0)) + 1
+        diag = np.abs(np.diag(R))
+        coefs = []
+        for j, k in enumerate(best):
+            if diag[:k].min() > 1e-12 * max(diag[:k].max(), 1e-300) * np.sqrt(n):
+                coefs.append(solve_triangular(R[:k, :k], QY[:k, j]))
+            else:  # repeated query points: the minimum-norm solution
+                coefs.append(np.linalg.lstsq(B[:, :k], Y[:, j], rcond=None)[0])
+        return best, coefs, scores, p_max
+
+    def fit(self, X, y):
+        X = check_queries(X, "X", n_features=1)
+        y = check_vector(y, "y", n=X.shape[0])
+        best, coefs, scores, p_max = self._select(X, y[:, None])
+        self.n_terms_ = int(best[0])
         self.p_max_ = p_max
-        self.scores_ = scores
-        k = best + 1
-        diag = np.abs(np.diag(R)[:k])
-        if diag.min() > 1e-12 * max(diag.max(), 1e-300) * np.sqrt(n):
-            self.coef_ = solve_triangular(R[:k, :k], qy[:k])
-        else:  # repeated query points: fall back to the minimum-norm solution
-            self.coef_ = np.linalg.lstsq(B[:, :k], y, rcond=None)[0]
+        self.scores_ = scores[:, 0]
+        self.coef_ = coefs[0]
         return self
+
+    def fit_predict_many(self, X, Y, Z):
+        """Fit one copy per column of ``Y`` (n, D) and predict on ``Z``: (m, D).
+
+        Equivalent to ``fit(X, Y[:, j]).predict(Z)`` for each ``j``, sharing
+        the QR decomposition of the design across columns.
+        """
+        X = check_queries(X, "X", n_features=1)
+        Y = np.asarray(Y, dtype=float).reshape(X.shape[0], -1)
+        best, coefs, _, p_max = self._select(X, Y)
+        BZ = self._design(Z, p_max)
+        return np.column_stack([BZ[:, :k] @ c for k, c in zip(best, coefs)])
 
     def predict(self, X):
         check_is_fitted(self, "coef_")
@@ -290,6 +320,15 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
         check_is_fitted(self, "dual_coef_")
         Z = check_queries(X, "X", n_features=self.X_fit_.shape[1])
         return self._kernel(Z, self.X_fit_) @ self.dual_coef_
+
+    def fit_predict_many(self, X, Y, Z):
+        """``fit(X, Y[:, j]).predict(Z)`` for every column of ``Y`` (n, D), as (m, D).
+
+        The regularised Gram matrix is inverted once for all columns.
+        """
+        X = check_queries(X, "X")
+        Z = check_queries(Z, "Z", n_features=X.shape[1])
+        return self._kernel(Z, X) @ (self._dual_operator(X) @ Y)
 
     def smoother_matrix(self, X, Z):
         X = check_queries(X, "X")
