@@ -516,24 +516,38 @@ def reverse_sigmoid_branch(beta, gamma, *, n_grid=20001):
     return float(lo), float(hi)
 
 
-def invert_reverse_sigmoid(P_hat, beta, gamma, *, n_grid=4001, n_bisect=100):
-    r"""Invert ReverseSigmoid (ART variant) on its monotone branch, then renormalise.
+def invert_reverse_sigmoid(P_hat, beta, gamma, *, low_classes="branch", n_grid=4001, n_bisect=100):
+    r"""Invert ReverseSigmoid (ART variant) where it is invertible, then renormalise.
 
     An answer is :math:`\hat y_k = f(y_k)/Z` with
     :math:`Z = \sum_j f(y_j)` unknown. With :math:`g` the inverse of
-    :math:`f` on the monotone branch (values outside its range are clamped
-    to its ends), the attacker solves the 1-D equation
-    :math:`h(Z) = \sum_k g(Z \hat y_k) = 1` for each row by bisection
-    (:math:`h` is non-decreasing) and returns :math:`g(Z\hat y)`
-    renormalised. Rows whose classes all lie on the branch are recovered
-    exactly; small probabilities below the branch (where ``f`` is
-    many-to-one) are mapped onto it, i.e. over-estimated.
+    :math:`f` on its monotone branch (values outside its range are clamped
+    to its ends), the attacker solves :math:`h(Z) = \sum_k g_k(Z \hat y_k) = 1`
+    for each row and returns :math:`g(Z\hat y)` renormalised.
+
+    ``low_classes`` decides the many-to-one region below the branch (for
+    :math:`\gamma < 1`, :math:`f` decreases on :math:`(0, y^*)`, so a value
+    in :math:`[f(y^*), f(0^+)]` has a preimage below :math:`y^*` and one on
+    the branch):
+
+    ``"branch"``
+        Every class is inverted on the branch: :math:`h` is non-decreasing
+        and the root is found by bisection. Rows whose classes all lie on the
+        branch are recovered exactly; small probabilities are mapped onto the
+        branch, i.e. over-estimated (to at least :math:`y^*`).
+    ``"small"``
+        A prior that the victim is confident: every class but the row's top
+        one takes the preimage *below* :math:`y^*` when there is one. Then
+        :math:`h` need not be monotone; the root nearest to the
+        ``"branch"`` root is taken (grid of 257 values of Z, then bisection).
+        Recovers confident rows, whose small classes sit below :math:`y^*`.
 
     Parameters
     ----------
     P_hat : array-like of shape (n, K), or (n,) binary answers
     beta, gamma : float > 0
         The defense's parameters (known to this attacker).
+    low_classes : {"branch", "small"}
 
     Returns
     -------
@@ -542,18 +556,22 @@ def invert_reverse_sigmoid(P_hat, beta, gamma, *, n_grid=4001, n_bisect=100):
     """
     beta = check_scalar(beta, "beta", low=0.0, low_inclusive=False)
     gamma = check_scalar(gamma, "gamma", low=0.0, low_inclusive=False)
+    if low_classes not in ("branch", "small"):
+        raise ValueError(f"low_classes must be 'branch' or 'small', got {low_classes!r}.")
     Q = as_soft_labels(P_hat, "P_hat")
     t_lo, t_hi = reverse_sigmoid_branch(beta, gamma)
     t_grid = np.linspace(t_lo, t_hi, n_grid)
     F_grid = _F(t_grid, beta, gamma)
     F_lo, F_hi = float(F_grid[0]), float(F_grid[-1])
 
-    def g(v):
-        v = np.clip(v, F_lo, F_hi)
-        t = np.interp(v, F_grid, t_grid)
+    def g(v, ta=t_lo, tb=t_hi, Fg=F_grid, tg=t_grid):
+        # inverse of F on [ta, tb] (F monotone there; Fg increasing)
+        v = np.clip(v, Fg[0], Fg[-1])
+        t = np.interp(v, Fg, tg)
         for _ in range(4):  # Newton polish of the table lookup
-            step = (_F(t, beta, gamma) - v) / np.maximum(_dF(t, beta, gamma), 1e-300)
-            t = np.clip(t - step, t_lo, t_hi)
+            d = _dF(t, beta, gamma)
+            d = np.where(np.abs(d) > 1e-300, d, 1e-300)
+            t = np.clip(t - (_F(t, beta, gamma) - v) / d, ta, tb)
         return special.expit(t)
 
     # bracket Z: at Z = 0 every class sits at the branch's lower end; at Z_hi
@@ -566,7 +584,48 @@ def invert_reverse_sigmoid(P_hat, beta, gamma, *, n_grid=4001, n_bisect=100):
         up = g(mid * Q).sum(axis=1, keepdims=True) < 1.0
         z_lo = np.where(up, mid, z_lo)
         z_hi = np.where(up, z_hi, mid)
-    Y = g(0.5 * (z_lo + z_hi) * Q)
+    z_branch = 0.5 * (z_lo + z_hi)
+    if low_classes == "branch" or t_lo <= -_T_MAX + 1e-9:
+        Y = g(z_branch * Q)
+        return Y / Y.sum(axis=1, keepdims=True)
+
+    # decreasing low branch [-T, t_lo]: table reversed so that F increases
+    tl = np.linspace(-_T_MAX, t_lo, n_grid)[::-1]
+    Fl = _F(tl, beta, gamma)
+    F_amb = float(Fl[-1])  # f(0+): above it only the branch preimage exists
+    top = np.argmax(Q, axis=1)
+    is_top = np.zeros(Q.shape, dtype=bool)
+    is_top[np.arange(Q.shape[0]), top] = True
+
+    def y_of(Z):
+        V = Z * Q
+        Yb = g(V)
+        Yl = g(V, tl[-1], tl[0], Fl, tl)
+        use_low = (~is_top) & (V <= F_amb)
+        return np.where(use_low, Yl, Yb)
+
+    fmin = min(F_lo, float(Fl.min()))
+    fmax = max(F_hi, float(_F(np.array([_T_MAX]), beta, gamma)[0]))
+    K = Q.shape[1]
+    Zs = np.linspace(K * fmin, K * fmax, 257)
+    H = np.stack([y_of(z).sum(axis=1) - 1.0 for z in Zs], axis=1)  # (n, 257)
+    cross = np.sign(H[:, :-1]) != np.sign(H[:, 1:])
+    # the sign change nearest to the branch root (else the smallest |h - 1|)
+    dist = np.where(cross, np.abs(0.5 * (Zs[:-1] + Zs[1:])[None, :] - z_branch), np.inf)
+    j = np.argmin(dist, axis=1)
+    has = np.isfinite(dist[np.arange(len(j)), j])
+    a = Zs[j][:, None]
+    b = Zs[j + 1][:, None]
+    ha = H[np.arange(len(j)), j][:, None]
+    for _ in range(60):
+        m = 0.5 * (a + b)
+        hm = y_of(m).sum(axis=1, keepdims=True) - 1.0
+        same = np.sign(hm) == np.sign(ha)
+        a = np.where(same, m, a)
+        ha = np.where(same, hm, ha)
+        b = np.where(same, b, m)
+    Z = np.where(has[:, None], 0.5 * (a + b), Zs[np.argmin(np.abs(H), axis=1)][:, None])
+    Y = y_of(Z)
     return Y / Y.sum(axis=1, keepdims=True)
 
 
@@ -581,16 +640,21 @@ class ReverseSigmoidAwareAttacker(_SoftClassifier):
         The ReverseSigmoid parameters the attacker knows (ART variant).
     estimator : soft-label estimator, optional
         Default :class:`SoftLabelLogisticRegression`.
+    low_classes : {"small", "branch"}
+        How the many-to-one region is resolved (see
+        :func:`invert_reverse_sigmoid`); ``"small"`` assumes a confident
+        victim.
     """
 
-    def __init__(self, beta=1.0, gamma=0.1, estimator=None):
+    def __init__(self, beta=1.0, gamma=0.1, estimator=None, low_classes="small"):
         self.beta = beta
         self.gamma = gamma
         self.estimator = estimator
+        self.low_classes = low_classes
 
     def invert(self, P_hat):
         """Recovered probabilities (see :func:`invert_reverse_sigmoid`)."""
-        return invert_reverse_sigmoid(P_hat, self.beta, self.gamma)
+        return invert_reverse_sigmoid(P_hat, self.beta, self.gamma, low_classes=self.low_classes)
 
     def fit(self, X, P):
         X, P = _check_fit_input(X, P)
