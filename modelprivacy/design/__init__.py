@@ -1,5 +1,12 @@
 """Optimal perturbation design: exact trust-region solver, closed-form designs, convex programs."""
 
+from ._convex import (
+    DesignResult,
+    DesignSolverError,
+    constrained_design,
+    robust_design,
+    sdp_relaxation,
+)
 from ._quadratic import (
     REGULARIZATIONS,
     StealingQuadratic,
@@ -17,6 +24,11 @@ from ._trust_region import (
 )
 
 __all__ = [
+    "DesignResult",
+    "DesignSolverError",
+    "constrained_design",
+    "robust_design",
+    "sdp_relaxation",
     "REGULARIZATIONS",
     "StealingQuadratic",
     "TrustRegionCertificate",

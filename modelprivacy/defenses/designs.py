@@ -1,0 +1,477 @@
+r"""Query-dependent optimal perturbation designs (Order Disguise, Kernel Confusion, ...).
+
+Every design here is calibrated exactly: :math:`\frac1n\|e\|^2 = \sigma^2`
+(:math:`\|e\| = r = \sigma\sqrt n`).
+
+* :class:`OptimalLinearSmoother`: the exact known-attacker optimum against any
+  linear-smoother attacker (``attacker.smoother_matrix(X, Z)``),
+
+  .. math::
+
+      e^\star = \arg\max_{\|e\| \le \sigma\sqrt n}\;
+      \frac1m \|S(y + e) - f(Z)\|^2 ,
+
+  a trust-region problem solved globally by
+  :func:`modelprivacy.design.trust_region`;
+* :class:`KernelConfusion`: the same design with a kernel-ridge model of the
+  attacker (the known attacker, or the authors' surrogate);
+* :class:`OrderDisguise`: the closed-form design against polynomial order
+  selection (spec 3.1 item 5);
+* :class:`MisleadingVariableProjection`: the design against sparse
+  regression (spec 3.1 item 7).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS
+
+from .._validation import (
+    check_int,
+    check_interval,
+    check_matrix,
+    check_queries,
+    check_random_state,
+    check_scalar,
+    check_vector,
+)
+from ..attacks.regression import KernelRidgeAttacker, default_p_max, is_linear_smoother, polynomial_basis
+from ..design import (
+    REGULARIZATIONS,
+    kernel_ridge_smoother,
+    stealing_quadratic,
+    trust_region,
+    unit_sphere_slsqp,
+)
+from .base import Defense
+
+__all__ = [
+    "OptimalLinearSmoother",
+    "KernelConfusion",
+    "OrderDisguise",
+    "MisleadingVariableProjection",
+    "order_disguise_direction",
+]
+
+SOLVERS = ("trust_region", "slsqp_unit", "lanczos")
+
+
+def _calibrate(e, radius, name):
+    """Rescale ``e`` to norm exactly ``radius`` (U_n = sigma^2)."""
+    norm = float(np.linalg.norm(e))
+    if radius == 0.0:
+        return np.zeros_like(e)
+    if not norm > 0.0:
+        raise ValueError(f"{name} produced a zero perturbation direction; cannot calibrate to sigma.")
+    return e * (radius / norm)
+
+
+def _needs_target(target, name):
+    if target is None:
+        raise ValueError(
+            f"{name} needs the server's model f to evaluate the attacker's error off the "
+            "queries: call perturbation(X, y, rng=..., target=f) (the simulator passes it)."
+        )
+    if not callable(target):
+        raise TypeError(f"target must be callable (X -> y), got {type(target).__name__}.")
+
+
+class OptimalLinearSmoother(Defense):
+    r"""Exact optimal perturbation against a known linear-smoother attacker.
+
+    For an attacker whose copy on evaluation points :math:`Z` (``n_emp``
+    points from the defender's guess of the evaluation distribution) is
+    :math:`\hat f(Z) = S(y+e)`, the design solves
+
+    .. math::
+
+        \max_{e}\; \frac1m \|S(y+e) - f(Z)\|^2 = e^\top M e + 2u^\top e + c
+        \quad\text{s.t.}\quad \|e\|_2 \le \sigma\sqrt n,
+
+    with :math:`M = S^\top S/m`, :math:`u = S^\top(Sy - f(Z))/m`. Because
+    :math:`M \succeq 0` the maximiser lies on the sphere, so
+    :math:`U_n = \frac1n\|e\|^2 = \sigma^2` exactly.
+
+    Parameters
+    ----------
+    sigma : float
+        Utility budget, :math:`U_n = \sigma^2`.
+    attacker : estimator with ``smoother_matrix(X, Z)``
+        The defender's model of the attacker (OLS on a basis, polynomial of
+        fixed order, kernel ridge, ...). Default: RBF kernel ridge with
+        :math:`\gamma = 1`, :math:`\alpha = 10^{-3}` (the paper's attacker).
+    evaluation : None, array-like (m, d), QueryStrategy or callable
+        Defender's guess of the evaluation distribution: ``None`` draws
+        uniformly on the bounding box of the queries; an array gives fixed
+        points; an object with ``sample(m, rng)`` or a callable ``(m, rng) -> Z``
+        is sampled ``n_emp`` times.
+    n_emp : int
+        Number of evaluation points (1000 in the authors' code).
+    random_state : None or int
+        ``None`` draws the evaluation points from the defense's ``rng`` at each
+        call; an int draws them from this seed (the same points every call,
+        like the authors' draw at construction).
+    solver : {'trust_region', 'slsqp_unit', 'lanczos'}
+        ``'trust_region'``: exact global solution at radius
+        :math:`\sigma\sqrt n`; ``'slsqp_unit'``: the authors' unit-sphere SLSQP
+        then rescaling (not optimal at radius :math:`\sigma\sqrt n`);
+        ``'lanczos'``: top-``n_components`` approximation for large ``n``.
+    n_components : int
+        Eigenpairs of the ``'lanczos'`` solver.
+    """
+
+    display_name = "Optimal Linear-Smoother Design"
+    query_dependent = True
+
+    def __init__(self, sigma=0.1, attacker=None, evaluation=None, n_emp=1000, random_state=None,
+                 solver="trust_region", n_components=20):
+        self.sigma = sigma
+        self.attacker = attacker
+        self.evaluation = evaluation
+        self.n_emp = n_emp
+        self.random_state = random_state
+        self.solver = solver
+        self.n_components = n_components
+
+    # ----- validation ------------------------------------------------------------
+    def _validate(self):
+        check_scalar(self.sigma, "sigma", low=0.0)
+        check_int(self.n_emp, "n_emp", low=1)
+        check_int(self.n_components, "n_components", low=1)
+        if self.solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}.")
+        if self.random_state is not None:
+            check_random_state(self.random_state, "random_state")
+        ev = self.evaluation
+        if not (ev is None or callable(ev) or callable(getattr(ev, "sample", None))):
+            check_matrix(np.asarray(ev, dtype=float).reshape(len(ev), -1), "evaluation")
+        self._validate_attacker()
+
+    def _validate_attacker(self):
+        if self.attacker is not None and not is_linear_smoother(self.attacker):
+            raise TypeError(
+                f"attacker must expose smoother_matrix(X, Z) (a linear smoother), got "
+                f"{type(self.attacker).__name__}."
+            )
+
+    # ----- the game's pieces -----------------------------------------------------
+    def evaluation_points(self, X, rng):
+        """Evaluation points ``Z`` (shape ``(m, d)``) of the defender's objective."""
+        X = check_queries(X, "X")
+        ev = self.evaluation
+        m = check_int(self.n_emp, "n_emp", low=1)
+        if self.random_state is not None:
+            rng = check_random_state(self.random_state, "random_state")
+        if ev is None:
+            lo, hi = X.min(axis=0), X.max(axis=0)
+            Z = lo + (hi - lo) * rng.random((m, X.shape[1]))
+        elif callable(getattr(ev, "sample", None)):
+            Z = ev.sample(m, rng)
+        elif callable(ev):
+            Z = ev(m, rng)
+        else:
+            Z = ev
+        return check_queries(Z, "evaluation points", n_features=X.shape[1])
+
+    def _smoother(self, X, Z):
+        attacker = self.attacker
+        if attacker is None:
+            attacker = KernelRidgeAttacker(kernel="rbf", gamma=1.0, alpha=1e-3)
+        # an unfitted copy: a fitted order-selecting attacker would leak its last order
+        return np.asarray(clone(attacker).smoother_matrix(X, Z), dtype=float)
+
+    def quadratic(self, X, y, *, rng, target):
+        r"""The defender's objective :math:`e^\top M e + 2u^\top e + c` for these queries."""
+        _needs_target(target, type(self).__name__)
+        X = check_queries(X, "X")
+        y = check_vector(y, "y", n=X.shape[0])
+        Z = self.evaluation_points(X, rng)
+        f_Z = check_vector(target(Z), "target(Z)", n=Z.shape[0])
+        S = self._smoother(X, Z)
+        return stealing_quadratic(S, y, f_Z, as_operator=(self.solver == "lanczos"))
+
+    def design(self, X, y, *, rng, target):
+        """Solve the design problem; returns ``(result, quadratic)``.
+
+        ``result`` is a :class:`~modelprivacy.design.TrustRegionResult` whose
+        ``certificate.check()`` verifies global optimality (``'trust_region'``).
+        """
+        self._validate()
+        rng = check_random_state(rng, "rng")
+        q = self.quadratic(X, y, rng=rng, target=target)
+        radius = float(self.sigma) * np.sqrt(q.n)
+        if self.solver == "trust_region":
+            res = trust_region(q.M, q.u, radius)
+        elif self.solver == "lanczos":
+            res = trust_region(q.M, q.u, radius, method="lanczos", n_components=self.n_components)
+        else:
+            res = unit_sphere_slsqp(q.M, q.u, radius)
+        return res, q
+
+    def perturbation(self, X, y, *, rng, target=None, history=None):
+        self._validate()
+        X = check_queries(X, "X")
+        radius = float(self.sigma) * np.sqrt(X.shape[0])
+        if radius == 0.0:
+            return np.zeros(X.shape[0])
+        res, _ = self.design(X, y, rng=rng, target=target)
+        return _calibrate(res.e, radius, type(self).__name__)
+
+
+class KernelConfusion(OptimalLinearSmoother):
+    r"""Kernel Confusion: the optimal perturbation against a kernel-ridge attacker.
+
+    The defender models the attacker as kernel ridge regression,
+    :math:`S = k(Z, X)(K + \tilde\alpha I)^{+}`, and solves
+
+    .. math::
+
+        \max_{\|e\| \le \sigma\sqrt n}\; \frac1m\|S(y+e) - f(Z)\|^2 .
+
+    * Known attacker: the attacker's own kernel, kernel parameters and
+      :math:`\alpha` with ``regularization='attacker'``
+      (:math:`\tilde\alpha = \alpha`, the default).
+    * The authors' (unknown-attacker) surrogate: :meth:`paper_surrogate`, the
+      cubic kernel :math:`(x^\top x' + 1)^3`, :math:`\alpha = 10^{-2}` with
+      :math:`\tilde\alpha = n\alpha` (``regularization='authors'``), used
+      against an RBF attacker with :math:`\gamma = 1`, :math:`\alpha = 10^{-3}`.
+
+    Parameters
+    ----------
+    sigma : float
+        Utility budget, :math:`U_n = \sigma^2`.
+    kernel : str or callable
+        A :func:`sklearn.metrics.pairwise.pairwise_kernels` name.
+    alpha : float
+        Ridge of the modelled attacker.
+    gamma, degree, coef0 : kernel parameters (scikit-learn meaning; ``gamma=None`` is ``1/d``).
+    regularization : {'attacker', 'authors'}
+        :math:`K + \alpha I` (as the attacker fits) or :math:`K + n\alpha I`
+        (as the authors' defender models it).
+    evaluation, n_emp, random_state, solver, n_components
+        As in :class:`OptimalLinearSmoother`.
+
+    Notes
+    -----
+    ``solver='slsqp_unit'`` reproduces the authors' code, which maximises on
+    the *unit* sphere and rescales to :math:`\sigma\sqrt n`; the default exact
+    solver is the true maximiser at that radius.
+    """
+
+    display_name = "Kernel Confusion (Ours)"
+
+    def __init__(self, sigma=0.1, kernel="rbf", alpha=1e-3, gamma=None, degree=3, coef0=1.0,
+                 regularization="attacker", evaluation=None, n_emp=1000, random_state=None,
+                 solver="trust_region", n_components=20):
+        self.sigma = sigma
+        self.kernel = kernel
+        self.alpha = alpha
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.regularization = regularization
+        self.evaluation = evaluation
+        self.n_emp = n_emp
+        self.random_state = random_state
+        self.solver = solver
+        self.n_components = n_components
+
+    @classmethod
+    def paper_surrogate(cls, sigma=0.1, **params):
+        """The authors' defender: cubic polynomial kernel, alpha = 1e-2, ``K + n alpha I``."""
+        base = dict(kernel="poly", degree=3, coef0=1.0, gamma=None, alpha=1e-2, regularization="authors")
+        base.update(params)
+        return cls(sigma=sigma, **base)
+
+    def _validate_attacker(self):
+        if not callable(self.kernel) and self.kernel not in PAIRWISE_KERNEL_FUNCTIONS:
+            raise ValueError(
+                f"kernel {self.kernel!r} is not a scikit-learn pairwise kernel; "
+                f"known: {sorted(PAIRWISE_KERNEL_FUNCTIONS)}."
+            )
+        check_scalar(self.alpha, "alpha", low=0.0)
+        if self.gamma is not None:
+            check_scalar(self.gamma, "gamma", low=0.0, low_inclusive=False)
+        check_scalar(self.coef0, "coef0")
+        check_scalar(self.degree, "degree", low=0.0)
+        if self.regularization not in REGULARIZATIONS:
+            raise ValueError(
+                f"regularization must be one of {REGULARIZATIONS}, got {self.regularization!r}."
+            )
+
+    def _smoother(self, X, Z):
+        return kernel_ridge_smoother(X, Z, kernel=self.kernel, alpha=self.alpha, gamma=self.gamma,
+                                     degree=self.degree, coef0=self.coef0,
+                                     regularization=self.regularization)
+
+
+def order_disguise_direction(x, n_terms, *, basis="monomial", interval=(0.0, 1.0)):
+    r"""Unit direction of Order Disguise for 1-D queries ``x``.
+
+    With :math:`B = [\phi_0(x), \dots, \phi_{p-1}(x)]` (``n x p``),
+    :math:`e_1 = B_{:,p-1}` (the highest-order column) and
+    :math:`e_2 = B (B^\top B)^{+}_{:,p-1}` (the vector whose inner product with
+    the responses is the OLS estimate of the top coefficient),
+
+    .. math::
+
+        e = \frac{\bar e_1 + \bar e_2}{\|\bar e_1 + \bar e_2\|},\qquad
+        \bar e_k = e_k/\|e_k\| .
+
+    Parameters
+    ----------
+    x : array-like of shape (n,) or (n, 1)
+    n_terms : int
+        ``p``, the attacker's largest candidate number of columns.
+    basis, interval : see :func:`~modelprivacy.attacks.polynomial_basis`.
+
+    Returns
+    -------
+    ndarray of shape (n,), unit norm
+    """
+    p = check_int(n_terms, "n_terms", low=1)
+    B = polynomial_basis(x, p, basis=basis, interval=interval)
+    e1 = B[:, p - 1]
+    e2 = B @ np.linalg.pinv(B.T @ B, hermitian=True)[:, p - 1]
+    n1, n2 = np.linalg.norm(e1), np.linalg.norm(e2)
+    if not (n1 > 0 and n2 > 0):
+        raise ValueError("x makes the top basis column vanish; Order Disguise is undefined.")
+    e = e1 / n1 + e2 / n2
+    return e / np.linalg.norm(e)
+
+
+class OrderDisguise(Defense):
+    r"""Order Disguise: make the data look like a polynomial of the maximal candidate order.
+
+    Answers :math:`Y = f(X) + \sigma\sqrt n\, e` with ``e`` the unit direction
+    of :func:`order_disguise_direction` built on ``p`` basis columns. The
+    attacker's order selection (AIC/BIC/BC) then picks the largest order, and
+    the ill-conditioned high-order component enters its copy, which is why the
+    privacy level can exceed the utility loss (spec P5). With ``p = 1`` it is
+    the constant shift.
+
+    Parameters
+    ----------
+    sigma : float
+        Utility budget, :math:`U_n = \frac1n\|e\|^2 = \sigma^2` exactly.
+    p : int or None
+        Number of columns (attacker's ``p_max``); ``None`` uses
+        :math:`\lfloor n^{1/3} \rfloor` (:func:`~modelprivacy.attacks.default_p_max`).
+    basis : {'monomial', 'legendre'}
+        Columns :math:`x^j` (the authors' final code) or Legendre polynomials.
+    interval : (float, float)
+        Domain mapped onto [-1, 1] by the Legendre basis.
+    """
+
+    display_name = "Order Disguise (Ours)"
+    query_dependent = True
+
+    def __init__(self, sigma=0.1, p=None, basis="monomial", interval=(0.0, 1.0)):
+        self.sigma = sigma
+        self.p = p
+        self.basis = basis
+        self.interval = interval
+
+    def _validate(self):
+        check_scalar(self.sigma, "sigma", low=0.0)
+        if self.p is not None:
+            check_int(self.p, "p", low=1)
+        if self.basis not in ("monomial", "legendre"):
+            raise ValueError(f"basis must be 'monomial' or 'legendre', got {self.basis!r}.")
+        check_interval(*self.interval, name="interval")
+
+    def perturbation(self, X, y, *, rng=None, target=None, history=None):
+        self._validate()
+        X = check_queries(X, "X", n_features=1)
+        n = X.shape[0]
+        p = default_p_max(n) if self.p is None else check_int(self.p, "p", low=1)
+        e = order_disguise_direction(X, p, basis=self.basis, interval=self.interval)
+        return _calibrate(e, float(self.sigma) * np.sqrt(n), "OrderDisguise")
+
+
+class MisleadingVariableProjection(Defense):
+    r"""Misleading Variable Projection against sparse (Lasso / Elastic Net) attackers.
+
+    With :math:`y = X\beta` and :math:`S_0 = \{j : \beta_j = 0\}`, drop
+    :math:`\lfloor |S_0| r \rfloor` of the irrelevant variables at random
+    (keeping at least one), call the rest :math:`S`, and let
+    :math:`\hat y = \Pi_{X_S}\, y` (OLS on the irrelevant variables). Then
+
+    .. math::
+
+        e = \begin{cases}
+        \sigma\sqrt n\,\frac{\hat y - y}{\|\hat y - y\|} & \|\hat y - y\| > \sigma\sqrt n\\[2pt]
+        (\hat y - y) + \sqrt{n\sigma^2 - \|\hat y - y\|^2}\;\frac{\hat y}{\|\hat y\|} & \text{otherwise,}
+        \end{cases}
+
+    (the two terms of the second case are orthogonal), so
+    :math:`\frac1n\|e\|^2 = \sigma^2` and the answers move toward an
+    explanation by the *wrong* variables.
+
+    Parameters
+    ----------
+    sigma : float
+        Utility budget.
+    coef : array-like of shape (d,) or None
+        The server's true coefficients :math:`\beta`; ``None`` reads
+        ``target.coef`` (e.g. :class:`~modelprivacy.targets.LinearTarget`).
+    exclude_ratio : float in [0, 1]
+        ``r``, the fraction of irrelevant variables dropped (0.9 in the
+        authors' plotted setting).
+    """
+
+    display_name = "Misleading Variable Projection (Ours)"
+    query_dependent = True
+
+    def __init__(self, sigma=0.1, coef=None, exclude_ratio=0.9):
+        self.sigma = sigma
+        self.coef = coef
+        self.exclude_ratio = exclude_ratio
+
+    def _validate(self):
+        check_scalar(self.sigma, "sigma", low=0.0)
+        check_scalar(self.exclude_ratio, "exclude_ratio", low=0.0, high=1.0)
+        if self.coef is not None:
+            check_vector(self.coef, "coef")
+
+    def _coef(self, target, d):
+        coef = self.coef if self.coef is not None else getattr(target, "coef", None)
+        if coef is None:
+            raise ValueError(
+                "MisleadingVariableProjection needs the true coefficients: pass coef=beta "
+                "or a target with a .coef attribute (e.g. LinearTarget)."
+            )
+        coef = check_vector(coef, "coef", n=d)
+        return coef
+
+    def perturbation(self, X, y, *, rng, target=None, history=None):
+        self._validate()
+        X = check_queries(X, "X")
+        n, d = X.shape
+        y = check_vector(y, "y", n=n)
+        rng = check_random_state(rng, "rng")
+        radius = float(self.sigma) * np.sqrt(n)
+        if radius == 0.0:
+            return np.zeros(n)
+        coef = self._coef(target, d)
+        zero = np.flatnonzero(coef == 0.0)
+        if zero.size == 0:
+            raise ValueError("coef has no zero entries: there are no irrelevant variables to mislead with.")
+        n_drop = min(int(np.floor(zero.size * float(self.exclude_ratio))), zero.size - 1)
+        keep = np.setdiff1d(zero, rng.choice(zero, size=n_drop, replace=False))
+        XS = X[:, keep]
+        y_hat = XS @ np.linalg.lstsq(XS, y, rcond=None)[0]
+        noise = y_hat - y
+        norm_noise = float(np.linalg.norm(noise))
+        if norm_noise > radius:
+            return _calibrate(noise, radius, "MisleadingVariableProjection")
+        norm_hat = float(np.linalg.norm(y_hat))
+        if norm_hat > 1e-12 * max(float(np.linalg.norm(y)), 1.0):
+            direction = y_hat / norm_hat
+        else:
+            # y is orthogonal to the kept variables: complete along one of them instead
+            col = XS[:, 0] - (XS[:, 0] @ noise) / max(norm_noise**2, np.finfo(float).tiny) * noise
+            direction = col / np.linalg.norm(col)
+        e = noise + np.sqrt(max(radius**2 - norm_noise**2, 0.0)) * direction
+        return _calibrate(e, radius, "MisleadingVariableProjection")
