@@ -218,7 +218,7 @@ class SoftLabelLogisticRegression(_SoftClassifier):
             return loss, gW.ravel()
 
         res = optimize.minimize(loss_grad, np.zeros(m * q), jac=True, method="L-BFGS-B",
-                                options={"maxiter": self.max_iter, "ftol": 1e-15,
+                                options={"maxiter": self.max_iter, "ftol": self.tol * 1e-6,
                                          "gtol": self.tol * 1e-2})
         W = res.x.reshape(m, q)
         self.coef_ = W[:, :d]
@@ -536,11 +536,14 @@ def invert_reverse_sigmoid(P_hat, beta, gamma, *, low_classes="branch", n_grid=4
         branch are recovered exactly; small probabilities are mapped onto the
         branch, i.e. over-estimated (to at least :math:`y^*`).
     ``"small"``
-        A prior that the victim is confident: every class but the row's top
-        one takes the preimage *below* :math:`y^*` when there is one. Then
-        :math:`h` need not be monotone; the root nearest to the
-        ``"branch"`` root is taken (grid of 257 values of Z, then bisection).
-        Recovers confident rows, whose small classes sit below :math:`y^*`.
+        A prior that the victim is confident: the row's top class is
+        inverted on the branch and every other class on the decreasing low
+        branch :math:`(10^{-9}, y^*]` (values above its range, which ART's
+        clip at :math:`10^{-9}` produces for the tiniest probabilities, go to
+        :math:`10^{-9}`). Then :math:`h` need not be monotone; the root
+        nearest to the ``"branch"`` root is taken (grid of 257 values of Z,
+        then bisection). This recovers confident rows, but a runner-up class
+        with a sizeable probability (above :math:`y^*`) is mapped to a tiny one.
 
     Parameters
     ----------
@@ -592,7 +595,6 @@ def invert_reverse_sigmoid(P_hat, beta, gamma, *, low_classes="branch", n_grid=4
     # decreasing low branch [-T, t_lo]: table reversed so that F increases
     tl = np.linspace(-_T_MAX, t_lo, n_grid)[::-1]
     Fl = _F(tl, beta, gamma)
-    F_amb = float(Fl[-1])  # f(0+): above it only the branch preimage exists
     top = np.argmax(Q, axis=1)
     is_top = np.zeros(Q.shape, dtype=bool)
     is_top[np.arange(Q.shape[0]), top] = True
@@ -601,8 +603,7 @@ def invert_reverse_sigmoid(P_hat, beta, gamma, *, low_classes="branch", n_grid=4
         V = Z * Q
         Yb = g(V)
         Yl = g(V, tl[-1], tl[0], Fl, tl)
-        use_low = (~is_top) & (V <= F_amb)
-        return np.where(use_low, Yl, Yb)
+        return np.where(is_top, Yb, Yl)
 
     fmin = min(F_lo, float(Fl.min()))
     fmax = max(F_hi, float(_F(np.array([_T_MAX]), beta, gamma)[0]))
