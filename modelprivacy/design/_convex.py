@@ -245,6 +245,18 @@ class _Constraints:
     def clip(self, x):
         return np.clip(x, self.lo, self.hi)
 
+    def snap(self, x, rtol=1e-6):
+        """Move coordinates that are within ``rtol`` of a finite bound onto it.
+
+        Conic solvers stop short of active bounds; the optimum of a convex
+        objective sits on them.
+        """
+        width = np.where(np.isfinite(self.hi - self.lo), self.hi - self.lo, 1.0)
+        tol = rtol * np.maximum(width, np.finfo(float).tiny)
+        x = np.where(np.isfinite(self.hi) & (np.abs(x - self.hi) <= tol), self.hi, x)
+        x = np.where(np.isfinite(self.lo) & (np.abs(x - self.lo) <= tol), self.lo, x)
+        return x
+
     def enforce(self, x):
         """Return ``x`` made exactly feasible: box and cap hold in floating point."""
         x = self.clip(x)
@@ -369,7 +381,7 @@ def _round(quads, cons, Yv, n, rng, n_samples, extra):
 
 
 def _ascend(quads, cons, e0, val0, max_iter):
-    """Minorise-maximise from ``e0``: each step maximises the linearisation of every (convex) q_k.
+    r"""Minorise-maximise from ``e0``: each step maximises the linearisation of every (convex) q_k.
 
     For PSD :math:`M_k`, :math:`q_k(e) \ge q_k(e_j) + \nabla q_k(e_j)^\top(e - e_j)`, so the
     step's optimum never lowers :math:`\min_k q_k`; the result stays exactly feasible.
@@ -408,8 +420,9 @@ def _ascend(quads, cons, e0, val0, max_iter):
             status, _ = _solve(problem, "CLARABEL", 0)
         except (DesignSolverError, ValueError):
             break
-        cand = cons.enforce(rho * e.value)
-        val = _objective(quads, cand)
+        cands = [cons.enforce(rho * e.value), cons.enforce(cons.snap(rho * e.value))]
+        vals = [_objective(quads, x) for x in cands]
+        cand, val = cands[int(np.argmax(vals))], max(vals)
         if not val > best_val * (1.0 + 1e-12) + 1e-300:
             break
         best, best_val = cand, val
