@@ -111,3 +111,17 @@ def test_attackers_reject_bad_arrays():
         OLSRegression(2).fit([0.1, 0.2, 0.3], [1, 2])
     with pytest.raises(ValueError, match="1 feature"):
         PolynomialRegression().fit(np.zeros((5, 2)), np.zeros(5))
+
+
+def test_kernel_ridge_cholesky_equals_pseudo_inverse(rng):
+    X = rng.uniform(-1, 1, (60, 1))
+    y = np.sin(4 * X[:, 0])
+    Z = rng.uniform(-1, 1, (10, 1))
+    a = KernelRidgeAttacker(alpha=1e-3, gamma=1.0, solver="solve").fit(X, y).predict(Z)
+    b = KernelRidgeAttacker(alpha=1e-3, gamma=1.0, solver="pinv").fit(X, y).predict(Z)
+    np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+    # alpha = 0 with repeated queries: singular Gram matrix, falls back to the pseudo-inverse
+    Xr = np.vstack([X[:5], X[:5]])
+    c = KernelRidgeAttacker(alpha=0.0, solver="solve").fit(Xr, np.r_[y[:5], y[:5]]).predict(Z)
+    d = KernelRidgeAttacker(alpha=0.0, solver="pinv").fit(Xr, np.r_[y[:5], y[:5]]).predict(Z)
+    np.testing.assert_allclose(c, d, atol=1e-8)

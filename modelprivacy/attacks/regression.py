@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import special
-from scipy.linalg import solve_triangular
+from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils.validation import check_is_fitted
@@ -273,8 +273,10 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
 
     A linear smoother with :math:`S = k(Z, X)(K + \alpha I)^{-1}`. The authors'
     attacker computes the dual coefficients with a pseudo-inverse; ``solver``
-    selects ``"pinv"`` (theirs) or ``"solve"`` (a symmetric solve, identical when
-    :math:`K + \alpha I` is well conditioned).
+    selects ``"solve"`` (default: a Cholesky solve, the same estimator when
+    :math:`K + \alpha I` is positive definite -- always for a positive
+    semi-definite kernel and :math:`\alpha > 0` -- and an order of magnitude
+    faster; falls back to the pseudo-inverse otherwise) or ``"pinv"`` (theirs).
 
     Parameters
     ----------
@@ -288,7 +290,7 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
     solver : {"pinv", "solve"}
     """
 
-    def __init__(self, kernel="rbf", alpha=1e-3, gamma=None, degree=3, coef0=1.0, solver="pinv"):
+    def __init__(self, kernel="rbf", alpha=1e-3, gamma=None, degree=3, coef0=1.0, solver="solve"):
         self.kernel = kernel
         self.alpha = alpha
         self.gamma = gamma
@@ -299,21 +301,28 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
     def _kernel(self, A, B):
         return kernel_matrix(A, B, self.kernel, gamma=self.gamma, degree=self.degree, coef0=self.coef0)
 
-    def _dual_operator(self, X):
+    def _solve(self, X, B):
+        """Return :math:`(K + \alpha I)^{-1} B` (or the pseudo-inverse times ``B``)."""
         alpha = check_scalar(self.alpha, "alpha", low=0.0)
+        if self.solver not in ("pinv", "solve"):
+            raise ValueError(f"solver must be 'pinv' or 'solve', got {self.solver!r}.")
         K = self._kernel(X, X)
         A = K + alpha * np.eye(K.shape[0])
-        if self.solver == "pinv":
-            return np.linalg.pinv(A, hermitian=True)
         if self.solver == "solve":
-            return np.linalg.inv(A)
-        raise ValueError(f"solver must be 'pinv' or 'solve', got {self.solver!r}.")
+            try:
+                return cho_solve(cho_factor(A, lower=True, check_finite=False), B, check_finite=False)
+            except np.linalg.LinAlgError:
+                pass  # not positive definite (alpha = 0 and a singular Gram matrix)
+        return np.linalg.pinv(A, hermitian=True) @ B
+
+    def _dual_operator(self, X):
+        return self._solve(X, np.eye(X.shape[0]))
 
     def fit(self, X, y):
         X = check_queries(X, "X")
         y = check_vector(y, "y", n=X.shape[0])
         self.X_fit_ = X
-        self.dual_coef_ = self._dual_operator(X) @ y
+        self.dual_coef_ = self._solve(X, y)
         return self
 
     def predict(self, X):
@@ -328,7 +337,7 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
         """
         X = check_queries(X, "X")
         Z = check_queries(Z, "Z", n_features=X.shape[1])
-        return self._kernel(Z, X) @ (self._dual_operator(X) @ Y)
+        return self._kernel(Z, X) @ self._solve(X, np.asarray(Y, dtype=float))
 
     def smoother_matrix(self, X, Z):
         X = check_queries(X, "X")

@@ -1,5 +1,10 @@
-"""Figures of the Model Privacy paper and its neighbours, one function each."""
+"""Figures of the Model Privacy paper and its neighbours, one function each.
+
+Importing this package registers every figure; ``modelprivacy figures``
+regenerates them.
+"""
 
 from ._registry import FIGURES, FigureOutput, get_figure, register
+from . import regression  # noqa: E402,F401  (registers the regression figures)
 
 __all__ = ["FIGURES", "FigureOutput", "get_figure", "register"]
