@@ -263,8 +263,12 @@ def exact_privacy_level(S, y=None, f_Z=None, *, defense=None, X=None, mean=None,
     if Sigma is None:
         variance, tr_sigma = 0.0, 0.0
     else:
-        # tr(S' W S Sigma) = sum_j w_j (S Sigma S')_jj
-        variance = float(np.einsum("j,jk,jk->", w, S @ Sigma, S))
+        # tr(S' W S Sigma) = sum_j w_j (S Sigma S')_jj; O(mn) when Sigma is diagonal (IID)
+        d = np.diag(Sigma)
+        if np.count_nonzero(Sigma) == np.count_nonzero(d):
+            variance = float(np.einsum("j,jk,jk,k->", w, S, S, d))
+        else:
+            variance = float(np.einsum("j,jk,jk->", w, S @ Sigma, S))
         tr_sigma = float(np.trace(Sigma))
     u = float((mu @ mu + tr_sigma) / n)
     return ExactPrivacyLevel(approximation + shift + variance, approximation, shift, variance, u)

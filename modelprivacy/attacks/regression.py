@@ -276,7 +276,8 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
     selects ``"solve"`` (default: a Cholesky solve, the same estimator when
     :math:`K + \alpha I` is positive definite -- always for a positive
     semi-definite kernel and :math:`\alpha > 0` -- and an order of magnitude
-    faster; falls back to the pseudo-inverse otherwise) or ``"pinv"`` (theirs).
+    faster; the pseudo-inverse is used when :math:`\alpha = 0` or the
+    factorisation fails) or ``"pinv"`` (theirs).
 
     Parameters
     ----------
@@ -308,11 +309,11 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
             raise ValueError(f"solver must be 'pinv' or 'solve', got {self.solver!r}.")
         K = self._kernel(X, X)
         A = K + alpha * np.eye(K.shape[0])
-        if self.solver == "solve":
+        if self.solver == "solve" and alpha > 0:
             try:
                 return cho_solve(cho_factor(A, lower=True, check_finite=False), B, check_finite=False)
             except np.linalg.LinAlgError:
-                pass  # not positive definite (alpha = 0 and a singular Gram matrix)
+                pass  # not numerically positive definite: use the pseudo-inverse
         return np.linalg.pinv(A, hermitian=True) @ B
 
     def _dual_operator(self, X):
