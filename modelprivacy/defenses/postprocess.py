@@ -702,11 +702,15 @@ class Rounding(Postprocessor):
     """
 
     display_name = "Rounding"
-    returns_probabilities = False
 
     def __init__(self, decimals=3, renormalise=False):
         self.decimals = decimals
         self.renormalise = renormalise
+
+    @property
+    def returns_probabilities(self):
+        """Only with ``renormalise=True`` do the rows sum to 1 exactly."""
+        return bool(self.renormalise)
 
     def _validate(self):
         check_int(self.decimals, "decimals", low=0)
