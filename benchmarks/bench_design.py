@@ -1,0 +1,134 @@
+"""Benchmark of the optimal-perturbation solvers (plain script; ratios against baselines).
+
+Run ``python benchmarks/bench_design.py`` (add ``--quick`` to skip the slow
+authors' SLSQP at n = 2000 and the Monte Carlo section). It prints:
+
+1. for n in {500, 1000, 2000}, on the paper's Kernel Confusion problem (cubic
+   surrogate kernel, alpha = 1e-2 with K + n alpha I, 1000 U(-1, 1) evaluation
+   points, f of spec 5.2, sigma = 0.5):
+   * exact trust-region time / ``numpy.linalg.eigh`` time on the same M
+     (target <= 1.5 at n = 2000);
+   * speed-up over the authors' unit-sphere SLSQP (target >= 10x at n = 1000)
+     and the exact solution's objective gain (never negative);
+   * the Lanczos (top-k) approximation's relative objective error and time;
+2. the cvxpy SDP relaxation time at n = 100 (SCS, and Clarabel with ``--clarabel``)
+   and its agreement with the exact solver;
+3. (without ``--quick``) the privacy level through the simulator in the paper's
+   surrogate-kernel setting: exact vs SLSQP Kernel Confusion vs constant shift,
+   and the known-attacker design.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from modelprivacy.design import (
+    kernel_ridge_smoother,
+    sdp_relaxation,
+    stealing_quadratic,
+    trust_region,
+    unit_sphere_slsqp,
+)
+from modelprivacy.targets import krr_function
+
+
+def _best_time(fn, repeat):
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def kernel_problem(n, seed=0, m=1000, sigma=0.5):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, (n, 1))
+    Z = rng.uniform(-1, 1, (m, 1))
+    S = kernel_ridge_smoother(X, Z, kernel="poly", degree=3, coef0=1.0, alpha=1e-2, regularization="authors")
+    q = stealing_quadratic(S, krr_function(X), krr_function(Z))
+    return q, sigma * np.sqrt(n)
+
+
+def bench_solvers(sizes, slsqp_max_n, repeat):
+    print("== exact trust region vs eigh, authors' SLSQP and Lanczos (paper's kernel problem) ==")
+    print(f"{'n':>5} {'eigh s':>8} {'exact s':>8} {'exact/eigh':>10} {'slsqp s':>8} {'speed-up':>8} "
+          f"{'obj gain':>9} {'cert':>5} {'lanczos k':>9} {'lz rel.err':>10} {'lz s':>7}")
+    np.linalg.eigh(np.eye(50))  # warm up LAPACK
+    for n in sizes:
+        q, r = kernel_problem(n)
+        t_eigh, _ = _best_time(lambda: np.linalg.eigh(q.M), repeat)
+        t_exact, ex = _best_time(lambda: trust_region(q.M, q.u, r), repeat)
+        cert = ex.certificate.check(1e-8)
+        if n <= slsqp_max_n:
+            t_sl, sl = _best_time(lambda: unit_sphere_slsqp(q.M, q.u, r), 1)
+            speed = f"{t_sl / t_exact:7.1f}x"
+            gain = f"{(ex.objective - sl.objective) / abs(sl.objective):+9.2%}"
+            t_sl = f"{t_sl:8.2f}"
+        else:
+            t_sl, speed, gain = f"{'skip':>8}", f"{'-':>8}", f"{'-':>9}"
+        k = 20
+        t_lz, lz = _best_time(lambda: trust_region(q.M, q.u, r, method="lanczos", n_components=k), repeat)
+        lz_err = (ex.objective - lz.objective) / abs(ex.objective)
+        print(f"{n:5d} {t_eigh:8.3f} {t_exact:8.3f} {t_exact / t_eigh:10.2f} {t_sl} {speed} {gain} "
+              f"{str(cert):>5} {k:9d} {lz_err:10.2e} {t_lz:7.3f}", flush=True)
+
+
+def bench_sdp(clarabel):
+    print("\n== cvxpy SDP relaxation at n = 100 (independent certificate of the exact solver) ==")
+    q, r = kernel_problem(100, m=500)
+    rng = np.random.default_rng(1)
+    A = rng.standard_normal((100, 100))
+    problems = {"kernel": (q.M, q.u, r), "random indefinite": ((A + A.T) / 2, rng.standard_normal(100), 2.0)}
+    solvers = ["SCS"] + (["CLARABEL"] if clarabel else [])
+    for name, (M, u, rad) in problems.items():
+        t_ex, ex = _best_time(lambda: trust_region(M, u, rad), 3)
+        for solver in solvers:
+            t_sdp, sdp = _best_time(lambda: sdp_relaxation(M, u, rad, solver=solver), 1)
+            rel = abs(sdp.bound - ex.objective) / abs(ex.objective)
+            print(f"{name:>18} {solver:>8}: SDP {t_sdp:7.2f} s  exact {t_ex * 1e3:6.2f} ms  "
+                  f"SDP/exact time {t_sdp / t_ex:8.0f}x  |bound - exact|/exact = {rel:.1e}", flush=True)
+
+
+def bench_privacy(reps):
+    from modelprivacy.defenses.designs import KernelConfusion
+    from modelprivacy.games import krr_game
+    from modelprivacy.queries import UniformQueries
+    from modelprivacy.simulate import simulate
+
+    print(f"\n== privacy level through the simulator, spec 5.2 setting, sigma = 0.5, R = {reps} ==")
+    ev = UniformQueries(-1.0, 1.0)
+    defenses = {
+        "KC surrogate exact": KernelConfusion.paper_surrogate(evaluation=ev),
+        "KC surrogate SLSQP": KernelConfusion.paper_surrogate(evaluation=ev, solver="slsqp_unit"),
+        "KC known exact": KernelConfusion(kernel="rbf", gamma=1.0, alpha=1e-3, evaluation=ev),
+        "constant": "constant",
+    }
+    ref = {20: 0.54, 50: 0.37, 100: 0.27, 200: 0.27}
+    print(f"{'n':>5} " + " ".join(f"{k:>20}" for k in defenses) + f" {'spec [S] KC':>12}")
+    for n in (20, 50, 100, 200):
+        cells = []
+        for d in defenses.values():
+            err = np.asarray(simulate(krr_game(n=n, defense=d, sigma=0.5), reps=reps, seed=7)
+                             .column("stealing_error"))
+            cells.append(f"{err.mean():.3f} +- {err.std(ddof=1) / np.sqrt(reps):.3f}")
+        print(f"{n:5d} " + " ".join(f"{c:>20}" for c in cells) + f" {ref[n]:12.2f}", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip SLSQP at n=2000 and the simulation")
+    parser.add_argument("--clarabel", action="store_true", help="also time Clarabel on the n=100 SDP (slow)")
+    parser.add_argument("--reps", type=int, default=20)
+    args = parser.parse_args(argv)
+    bench_solvers((500, 1000, 2000), slsqp_max_n=1000 if args.quick else 2000, repeat=3)
+    bench_sdp(args.clarabel)
+    if not args.quick:
+        bench_privacy(args.reps)
+
+
+if __name__ == "__main__":
+    main()
