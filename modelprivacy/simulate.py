@@ -70,7 +70,26 @@ def _game_key(tm):
     return (repr(tm.target), repr(tm.queries), tm.n, repr(tm.attacker), repr(tm.evaluation_distribution), tm.n_eval)
 
 
+_BLAS = None
+
+
 def _run_task(cells, rep, seed, scorers=None):
+    """Run one replication with single-threaded BLAS.
+
+    Multi-threaded BLAS reductions depend on the thread count, so the same
+    replication could differ in the last bits between the main process and a
+    worker; one thread everywhere makes serial, joblib and Dask runs identical.
+    """
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS = ThreadpoolController()
+    with _BLAS.limit(limits=1, user_api="blas"):
+        return _replicate(cells, rep, seed, scorers)
+
+
+def _replicate(cells, rep, seed, scorers=None):
     """Run replication ``rep`` of several cells that share one game.
 
     Batch games draw the queries and evaluation points once for all cells.

@@ -46,7 +46,7 @@ def executor(scheduler, n_jobs):
         client = Client(cluster)
     else:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout="5s")
         except (OSError, TimeoutError) as exc:
             raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from exc
     try:
