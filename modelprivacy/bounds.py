@@ -676,9 +676,16 @@ def privacy_frontier(S, y, f_Z, budgets, *, weights=None, certificate_tol=1e-7):
     f_Z = check_vector(f_Z, "f_Z", n=m)
     w = _weights(weights, m)
     q = stealing_quadratic(S, y, f_Z, weights=w)
+    lam_max = float(np.linalg.eigvalsh(q.M)[-1])
     values, designs, lams, ok = [], [], [], []
     for ui in u:
-        res = trust_region(q.M, q.u, math.sqrt(n * ui))
+        r = math.sqrt(n * ui)
+        lin = q.u
+        # a linear term at round-off level (the attacker reproduces f) is zero: the solver's
+        # hard-case test is relative to ||u|| and would divide by a zero gap otherwise
+        if float(np.linalg.norm(lin)) * r <= 1e-12 * (lam_max * r * r + q.c):
+            lin = np.zeros(n)
+        res = trust_region(q.M, lin, r)
         values.append(res.objective + q.c)
         designs.append(res.e)
         lams.append(res.lam)
