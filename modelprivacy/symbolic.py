@@ -258,13 +258,30 @@ def _sum_form(n, g, parity):
     return float(sp.lambdify(gamma, expr, modules=["math"])(g))
 
 
-def long_range_mean_variance_asymptotic():
+def long_range_mean_variance_asymptotic(refined=False):
     r"""Power law of :math:`\operatorname{Var}\bar\xi_n`: :math:`\gamma\,2^{\gamma-1}n^{-\gamma}`.
 
     The leading term of :math:`\sum_{k\le K} k^{\gamma-1}` is
     :math:`\int_0^K x^{\gamma-1}dx = K^\gamma/\gamma` (derived by sympy), so
     :math:`\operatorname{Var}\bar\xi_n \sim 1/(2K^\gamma/\gamma)` with
-    :math:`K = n/2`.
+    :math:`K = n/2`. The Euler-Maclaurin expansion
+    :math:`\sum_{k=1}^{K} k^{\gamma-1} = K^\gamma/\gamma + \zeta(1-\gamma) +
+    \tfrac12 K^{\gamma-1} + O(K^{\gamma-2})` makes the endpoint terms cancel in
+    the even-``n`` denominator, leaving the refined form
+
+    .. math::
+
+        \operatorname{Var}\bar\xi_n \approx
+        \Bigl(1 + 2\zeta(1-\gamma) + \frac{2}{\gamma}\bigl(\tfrac n2\bigr)^{\gamma}\Bigr)^{-1},
+
+    accurate to about :math:`10^{-5}` relative at ``n = 100`` (the plain power
+    law is off by :math:`O(n^{-\gamma})`, several percent for small
+    :math:`\gamma`).
+
+    Parameters
+    ----------
+    refined : bool
+        Return the refined form (with the Riemann zeta term).
 
     Returns
     -------
@@ -274,6 +291,9 @@ def long_range_mean_variance_asymptotic():
     x = sp.Symbol("x", positive=True)
     K = n_sym / 2
     leading = sp.integrate(x ** (gamma - 1), (x, 0, K), conds="none")
+    if refined:
+        expr = 1 / (1 + 2 * sp.zeta(1 - gamma) + 2 * leading)
+        return _form(expr, (n_sym, gamma), modules=("mpmath",))
     expr = sp.powsimp(sp.simplify(1 / (2 * leading)), force=True)
     return _form(expr, (n_sym, gamma))
 
