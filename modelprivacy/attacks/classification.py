@@ -538,12 +538,15 @@ def invert_reverse_sigmoid(P_hat, beta, gamma, *, low_classes="branch", n_grid=4
     ``"small"``
         A prior that the victim is confident: the row's top class is
         inverted on the branch and every other class on the decreasing low
-        branch :math:`(10^{-9}, y^*]` (values above its range, which ART's
-        clip at :math:`10^{-9}` produces for the tiniest probabilities, go to
-        :math:`10^{-9}`). Then :math:`h` need not be monotone; the root
-        nearest to the ``"branch"`` root is taken (grid of 257 values of Z,
-        then bisection). This recovers confident rows, but a runner-up class
-        with a sizeable probability (above :math:`y^*`) is mapped to a tiny one.
+        branch :math:`[10^{-9}, y^*]` (ART clips at :math:`10^{-9}`). Then
+        :math:`h` need not be monotone; ``Z`` is searched (257-point grid,
+        then bisection) in the interval where no class leaves the range of
+        its inverse, and the largest root is taken -- there can be several
+        exact preimages, and the largest Z gives the most confident one
+        (falling back to the grid point with the smallest :math:`|h - 1|`). This recovers rows whose
+        top class is on the branch and whose other classes are below
+        :math:`y^*`; a runner-up class with a sizeable probability is mapped
+        to a tiny one, and a top class above :math:`1 - y^*` to one below it.
 
     Parameters
     ----------
@@ -605,19 +608,28 @@ def invert_reverse_sigmoid(P_hat, beta, gamma, *, low_classes="branch", n_grid=4
         Yl = g(V, tl[-1], tl[0], Fl, tl)
         return np.where(is_top, Yb, Yl)
 
-    fmin = min(F_lo, float(Fl.min()))
-    fmax = max(F_hi, float(_F(np.array([_T_MAX]), beta, gamma)[0]))
-    K = Q.shape[1]
-    Zs = np.linspace(K * fmin, K * fmax, 257)
-    H = np.stack([y_of(z).sum(axis=1) - 1.0 for z in Zs], axis=1)  # (n, 257)
+    # Z must put every class inside the range of the inverse it uses (no clamping):
+    # the top class in [F_lo, F_hi], the others in [Fl_min, Fl_max]
+    pos = Q > 0
+    Qs = np.where(pos, Q, 1.0)
+    za = np.where(pos, np.where(is_top, F_lo, Fl[0]) / Qs, -np.inf).max(axis=1)
+    zb = np.where(pos, np.where(is_top, F_hi, Fl[-1]) / Qs, np.inf).min(axis=1)
+    fallback = ~(za < zb)
+    zb = np.where(fallback, za + 1.0, zb)
+    n_z = 257
+    frac = np.linspace(0.0, 1.0, n_z)
+    Zg = za[:, None] + (zb - za)[:, None] * frac[None, :]  # (n, n_z) per-row grids
+    H = np.stack([y_of(Zg[:, [i]]).sum(axis=1) - 1.0 for i in range(n_z)], axis=1)
     cross = np.sign(H[:, :-1]) != np.sign(H[:, 1:])
-    # the sign change nearest to the branch root (else the smallest |h - 1|)
-    dist = np.where(cross, np.abs(0.5 * (Zs[:-1] + Zs[1:])[None, :] - z_branch), np.inf)
-    j = np.argmin(dist, axis=1)
-    has = np.isfinite(dist[np.arange(len(j)), j])
-    a = Zs[j][:, None]
-    b = Zs[j + 1][:, None]
-    ha = H[np.arange(len(j)), j][:, None]
+    # the last sign change (largest Z: the most confident preimage, several can be
+    # exact); else the grid point with the smallest |h - 1|
+    has = cross.any(axis=1) & ~fallback
+    last = n_z - 2 - np.argmax(cross[:, ::-1], axis=1)
+    j = np.where(has, last, np.argmin(np.abs(H[:, :-1]), axis=1))
+    rows = np.arange(Q.shape[0])
+    a = Zg[rows, j][:, None]
+    b = Zg[rows, j + 1][:, None]
+    ha = H[rows, j][:, None]
     for _ in range(60):
         m = 0.5 * (a + b)
         hm = y_of(m).sum(axis=1, keepdims=True) - 1.0
@@ -625,7 +637,7 @@ def invert_reverse_sigmoid(P_hat, beta, gamma, *, low_classes="branch", n_grid=4
         a = np.where(same, m, a)
         ha = np.where(same, hm, ha)
         b = np.where(same, b, m)
-    Z = np.where(has[:, None], 0.5 * (a + b), Zs[np.argmin(np.abs(H), axis=1)][:, None])
+    Z = np.where(has[:, None], 0.5 * (a + b), a)
     Y = y_of(Z)
     return Y / Y.sum(axis=1, keepdims=True)
 
