@@ -311,7 +311,11 @@ class Victim:
         return f"Victim({type(self.model).__name__}, {self.task!r})"
 
 
-def make_victim(task="digits", model="logreg", *, random_state=0, C=None, hidden_layer_sizes=(64,)):
+_CACHE = {}
+
+
+def make_victim(task="digits", model="logreg", *, random_state=0, C=None, hidden_layer_sizes=(64,),
+                cache=True):
     """Train a victim classifier on a bundled task.
 
     Parameters
@@ -329,6 +333,10 @@ def make_victim(task="digits", model="logreg", *, random_state=0, C=None, hidden
         ``digits`` (confident outputs, as MNIST) and 1 elsewhere.
     hidden_layer_sizes : tuple of int
         Architecture of the MLP.
+    cache : bool
+        Reuse the victim already trained in this process for the same task
+        name, model, integer seed and hyper-parameters (treat it as
+        read-only).
 
     Returns
     -------
@@ -336,6 +344,11 @@ def make_victim(task="digits", model="logreg", *, random_state=0, C=None, hidden
     """
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}.")
+    key = None
+    if cache and isinstance(task, str) and isinstance(random_state, (int, np.integer)):
+        key = (task, model, int(random_state), C, tuple(hidden_layer_sizes))
+        if key in _CACHE:
+            return _CACHE[key]
     rng = check_random_state(random_state, "random_state")
     if isinstance(task, str):
         task = load_task(task, random_state=rng)
@@ -346,7 +359,7 @@ def make_victim(task="digits", model="logreg", *, random_state=0, C=None, hidden
         C = 10.0 if task.name == "digits" else 1.0
     C = check_scalar(C, "C", low=0.0, low_inclusive=False)
     if model == "logreg":
-        est = LogisticRegression(C=C, max_iter=5000, tol=1e-8)
+        est = LogisticRegression(C=C, max_iter=2000, tol=1e-6)
     else:
         est = MLPClassifier(
             hidden_layer_sizes=hidden_layer_sizes, alpha=1e-3, max_iter=400,
@@ -359,4 +372,7 @@ def make_victim(task="digits", model="logreg", *, random_state=0, C=None, hidden
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(task.X_train, task.y_train)
-    return Victim(est, task)
+    victim = Victim(est, task)
+    if key is not None:
+        _CACHE[key] = victim
+    return victim
