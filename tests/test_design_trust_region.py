@@ -210,3 +210,5 @@ def test_memory_error_before_allocating():
     trust_region(np.eye(50), np.ones(50), 1.0, max_memory=exact_memory_bytes(50))
     with pytest.raises(MemoryError):
         stealing_quadratic(np.ones((2, 3000)), np.zeros(3000), np.zeros(2), max_memory=1e6)
+    with pytest.raises(MemoryError, match="kernel ridge smoother"):
+        kernel_ridge_smoother(np.zeros((1000, 1)), np.zeros((10, 1)), max_memory=1e6)

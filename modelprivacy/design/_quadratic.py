@@ -191,7 +191,7 @@ class _SymmetricOperator(LinearOperator):
 
 
 def kernel_ridge_smoother(X, Z, *, kernel="rbf", alpha=1e-3, gamma=None, degree=3, coef0=1.0,
-                          regularization="attacker"):
+                          regularization="attacker", max_memory=None):
     r"""Smoother matrix of kernel ridge regression, under either regularisation convention.
 
     .. math::
@@ -216,6 +216,10 @@ def kernel_ridge_smoother(X, Z, *, kernel="rbf", alpha=1e-3, gamma=None, degree=
         Ridge, :math:`\alpha \ge 0`.
     gamma, degree, coef0 : kernel parameters (scikit-learn meaning).
     regularization : {'attacker', 'authors'}
+    max_memory : int, optional
+        Memory budget in bytes (default: available memory); a
+        :class:`MemoryError` is raised before the Gram matrix is built if the
+        pseudo-inverse (about :math:`5n^2 + 2mn` doubles) would not fit.
 
     Returns
     -------
@@ -226,7 +230,9 @@ def kernel_ridge_smoother(X, Z, *, kernel="rbf", alpha=1e-3, gamma=None, degree=
     alpha = check_scalar(alpha, "alpha", low=0.0)
     if regularization not in REGULARIZATIONS:
         raise ValueError(f"regularization must be one of {REGULARIZATIONS}, got {regularization!r}.")
-    n = X.shape[0]
+    n, m = X.shape[0], Z.shape[0]
+    check_memory(8 * (5 * n * n + 2 * m * n), f"The kernel ridge smoother (n={n}, m={m})",
+                 max_memory=max_memory)
     ridge = alpha * n if regularization == "authors" else alpha
     K = kernel_matrix(X, X, kernel, gamma=gamma, degree=degree, coef0=coef0)
     A = np.linalg.pinv(K + ridge * np.eye(n), hermitian=True)
