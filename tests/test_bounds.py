@@ -325,3 +325,14 @@ def test_bad_input_names_the_argument():
         B.iid_privacy_level(S, -0.1)
     with pytest.raises(ValueError, match="budget"):
         B.two_point_games(ThreatModel(quadratic, GridQueries(0, 1), 10, NoDefense(), "ols"), 0.0)
+
+
+def test_frontier_equals_the_sdp_relaxation():
+    pytest.importorskip("cvxpy")
+    from modelprivacy.design import sdp_relaxation, stealing_quadratic
+
+    S, y, f_Z = _game("krr", n=8, m=30)
+    q = stealing_quadratic(S, y, f_Z)
+    for u in (0.05, 0.5):
+        sdp = sdp_relaxation(q.M, q.u, np.sqrt(8 * u))
+        assert B.privacy_frontier(S, y, f_Z, u).privacy_level[0] == pytest.approx(sdp.bound + q.c, rel=1e-5)

@@ -163,3 +163,21 @@ def test_bad_input():
         V.tuned_series_privacy_level(100, 0.5, 0.4)
     with pytest.raises(ValueError, match="conditional"):
         V.exact_bound().evaluate(EXACT_SETTINGS[0])
+
+
+def test_query_dependent_designs_sit_on_or_below_the_frontier():
+    from modelprivacy.defenses.designs import KernelConfusion, OptimalLinearSmoother, OrderDisguise
+
+    krr_game = _fixed(krr_function, -1, 1, 40, 150, NoDefense(), KRR)
+    ols_game = _fixed(quadratic, 0, 1, 40, 150, NoDefense(), OLSRegression(n_terms=3))
+    grid = GridQueries(-1, 1)
+    tms = [
+        krr_game.replace(defense=OptimalLinearSmoother(0.3, attacker=KRR, evaluation=grid, n_emp=150)),
+        krr_game.replace(defense=KernelConfusion.paper_surrogate(0.3, evaluation=grid, n_emp=150)),
+        ols_game.replace(defense=OrderDisguise(0.3, p=3)),
+    ]
+    report = V.verify(V.frontier_bound(), tms, reps=5, seed=6)
+    assert report.all_hold, report.table()
+    on = report.rows[0]  # the known-attacker optimum attains the frontier exactly
+    assert on.estimate.mean == pytest.approx(on.bound, rel=1e-7)
+    assert report.rows[1].estimate.mean < on.bound  # a mismatched surrogate does not
