@@ -4,6 +4,7 @@ from scipy.linalg import toeplitz
 
 from modelprivacy.defenses import (
     ConstantShift,
+    GaussianProcessNoise,
     IIDNoise,
     LongRangeNoise,
     NoDefense,
@@ -27,7 +28,13 @@ def test_constant_and_none_are_exact(rng):
 
 @pytest.mark.parametrize(
     "defense",
-    [IIDNoise(0.7), LongRangeNoise(0.7), LongRangeNoise(0.7, gamma=0.5), LongRangeNoise(0.7, gamma=0.3, sort=True)],
+    [
+        IIDNoise(0.7),
+        LongRangeNoise(0.7),
+        LongRangeNoise(0.7, gamma=0.5),
+        LongRangeNoise(0.7, gamma=0.3, sort=True),
+        GaussianProcessNoise(0.7, gamma=2.0),
+    ],
 )
 def test_moments_match_monte_carlo(defense):
     """The analytic mean/covariance each defense reports equals the sample moments of its draws."""
@@ -106,3 +113,27 @@ def test_bad_gamma_and_names():
 def test_shape_mismatch():
     with pytest.raises(ValueError, match="y must have length 3"):
         IIDNoise(0.1).respond(np.zeros((3, 1)), np.zeros(4))
+
+
+def _sequential_perturbations(defense, xs, rng):
+    from modelprivacy.targets import quadratic
+    from modelprivacy.threat import Server
+
+    server = Server(quadratic, defense, rng=rng)
+    return np.array([server.answer(np.array([[x]]))[0] - quadratic(np.array([[x]]))[0] for x in xs])
+
+
+def test_random_function_online_law_equals_batch_law():
+    """Answering one query at a time (exact conditional draws) gives the batch covariance."""
+    xs = np.array([0.1, 0.5, 0.15])
+    d = GaussianProcessNoise(0.6, gamma=3.0)
+    rng = np.random.default_rng(7)
+    E = np.array([_sequential_perturbations(d, xs, rng) for _ in range(1500)])
+    # entries have variance 0.36; 0.05 is about four standard errors of a sample covariance
+    np.testing.assert_allclose(np.cov(E.T, bias=True), d.moments(xs[:, None]).cov, atol=0.05)
+
+
+def test_random_function_repeated_query_is_consistent(rng):
+    e = _sequential_perturbations(GaussianProcessNoise(0.5), [0.3, 0.7, 0.3, 0.3], rng)
+    assert e[0] == pytest.approx(e[2], abs=1e-12) and e[0] == pytest.approx(e[3], abs=1e-12)
+    assert abs(e[0] - e[1]) > 1e-6

@@ -226,3 +226,16 @@ def test_scorers_add_fields_and_use_the_fitted_copy():
     assert all(r["n_nonzero"] >= 1 for r in res)
     with pytest.raises(ValueError, match="clash"):
         sweep([Cell({"defense": "iid"}, tm)], reps=1, progress=False, scorers={"rep": len})
+
+
+def test_random_function_keeps_privacy_in_sequential_games():
+    """Sequentially, long-range noise degenerates to IID draws; a random function does not."""
+    from modelprivacy.defenses import GaussianProcessNoise
+    from modelprivacy.queries import SequentialQueries
+
+    seq = SequentialQueries(UniformQueries(-1, 1))
+    pl = {}
+    for name, d in {"long_range": LongRangeNoise(0.5), "random_function": GaussianProcessNoise(0.5, gamma=1.0)}.items():
+        tm = krr_game(60, d, None).replace(queries=seq)
+        pl[name] = privacy_level(simulate(tm, reps=30, seed=0).column("stealing_error"))
+    assert pl["random_function"].low > 2 * pl["long_range"].high

@@ -8,7 +8,14 @@ Kernel Confusion, Misleading Variable Projection) live in
 """
 
 from .base import Defense, Moments
-from .regression import ConstantShift, IIDNoise, LongRangeNoise, NoDefense, long_range_autocovariance
+from .regression import (
+    ConstantShift,
+    GaussianProcessNoise,
+    IIDNoise,
+    LongRangeNoise,
+    NoDefense,
+    long_range_autocovariance,
+)
 
 __all__ = [
     "Defense",
@@ -17,6 +24,7 @@ __all__ = [
     "IIDNoise",
     "ConstantShift",
     "LongRangeNoise",
+    "GaussianProcessNoise",
     "long_range_autocovariance",
     "DEFENSES",
     "make_defense",
@@ -28,6 +36,7 @@ DEFENSES = {
     "iid": IIDNoise,
     "constant": ConstantShift,
     "long_range": LongRangeNoise,
+    "random_function": GaussianProcessNoise,
 }
 
 

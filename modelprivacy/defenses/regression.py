@@ -15,7 +15,14 @@ from scipy.linalg import toeplitz
 from .._validation import check_int, check_queries, check_scalar
 from .base import Defense, Moments
 
-__all__ = ["NoDefense", "IIDNoise", "ConstantShift", "LongRangeNoise", "long_range_autocovariance"]
+__all__ = [
+    "NoDefense",
+    "IIDNoise",
+    "ConstantShift",
+    "LongRangeNoise",
+    "GaussianProcessNoise",
+    "long_range_autocovariance",
+]
 
 
 class NoDefense(Defense):
@@ -231,3 +238,97 @@ def _unnormalised_c0(n, w):
     if n % 2 == 0:
         total += 2.0 * w2[K]
     return total / n**2
+
+
+class GaussianProcessNoise(Defense):
+    r"""A random perturbation *function*: :math:`e_i = g(x_i)`, :math:`g \sim GP(0, \sigma^2 \rho)`.
+
+    The server draws one random function :math:`g` from a stationary Gaussian
+    process with correlation :math:`\rho(x, x') = k(x, x')/k(x, x)` (any
+    scikit-learn pairwise kernel; RBF by default) and answers
+    :math:`f(x) + g(x)`. Each :math:`g(x_i)` has variance :math:`\sigma^2`,
+    so :math:`E\,U_n = \sigma^2`.
+
+    Unlike IID noise the perturbation is a smooth function of the query, so
+    repeating or averaging queries does not remove it, and an attacker that
+    learns smooth functions learns :math:`f + g`. Unlike the query-dependent
+    designs it needs no knowledge of the attacker, and it works *online*: in a
+    sequential game each new value is drawn from the exact conditional law
+    given the perturbations already served,
+
+    .. math::
+
+        g(x_{\rm new}) \mid g(X_{\rm old}) \sim
+        N\bigl(K_{no}K_{oo}^{-1}g_o,\; K_{nn} - K_{no}K_{oo}^{-1}K_{on}\bigr),
+
+    so a sequential game has exactly the law of the batch game, and a repeated
+    query gets the same answer. The served perturbations are recovered from the
+    history as :math:`Y_{\rm old} - f(X_{\rm old})`.
+
+    Parameters
+    ----------
+    sigma : float
+        Noise level, :math:`E\,U_n = \sigma^2`.
+    kernel : str
+        A stationary scikit-learn pairwise kernel (``"rbf"``, ``"laplacian"``).
+    gamma : float
+        Inverse squared length-scale of the kernel (``None``: scikit-learn's ``1/d``).
+    jitter : float
+        Relative diagonal added before factorising (numerical positive definiteness).
+    """
+
+    display_name = "Random-Function Noising"
+
+    def __init__(self, sigma=0.1, kernel="rbf", gamma=1.0, jitter=1e-10):
+        self.sigma = sigma
+        self.kernel = kernel
+        self.gamma = gamma
+        self.jitter = jitter
+
+    def _validate(self):
+        super()._validate()
+        if self.kernel not in ("rbf", "laplacian"):
+            raise ValueError(f"kernel must be a stationary kernel, 'rbf' or 'laplacian', got {self.kernel!r}.")
+        if self.gamma is not None:
+            check_scalar(self.gamma, "gamma", low=0.0, low_inclusive=False)
+        check_scalar(self.jitter, "jitter", low=0.0)
+
+    def _corr(self, A, B):
+        from ..attacks.regression import kernel_matrix
+
+        return kernel_matrix(A, B, self.kernel, gamma=self.gamma)
+
+    def perturbation(self, X, y, *, rng, target=None, history=None):
+        self._validate()
+        s = float(self.sigma)
+        K_nn = self._corr(X, X)
+        n = X.shape[0]
+        if history is not None and history[0].shape[0] > 0:
+            if target is None:
+                raise ValueError("GaussianProcessNoise needs the target to recover earlier perturbations.")
+            X_old, Y_old = history
+            g_old = (np.asarray(Y_old, dtype=float) - np.asarray(target(X_old), dtype=float)) / max(s, 1e-300)
+            K_oo = self._corr(X_old, X_old) + self.jitter * np.eye(X_old.shape[0])
+            K_no = self._corr(X, X_old)
+            L = np.linalg.cholesky(K_oo)
+            A = np.linalg.solve(L, K_no.T)  # L^{-1} K_on
+            mean = A.T @ np.linalg.solve(L, g_old)
+            cov = K_nn - A.T @ A
+        else:
+            mean = np.zeros(n)
+            cov = K_nn
+        # an eigen-factorisation tolerates the exactly singular covariance of a repeated query
+        w, V = np.linalg.eigh(0.5 * (cov + cov.T))
+        root = V * np.sqrt(np.clip(w, 0.0, None))
+        g = mean + root @ rng.standard_normal(n)
+        if history is not None and history[0].shape[0] > 0:
+            # a query asked before gets exactly the value served before
+            same = np.all(X[:, None, :] == X_old[None, :, :], axis=2)
+            hit = same.any(axis=1)
+            g[hit] = g_old[same[hit].argmax(axis=1)]
+        return s * g
+
+    def moments(self, X):
+        self._validate()
+        X = check_queries(X, "X")
+        return Moments(np.zeros(X.shape[0]), float(self.sigma) ** 2 * self._corr(X, X))
