@@ -642,8 +642,12 @@ def privacy_frontier(S, y, f_Z, budgets, *, weights=None, certificate_tol=1e-7):
         \ell(e) = e^\top M e + 2u_0^\top e + c,
 
     solved globally by :func:`modelprivacy.design.trust_region` at radius
-    :math:`\sqrt{nu}` (the quadratic from
-    :func:`modelprivacy.design.stealing_quadratic`).
+    :math:`\sqrt{nu}` (the quadratic of
+    :func:`modelprivacy.design.stealing_quadratic`), restricted exactly to the
+    row space of :math:`W^{1/2}S`, which holds both :math:`M` and
+    :math:`u_0`: one SVD serves every budget. The certificate (KKT
+    conditions in that subspace) is equivalent to the full one, since
+    :math:`e` and :math:`u_0` have no component outside it.
 
     Notes
     -----
@@ -671,30 +675,77 @@ def privacy_frontier(S, y, f_Z, budgets, *, weights=None, certificate_tol=1e-7):
     -------
     Frontier
     """
-    from .design import stealing_quadratic, trust_region
-
     S = check_matrix(S, "S")
     m, n = S.shape
     u, _ = _check_budgets(budgets)
     y = check_vector(y, "y", n=n)
     f_Z = check_vector(f_Z, "f_Z", n=m)
     w = _weights(weights, m)
-    q = stealing_quadratic(S, y, f_Z, weights=w)
-    lam_max = float(np.linalg.eigvalsh(q.M)[-1])
+    certificate_tol = check_scalar(certificate_tol, "certificate_tol", low=0.0)
+    r0 = S @ y - f_Z
+    c = float(r0 @ (w * r0))
+    # M = A'A with A = W^(1/2) S and the linear term A' W^(1/2) r0 both live in the row space
+    # of A: solving there (dimension rank(S) <= min(m, n)) is exact and needs one SVD for
+    # all budgets, instead of one n x n eigendecomposition per budget
+    A = np.sqrt(w)[:, None] * S
+    _, sv, Vt = np.linalg.svd(A, full_matrices=False)
+    keep = sv > (sv[0] * 1e-10 if sv.size and sv[0] > 0 else np.inf)
+    V, d = Vt[keep].T, sv[keep] ** 2
+    lin = V.T @ (A.T @ (np.sqrt(w) * r0))
     values, designs, lams, ok = [], [], [], []
     for ui in u:
         r = math.sqrt(n * ui)
-        lin = q.u
+        if d.size == 0:  # the attacker ignores its answers
+            values.append(c)
+            designs.append(np.zeros(n))
+            lams.append(0.0)
+            ok.append(True)
+            continue
+        b = lin
         # a linear term at round-off level (the attacker reproduces f) is zero: the solver's
         # hard-case test is relative to ||u|| and would divide by a zero gap otherwise
-        if float(np.linalg.norm(lin)) * r <= 1e-12 * (lam_max * r * r + q.c):
-            lin = np.zeros(n)
-        res = trust_region(q.M, lin, r)
-        values.append(res.objective + q.c)
-        designs.append(res.e)
-        lams.append(res.lam)
-        ok.append(bool(res.certificate.check(certificate_tol)))
-    return Frontier(u, np.array(values), np.column_stack(designs), np.array(lams), np.array(ok), q.c)
+        if float(np.linalg.norm(b)) * r <= 1e-12 * (d[0] * r * r + c):
+            b = np.zeros_like(lin)
+        wv, lam = _trust_region_diagonal(d, b, r)
+        obj = float(wv @ (d * wv) + 2.0 * b @ wv)
+        values.append(obj + c)
+        designs.append(V @ wv)
+        lams.append(lam)
+        ok.append(_diagonal_kkt(d, b, r, wv, lam) <= certificate_tol)
+    return Frontier(u, np.array(values), np.column_stack(designs), np.array(lams), np.array(ok), c)
+
+
+def _trust_region_diagonal(d, b, r):
+    """Maximise ``w'diag(d)w + 2b'w`` over ``||w|| <= r`` (``d`` the eigenvalues): ``(w, lam)``.
+
+    Uses the secular-equation core of :func:`modelprivacy.design.trust_region`
+    directly, since the eigendecomposition is already known.
+    """
+    try:
+        from .design._trust_region import _secular
+    except ImportError:  # pragma: no cover - fall back to the public solver
+        from .design import trust_region
+
+        res = trust_region(np.diag(d), b, r)
+        return res.e, float(res.lam)
+    wv, lam, _, _ = _secular(d, b, r, tol=1e-13, hard_case_tol=1e-10, max_iter=100)
+    norm = float(np.linalg.norm(wv))
+    if lam > 0.0 and norm > 0.0:
+        wv = wv * (r / norm)  # on the sphere, as trust_region does
+    return wv, float(lam)
+
+
+def _diagonal_kkt(d, b, r, wv, lam):
+    """Largest relative KKT violation of a trust-region solution in the eigenbasis."""
+    scale = max(abs(float(d.max())), abs(lam), float(np.linalg.norm(b)) / r, np.finfo(float).tiny)
+    norm = float(np.linalg.norm(wv))
+    return max(
+        max(0.0, norm - r) / r,                                               # feasibility
+        float(np.linalg.norm((lam - d) * wv - b)) / (scale * r + float(np.linalg.norm(b))),  # stationarity
+        max(0.0, -lam) / scale,                                              # multiplier
+        max(0.0, float(d.max()) - lam) / scale,                              # second order
+        abs(lam) * abs(r * r - norm * norm) / (scale * r * r),               # slackness
+    )
 
 
 # --------------------------------------------------------------------------- minimax lower bound

@@ -336,3 +336,16 @@ def test_frontier_equals_the_sdp_relaxation():
     for u in (0.05, 0.5):
         sdp = sdp_relaxation(q.M, q.u, np.sqrt(8 * u))
         assert B.privacy_frontier(S, y, f_Z, u).privacy_level[0] == pytest.approx(sdp.bound + q.c, rel=1e-5)
+
+
+def test_frontier_in_the_row_space_equals_the_full_trust_region_solve():
+    from modelprivacy.design import stealing_quadratic, trust_region
+
+    for kind in ("ols", "krr"):
+        S, y, f_Z = _game(kind, n=30, m=50)
+        q = stealing_quadratic(S, y, f_Z)
+        for u in (0.02, 0.4):
+            full = trust_region(q.M, q.u, np.sqrt(30 * u))
+            assert full.certificate.check(1e-7)
+            got = B.privacy_frontier(S, y, f_Z, u)
+            assert got.privacy_level[0] == pytest.approx(full.objective + q.c, rel=1e-9)
