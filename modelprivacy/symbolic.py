@@ -50,7 +50,6 @@ __all__ = [
 sigma = sp.Symbol("sigma", positive=True)
 n_sym = sp.Symbol("n", positive=True, integer=True)
 p_sym = sp.Symbol("p", positive=True, integer=True)
-m_sym = sp.Symbol("m", positive=True, integer=True)
 gamma = sp.Symbol("gamma", positive=True)
 beta = sp.Symbol("beta", positive=True)
 y_sym = sp.Symbol("y", positive=True)

@@ -214,6 +214,8 @@ assert all(checks.values()), [k for k, v in checks.items() if not v]"""),
 def build(path=None):
     nb = new_notebook()
     nb.cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in CELLS]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"verify-bounds-{i:02d}"  # stable ids: rebuilding gives the same file
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = pathlib.Path(path or pathlib.Path(__file__).with_name("verify_bounds.ipynb"))
     nbformat.write(nb, path)
