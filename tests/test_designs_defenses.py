@@ -244,3 +244,25 @@ def test_registered_by_name():
                       ("misleading_variable_projection", MisleadingVariableProjection)):
         d = make_defense(name, sigma=0.2)
         assert type(d).__name__ == cls.__name__ and d.sigma == 0.2 and d.query_dependent
+
+
+def test_robust_linear_smoother_protects_the_worst_attacker():
+    from modelprivacy.defenses.designs import RobustLinearSmoother
+
+    rng = np.random.default_rng(8)
+    n = 25
+    X = rng.uniform(-1, 1, (n, 1))
+    y = krr_function(X)
+    attackers = [KernelRidgeAttacker(kernel="rbf", gamma=g, alpha=a) for g, a in ((0.5, 1e-3), (3.0, 1e-2))]
+    d = RobustLinearSmoother(0.5, attackers=attackers, n_emp=200, random_state=2)
+    res, quads = d.design(X, y, rng=np.random.default_rng(0), target=krr_function)
+    e = d.perturbation(X, y, rng=np.random.default_rng(0), target=krr_function)
+    assert np.mean(e**2) == pytest.approx(0.25, rel=1e-12)
+    worst = lambda v: min(q.value(v) for q in quads)  # noqa: E731
+    # at least as good, in the worst case, as the design against either single attacker
+    for q in quads:
+        single = trust_region(q.M, q.u, 0.5 * np.sqrt(n)).e
+        assert worst(e) >= worst(single) - 1e-10
+    assert worst(e) <= res.bound + 1e-6 * abs(res.bound)
+    with pytest.raises(ValueError, match="attackers must be a non-empty"):
+        RobustLinearSmoother(0.5).respond(X, y, rng=rng, target=krr_function)

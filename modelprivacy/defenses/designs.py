@@ -40,6 +40,7 @@ from ..attacks.regression import KernelRidgeAttacker, default_p_max, is_linear_s
 from ..design import (
     REGULARIZATIONS,
     kernel_ridge_smoother,
+    robust_design,
     stealing_quadratic,
     trust_region,
     unit_sphere_slsqp,
@@ -48,6 +49,7 @@ from .base import Defense
 
 __all__ = [
     "OptimalLinearSmoother",
+    "RobustLinearSmoother",
     "KernelConfusion",
     "OrderDisguise",
     "MisleadingVariableProjection",
@@ -208,6 +210,86 @@ class OptimalLinearSmoother(Defense):
         else:
             res = unit_sphere_slsqp(q.M, q.u, radius)
         return res, q
+
+    def perturbation(self, X, y, *, rng, target=None, history=None):
+        self._validate()
+        X = check_queries(X, "X")
+        radius = float(self.sigma) * np.sqrt(X.shape[0])
+        if radius == 0.0:
+            return np.zeros(X.shape[0])
+        res, _ = self.design(X, y, rng=rng, target=target)
+        return _calibrate(res.e, radius, type(self).__name__)
+
+
+class RobustLinearSmoother(OptimalLinearSmoother):
+    r"""Perturbation maximising the worst stealing error over candidate linear-smoother attackers.
+
+    For an unknown attacker from a finite family :math:`\{S_k\}` (e.g. kernel
+    ridge with several kernels and ridges), with
+    :math:`\ell_k(e) = \frac1m\|S_k(y+e) - f(Z)\|^2`,
+
+    .. math::
+
+        \max_{\|e\| \le \sigma\sqrt n}\; \min_k\; \ell_k(e),
+
+    solved by the SDP relaxation and rounding of
+    :func:`~modelprivacy.design.robust_design` (whose ``gap`` bounds the
+    sub-optimality). The rounded ``e`` is put on the sphere
+    :math:`\|e\| = \sigma\sqrt n`, so :math:`U_n = \sigma^2` exactly.
+
+    Parameters
+    ----------
+    sigma : float
+        Utility budget.
+    attackers : sequence of estimators with ``smoother_matrix(X, Z)``
+        The candidate attackers.
+    evaluation, n_emp, random_state
+        As in :class:`OptimalLinearSmoother`.
+    conic_solver : {None, 'CLARABEL', 'SCS'}
+        Solver of the relaxation (``None``: Clarabel for small ``n``, else SCS).
+    n_samples : int
+        Randomised rounding draws.
+    """
+
+    display_name = "Robust Linear-Smoother Design"
+
+    def __init__(self, sigma=0.1, attackers=(), evaluation=None, n_emp=1000, random_state=None,
+                 conic_solver=None, n_samples=100):
+        self.sigma = sigma
+        self.attackers = attackers
+        self.evaluation = evaluation
+        self.n_emp = n_emp
+        self.random_state = random_state
+        self.conic_solver = conic_solver
+        self.n_samples = n_samples
+
+    def _validate(self):
+        check_scalar(self.sigma, "sigma", low=0.0)
+        check_int(self.n_emp, "n_emp", low=1)
+        check_int(self.n_samples, "n_samples", low=1)
+        if self.random_state is not None:
+            check_random_state(self.random_state, "random_state")
+        if len(self.attackers) == 0:
+            raise ValueError("attackers must be a non-empty sequence of linear smoothers.")
+        for k, att in enumerate(self.attackers):
+            if not is_linear_smoother(att):
+                raise TypeError(f"attackers[{k}] must expose smoother_matrix(X, Z), got {type(att).__name__}.")
+
+    def design(self, X, y, *, rng, target):
+        """Solve the robust design; returns ``(DesignResult, list of quadratics)``."""
+        self._validate()
+        _needs_target(target, type(self).__name__)
+        rng = check_random_state(rng, "rng")
+        X = check_queries(X, "X")
+        y = check_vector(y, "y", n=X.shape[0])
+        Z = self.evaluation_points(X, rng)
+        f_Z = check_vector(target(Z), "target(Z)", n=Z.shape[0])
+        quads = [stealing_quadratic(np.asarray(clone(a).smoother_matrix(X, Z), dtype=float), y, f_Z)
+                 for a in self.attackers]
+        radius = float(self.sigma) * np.sqrt(X.shape[0])
+        res = robust_design(quads, radius=radius, solver=self.conic_solver, random_state=rng,
+                            n_samples=self.n_samples)
+        return res, quads
 
     def perturbation(self, X, y, *, rng, target=None, history=None):
         self._validate()

@@ -162,7 +162,8 @@ class TrustRegionResult:
     objective : float
         :math:`e^\top M e + 2u^\top e` (no constant term).
     lam : float
-        Lagrange multiplier of the norm constraint.
+        Lagrange multiplier of the norm constraint (``inf`` when ``radius = 0``,
+        where the feasible set is the single point 0 and no multiplier exists).
     hard_case : bool
         True when ``u`` is orthogonal to the top eigenspace and the solution
         needed a top-eigenvector component.
@@ -227,7 +228,11 @@ def _secular(d, c, r, *, tol, hard_case_tol, max_iter):
             return w, d_max, True, 0
     # easy case: root of 1/sqrt(phi) = 1/r on (lo, hi]; phi(hi) <= r^2 by construction
     hi = lo + norm_c / r
-    lam = hi
+    # phi(lam) >= c_top^2 / (lam - d_max)^2 puts the root right of this point, where
+    # Newton on the concave g below converges monotonically (Moré-Sorensen)
+    lam = max(lo, d_max + c_top / r)
+    if lam == d_max:
+        lam = 0.5 * (lo + hi)
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         gap = lam - d
@@ -245,6 +250,8 @@ def _secular(d, c, r, *, tol, hard_case_tol, max_iter):
         g = 1.0 / norm_w - 1.0 / r
         dg = -0.5 * dph / (ph * norm_w)
         step = lam - g / dg if dg > 0 else np.nan
+        if abs(step - lam) <= 4 * np.finfo(float).eps * max(abs(lam), spec):
+            break                                      # lam is resolved to machine precision
         lam = step if lo < step < hi else 0.5 * (lo + hi)
         if hi - lo <= 4 * np.finfo(float).eps * max(abs(hi), abs(lo), spec):
             lam = hi if lam == lo else lam
@@ -375,8 +382,6 @@ def trust_region(M, u, radius, *, method="exact", n_components=20, tol=1e-13, ha
         e *= radius / max(float(np.linalg.norm(e)), np.finfo(float).tiny)
     objective = float(e @ (M @ e) + 2.0 * u @ e)
     info = {"eigenvalues": d, "seconds": time.perf_counter() - t0, "status": "optimal"}
-    if not np.isfinite(lam):
-        lam = float("inf") if radius == 0.0 else lam
     cert = TrustRegionCertificate(M, u, radius, e, lam)
     return TrustRegionResult(e, objective, lam, hard, cert, method, n_iter, info)
 
