@@ -55,6 +55,7 @@ import time
 
 import numpy as np
 from sklearn.metrics import f1_score, roc_auc_score
+from threadpoolctl import threadpool_limits
 
 from ._validation import check_int, check_scalar
 from .attacks.classification import (
@@ -315,15 +316,22 @@ def _streams(seed, rep, k=3):
     return np.random.SeedSequence(seed, spawn_key=(rep,)).spawn(k)
 
 
+def _single_threaded(func, *args):
+    # the problems are small: multi-threaded BLAS only thrashes on shared cores
+    with threadpool_limits(limits=1):
+        return func(*args)
+
+
 def _parallel(func, jobs, n_jobs):
     """Yield func(*job) results as they finish (joblib when n_jobs != 1)."""
     if n_jobs == 1 or len(jobs) <= 1:
         for job in jobs:
-            yield func(*job)
+            yield _single_threaded(func, *job)
         return
     from joblib import Parallel, delayed
 
-    yield from Parallel(n_jobs=n_jobs, return_as="generator")(delayed(func)(*j) for j in jobs)
+    yield from Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_single_threaded)(func, *j) for j in jobs)
 
 
 # --------------------------------------------------------------------------------------
@@ -672,30 +680,38 @@ def run_equation_solving(victim, defenses, *, n_queries=None, reps=3, scale=1.0,
     reps = check_int(reps, "reps", low=1)
     d = victim.task.n_features
     n = d + 1 if n_queries is None else check_int(n_queries, "n_queries", low=d + 1)
-    X_test = victim.task.X_test
-    P_test = victim.predict_proba(X_test)
-    model = victim.model
-    W = getattr(model, "coef_", None)
+    P_test = victim.predict_proba(victim.task.X_test)
+    W = getattr(victim.model, "coef_", None)
+    W_rel = None
     if W is not None and W.shape[0] > 1:
         W_rel = W - W[0]
     elif W is not None:
         W_rel = np.vstack([np.zeros_like(W), W])  # binary: logit = w'x + b
     rows = []
     for rep in range(reps):
-        s_q, s_d, _ = _streams(seed, rep)
-        X = equation_solving_queries(d, n, scale=scale, random_state=np.random.default_rng(s_q))
-        P = victim.predict_proba(X)
-        if victim.binary:
-            P = P[:, 1]
-        for (name, defense), sd in zip(defenses.items(), s_d.spawn(len(defenses))):
-            P_hat = defense.respond(P, rng=np.random.default_rng(sd))
-            att = EquationSolvingAttack().fit(X, P_hat)
-            Q = att.predict_proba(X_test)
-            err = float(np.max(np.abs(Q - P_test)))
-            coef_err = float(np.max(np.abs(att.coef_ - W_rel))) if W is not None else math.nan
-            rows.append({"defense": name, "rep": rep, "n_queries": n, "max_prob_err": err,
-                         "agreement": agreement(Q, P_test), "coef_err": coef_err,
-                         "residual": att.residual_, "recovered": bool(err <= 1e-6)})
+        with threadpool_limits(limits=1):
+            rows.extend(_equation_rep(victim, defenses, n, scale, seed, rep, P_test, W_rel))
+    return rows
+
+
+def _equation_rep(victim, defenses, n, scale, seed, rep, P_test, W_rel):
+    d = victim.task.n_features
+    X_test = victim.task.X_test
+    s_q, s_d, _ = _streams(seed, rep)
+    X = equation_solving_queries(d, n, scale=scale, random_state=np.random.default_rng(s_q))
+    P = victim.predict_proba(X)
+    if victim.binary:
+        P = P[:, 1]
+    rows = []
+    for (name, defense), sd in zip(defenses.items(), s_d.spawn(len(defenses))):
+        P_hat = defense.respond(P, rng=np.random.default_rng(sd))
+        att = EquationSolvingAttack().fit(X, P_hat)
+        Q = att.predict_proba(X_test)
+        err = float(np.max(np.abs(Q - P_test)))
+        coef_err = float(np.max(np.abs(att.coef_ - W_rel))) if W_rel is not None else math.nan
+        rows.append({"defense": name, "rep": rep, "n_queries": n, "max_prob_err": err,
+                     "agreement": agreement(Q, P_test), "coef_err": coef_err,
+                     "residual": att.residual_, "recovered": bool(err <= 1e-6)})
     return rows
 
 

@@ -369,7 +369,9 @@ def make_victim(task="digits", model="logreg", *, random_state=0, C=None, hidden
 
     from sklearn.exceptions import ConvergenceWarning
 
-    with warnings.catch_warnings():
+    from threadpoolctl import threadpool_limits
+
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(task.X_train, task.y_train)
     victim = Victim(est, task)

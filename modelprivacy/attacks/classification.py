@@ -48,6 +48,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from .._validation import (
     check_int,
@@ -186,7 +187,7 @@ class SoftLabelLogisticRegression(_SoftClassifier):
         w = P.ravel()
         est = LogisticRegression(C=C, fit_intercept=self.fit_intercept, max_iter=self.max_iter,
                                  tol=self.tol)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
             warnings.simplefilter("ignore", ConvergenceWarning)
             est.fit(X_rep, y_rep, sample_weight=w)
         self.estimator_ = est
@@ -217,9 +218,11 @@ class SoftLabelLogisticRegression(_SoftClassifier):
             gW[:, :d] += Wp / scale
             return loss, gW.ravel()
 
-        res = optimize.minimize(loss_grad, np.zeros(m * q), jac=True, method="L-BFGS-B",
-                                options={"maxiter": self.max_iter, "ftol": self.tol * 1e-6,
-                                         "gtol": self.tol * 1e-2})
+        # small dense problems: multi-threaded BLAS only thrashes on shared cores
+        with threadpool_limits(limits=1):
+            res = optimize.minimize(loss_grad, np.zeros(m * q), jac=True, method="L-BFGS-B",
+                                    options={"maxiter": self.max_iter, "ftol": self.tol * 1e-6,
+                                             "gtol": self.tol * 1e-2})
         W = res.x.reshape(m, q)
         self.coef_ = W[:, :d]
         self.intercept_ = W[:, d] if self.fit_intercept else np.zeros(m)
@@ -322,10 +325,11 @@ class SoftmaxMLP(_SoftClassifier):
         X, P = _check_fit_input(X, P)
         d, K = X.shape[1], P.shape[1]
         theta0 = self._init(d, K, rng)
-        res = optimize.minimize(
-            self._loss_grad, theta0, args=(X, P), jac=True, method="L-BFGS-B",
-            options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": 1e-8},
-        )
+        with threadpool_limits(limits=1):
+            res = optimize.minimize(
+                self._loss_grad, theta0, args=(X, P), jac=True, method="L-BFGS-B",
+                options={"maxiter": self.max_iter, "ftol": self.tol, "gtol": 1e-8},
+            )
         W1, b1, W2, b2 = self._unpack(res.x, d, K)
         self.coefs_ = [W1, W2]
         self.intercepts_ = [b1, b2]
