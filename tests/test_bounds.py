@@ -349,3 +349,11 @@ def test_frontier_in_the_row_space_equals_the_full_trust_region_solve():
             assert full.certificate.check(1e-7)
             got = B.privacy_frontier(S, y, f_Z, u)
             assert got.privacy_level[0] == pytest.approx(full.objective + q.c, rel=1e-9)
+
+
+@pytest.mark.parametrize("s", [1.0, 2.0])
+def test_nonparametric_rate_in_the_noise_level(s):
+    # at fixed n the tuned privacy level grows like (sigma^2)^(2s/(2s+1)): IID noise acts as a noise level
+    sig = np.array([0.1, 0.2, 0.4, 0.8, 1.6])
+    vals = [tuned_series_privacy_level(500, x, s, n_eval=500)[0] for x in sig]
+    assert check_slope(sig**2, vals, 2 * s / (2 * s + 1)).holds
