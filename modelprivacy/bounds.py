@@ -45,7 +45,7 @@ Minimax lower bound
 
 References
 ----------
-X. Wang, Y. Yang and J. Ding, "Model Privacy: A Unified Framework for
+G. Wang, Y. Yang and J. Ding, "Model Privacy: A Unified Framework for
 Understanding Model Stealing Attacks and Defenses", arXiv:2502.15567.
 
 J. J. Moré and D. C. Sorensen, "Computing a trust region step", SIAM J. Sci.

@@ -22,6 +22,11 @@ Rates are checked by fitted log-log slopes (:func:`fit_slope`,
 :func:`check_slope`, :func:`verify_rate`); the minimax lower bound by
 simulating both worlds of the two-point construction
 (:func:`verify_two_point`).
+
+References
+----------
+G. Wang, Y. Yang and J. Ding, "Model Privacy: A Unified Framework for
+Understanding Model Stealing Attacks and Defenses", arXiv:2502.15567.
 """
 
 from __future__ import annotations
