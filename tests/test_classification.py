@@ -192,7 +192,8 @@ def test_figures_register_and_run_quick(tmp_path):
     from modelprivacy.figures import FIGURES
     import modelprivacy.figures.classification as figs
 
-    for name in ("clf_agreement_budget", "clf_table", "clf_equation_solving", "clf_reverse_sigmoid_kl"):
+    for name in ("clf_agreement_budget", "clf_table", "clf_equation_solving", "clf_reverse_sigmoid_kl",
+                 "clf_privacy_utility"):
         assert name in FIGURES and FIGURES[name].figure_group == "classification"
     out = figs.clf_equation_solving(out_dir=str(tmp_path), quick=True)
     for ext in ("png", "pdf", "csv"):

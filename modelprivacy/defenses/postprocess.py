@@ -605,7 +605,10 @@ class RandomShuffle(Postprocessor):
 
     :math:`\lfloor n p \rfloor` answers chosen without replacement have the
     entries of their probability vector randomly permuted. For binary 1-D
-    answers the chosen scalars are shuffled among themselves (as in [1]).
+    answers the chosen scalars are shuffled among themselves (as in [1]), by
+    a random cyclic permutation: each chosen answer takes the value of the
+    next chosen one in a random order (unlike a uniform shuffle, no chosen
+    answer keeps its own value).
 
     The chosen rows are a prefix of one random row order and each row's
     permutation is drawn for every row, so with a fixed ``rng`` the set of
@@ -643,7 +646,10 @@ class RandomShuffle(Postprocessor):
         m = int(np.floor(n * self.p))
         q = p.copy()
         rows = order[:m]
-        q[rows] = p[rows][rng.permutation(m)]
+        # a random cyclic shift of the chosen answers along the random order: growing p
+        # only appends to the cycle, which keeps calibration monotone (a fresh uniform
+        # shuffle for every p would not)
+        q[rows] = p[np.roll(rows, -1)]
         return q
 
     def _bracket(self, P):
