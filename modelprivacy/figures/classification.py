@@ -145,7 +145,7 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, s
     nd = len(defenses)
     ncol = min(nd, 3)
     nrow = math.ceil(nd / ncol)
-    fig = Figure(figsize=(4.0 * ncol, 3.2 * nrow))
+    fig = Figure(figsize=(4.0 * ncol, 3.2 * nrow), layout="constrained")
     axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
     for ax, dname in zip(axes, defenses):
         for i, aname in enumerate(attackers):
@@ -168,8 +168,8 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, s
     for ax in axes[:nd]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)
-    fig.legend(list(handles.values()), list(handles.keys()), fontsize=8, loc="lower center",
-               ncol=len(handles), bbox_to_anchor=(0.5, -0.04 * (3 - nrow)))
+    fig.legend(list(handles.values()), list(handles.keys()), fontsize=8, loc="outside lower center",
+               ncol=len(handles))
     fig.suptitle(f"Stealing a {type(victim.model).__name__} on digits (in-distribution queries)",
                  fontsize=11)
     paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
@@ -231,7 +231,7 @@ def clf_table(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=No
         fh.write(table + "\n")
 
     b = budgets[-1]
-    fig = Figure(figsize=(11, 3.3))
+    fig = Figure(figsize=(11, 3.3), layout="constrained")
     axes = fig.subplots(1, 3)
     defenses = [d for d in dict.fromkeys(r["defense"] for r in rows) if d != "No Defense"]
     for ax, metric in zip(axes, ("acc", "f1", "auc")):
@@ -301,7 +301,7 @@ def clf_equation_solving(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, s
     _write_csv(os.path.join(out_dir, f"{name}.csv"), rows)
 
     names = list(dict.fromkeys(r["defense"] for r in rows))
-    fig = Figure(figsize=(11, 3.6))
+    fig = Figure(figsize=(11, 3.6), layout="constrained")
     axes = fig.subplots(1, 2)
     width = 0.8 / len(tasks)
     x = np.arange(len(names))
@@ -360,7 +360,7 @@ def clf_reverse_sigmoid_kl(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1,
             rows.append({"task": task, "model": model, **r})
     _write_csv(os.path.join(out_dir, f"{name}.csv"), rows)
 
-    fig = Figure(figsize=(10, 3.4))
+    fig = Figure(figsize=(10, 3.4), layout="constrained")
     axes = fig.subplots(1, 2)
     labels = [f"β={b:g},γ={g:g}" for b, g in RS_GRID]
     x = np.arange(len(RS_GRID))
@@ -425,7 +425,7 @@ def clf_privacy_utility(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, sc
         rows += [{"pool": pool, **r, "disagreement": 1.0 - float(r["agreement"])} for r in part]
     _write_csv(os.path.join(out_dir, f"{name}.csv"), rows)
 
-    fig = Figure(figsize=(9, 3.4))
+    fig = Figure(figsize=(9, 3.4), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
     defenses = [d for d in dict.fromkeys(r["defense"] for r in rows) if d != "No Defense"]
     lines = []
