@@ -248,6 +248,11 @@ def clf_table(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=No
         ax.set_xlabel("utility loss $U_n$ (benign flip rate)")
         ax.set_ylabel({"acc": "accuracy", "f1": "F1", "auc": "AUC"}[metric] + " of stolen model")
         ax.grid(alpha=0.3)
+    # one y-range for the three panels, so that "AUC stays" is visible as such
+    lo = min(min(ax.get_ylim()[0] for ax in axes), 0.5)
+    hi = max(ax.get_ylim()[1] for ax in axes)
+    for ax in axes:
+        ax.set_ylim(lo, hi)
     axes[0].legend(fontsize=7)
     fig.suptitle(f"Binary task, shifted queries, n = {b}: stolen model vs true labels", fontsize=11)
     paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv"),
