@@ -12,7 +12,14 @@ from scipy.linalg import toeplitz
 
 from modelprivacy import bounds as B
 from modelprivacy.attacks import KernelRidgeAttacker, OLSRegression, polynomial_basis
-from modelprivacy.defenses import ConstantShift, IIDNoise, LongRangeNoise, NoDefense, long_range_autocovariance
+from modelprivacy.defenses import (
+    ConstantShift,
+    GaussianProcessNoise,
+    IIDNoise,
+    LongRangeNoise,
+    NoDefense,
+    long_range_autocovariance,
+)
 from modelprivacy.queries import GridQueries
 from modelprivacy.targets import krr_function, quadratic
 from modelprivacy.threat import ThreatModel
@@ -40,6 +47,7 @@ SETTINGS = [
     (KernelRidgeAttacker(gamma=1.0, alpha=1e-3), krr_function, (-1.0, 1.0), 40, 200, LongRangeNoise(0.3, gamma=0.5)),
     (KernelRidgeAttacker(gamma=1.0, alpha=1e-2), krr_function, (-1.0, 1.0), 25, 150, IIDNoise(0.2)),
     (OLSRegression(n_terms=2), quadratic, (0.0, 1.0), 40, 100, LongRangeNoise(0.4, gamma=None)),
+    (OLSRegression(n_terms=4), quadratic, (0.0, 1.0), 30, 100, GaussianProcessNoise(0.3, gamma=20.0)),
 ]
 
 
