@@ -69,7 +69,7 @@ from .attacks.classification import (
 )
 from .defenses.postprocess import (
     MisleadingShift,
-    NoDefense,
+    NoPostprocessing,
     Postprocessor,
     ReverseSigmoid,
     flip_rate,
@@ -618,7 +618,7 @@ def run_classification_table(victim, *, utilities=UTILITY_LEVELS, budgets=(1000,
     P_benign = victim.predict_proba(victim.task.X_benign)
     if victim.binary:
         P_benign = P_benign[:, 1]
-    calibrated = [("No Defense", 0.0, NoDefense(), 0.0, 0.0)]
+    calibrated = [("No Defense", 0.0, NoPostprocessing(), 0.0, 0.0)]
     calibrated += _table_defenses(P_benign, utilities, seed)
     log = _CsvLog(csv_path, ("defense", "u", "budget", "rep"), tag)
     done = log.done()

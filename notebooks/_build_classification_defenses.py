@@ -32,7 +32,7 @@ from IPython.display import Image, display
 
 from modelprivacy.victims import make_victim
 from modelprivacy.defenses.postprocess import (
-    AdaptiveMisinformation, GaussianNoise, HighConfidence, MisleadingShift, NoDefense,
+    AdaptiveMisinformation, GaussianNoise, HighConfidence, MisleadingShift, NoPostprocessing,
     RandomShuffle, ReverseSigmoid, Rounding, TopLabel)
 from modelprivacy.classification import (
     UTILITY_LEVELS, format_table, reverse_sigmoid_utility, run_classification_table,

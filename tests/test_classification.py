@@ -32,7 +32,7 @@ from modelprivacy.classification import (
 from modelprivacy.defenses.postprocess import (
     HighConfidence,
     MisleadingShift,
-    NoDefense,
+    NoPostprocessing,
     RandomShuffle,
     ReverseSigmoid,
     TopLabel,
@@ -114,7 +114,7 @@ def digits():
 
 def test_agreement_vs_budget_resumes_and_shows_reverse_sigmoid_claim(digits, tmp_path):
     path = str(tmp_path / "curves.csv")
-    defenses = {"none": NoDefense(), "rs": ReverseSigmoid(1.0, 0.1)}
+    defenses = {"none": NoPostprocessing(), "rs": ReverseSigmoid(1.0, 0.1)}
     att = default_attackers(mlp=False)
     rows = run_agreement_vs_budget(digits, defenses, att, [32, 128], reps=1, csv_path=path, tag="t")
     assert len(rows) == 2 * (2 * 2 + 1)  # 2 budgets x (soft, labels on both; aware on RS only)
@@ -127,7 +127,7 @@ def test_agreement_vs_budget_resumes_and_shows_reverse_sigmoid_claim(digits, tmp
     for a, b in zip(sorted(rows, key=key), sorted(again, key=key)):
         assert float(a["agreement"]) == pytest.approx(float(b["agreement"]), abs=1e-12)
     # a CSV of another setting is discarded, not mixed in
-    other = run_agreement_vs_budget(digits, {"none": NoDefense()}, att, [32], reps=1, csv_path=path, tag="u")
+    other = run_agreement_vs_budget(digits, {"none": NoPostprocessing()}, att, [32], reps=1, csv_path=path, tag="u")
     with open(path) as fh:
         assert len(fh.readlines()) < n_lines and all(r["tag"] == "u" for r in csv.DictReader(open(path)))
     assert len(other) == 2
@@ -155,7 +155,7 @@ def test_classification_table_misleading_shift_keeps_auc():
 
 def test_equation_solving_runner():
     victim = make_victim("hard10", "logreg", random_state=0)
-    rows = run_equation_solving(victim, {"none": NoDefense(), "ms": MisleadingShift(1.0),
+    rows = run_equation_solving(victim, {"none": NoPostprocessing(), "ms": MisleadingShift(1.0),
                                          "shuffle": RandomShuffle(0.2), "hc": HighConfidence()}, reps=2)
     by = {}
     for r in rows:
@@ -164,7 +164,7 @@ def test_equation_solving_runner():
     assert not any(r["recovered"] for d in ("ms", "shuffle", "hc") for r in by[d])
     assert all(r["coef_err"] < 1e-8 for r in by["ms"])  # shift only moves one intercept
     # with more answers than unknowns, inconsistent answers show up in the residual
-    over = run_equation_solving(victim, {"none": NoDefense(), "shuffle": RandomShuffle(0.2)},
+    over = run_equation_solving(victim, {"none": NoPostprocessing(), "shuffle": RandomShuffle(0.2)},
                                 n_queries=42, reps=1)
     assert over[0]["residual"] < 1e-8 < over[1]["residual"]
 
@@ -181,11 +181,11 @@ def test_runner_argument_errors(digits):
     with pytest.raises(TypeError, match="defenses"):
         run_agreement_vs_budget(digits, {"x": object()}, budgets=[16])
     with pytest.raises(ValueError, match="strictly increasing"):
-        run_agreement_vs_budget(digits, {"none": NoDefense()}, budgets=[32, 16])
+        run_agreement_vs_budget(digits, {"none": NoPostprocessing()}, budgets=[32, 16])
     with pytest.raises(ValueError, match="exceeds the size"):
-        run_agreement_vs_budget(digits, {"none": NoDefense()}, budgets=[4096], reps=1)
+        run_agreement_vs_budget(digits, {"none": NoPostprocessing()}, budgets=[4096], reps=1)
     with pytest.raises(TypeError, match="victim"):
-        run_equation_solving("digits", {"none": NoDefense()})
+        run_equation_solving("digits", {"none": NoPostprocessing()})
 
 
 def test_figures_register_and_run_quick(tmp_path):

@@ -9,7 +9,7 @@ from modelprivacy.defenses.postprocess import (
     GaussianNoise,
     HighConfidence,
     MisleadingShift,
-    NoDefense,
+    NoPostprocessing,
     RandomShuffle,
     ReverseSigmoid,
     Rounding,
@@ -51,7 +51,7 @@ def P10():
 
 
 ALL_VALID = [
-    NoDefense(), MisleadingShift(3.0), ReverseSigmoid(), ReverseSigmoid(0.3, 0.2),
+    NoPostprocessing(), MisleadingShift(3.0), ReverseSigmoid(), ReverseSigmoid(0.3, 0.2),
     ReverseSigmoid(0.5, 0.5, preserve_top1=True), ReverseSigmoid(2.0, 3.0),
     AdaptiveMisinformation(0.5), RandomShuffle(0.3), GaussianNoise(0.5), TopLabel(),
     Rounding(2, renormalise=True),

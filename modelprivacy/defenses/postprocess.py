@@ -50,7 +50,7 @@ from .._validation import check_int, check_probabilities, check_random_state, ch
 
 __all__ = [
     "Postprocessor",
-    "NoDefense",
+    "NoPostprocessing",
     "MisleadingShift",
     "ReverseSigmoid",
     "AdaptiveMisinformation",
@@ -367,8 +367,12 @@ class Postprocessor:
 # --------------------------------------------------------------------------------------
 # defenses
 # --------------------------------------------------------------------------------------
-class NoDefense(Postprocessor):
-    """The identity: answers the clean probabilities."""
+class NoPostprocessing(Postprocessor):
+    """The identity: answers the clean probabilities ("No Defense").
+
+    Named apart from the regression :class:`modelprivacy.defenses.NoDefense`,
+    which perturbs real-valued answers.
+    """
 
     display_name = "No Defense"
 
@@ -505,6 +509,9 @@ class ReverseSigmoid(Postprocessor):
     -----
     The top-1 label is *not* guaranteed without the guard (flips happen when
     the top class is weak and other classes sit near 0); report the flip rate.
+    With the ART variant a row whose clipped values all vanish (impossible
+    for :math:`\beta \le 1`, since every class below 1/2 is pushed up) is
+    answered uniform rather than divided by zero.
     """
 
     display_name = "Deceptive Perturbation"

@@ -55,7 +55,7 @@ from ..defenses.postprocess import (
     GaussianNoise,
     HighConfidence,
     MisleadingShift,
-    NoDefense,
+    NoPostprocessing,
     RandomShuffle,
     ReverseSigmoid,
     Rounding,
@@ -129,7 +129,7 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, s
         victim = make_victim("digits", "mlp", random_state=seed)
         budgets, reps = budget_grid(4, 9), reps or 5
     Pb = _benign(victim)
-    defenses = {"none": NoDefense(), "RS(1, 0.1)": ReverseSigmoid(1.0, 0.1)}
+    defenses = {"none": NoPostprocessing(), "RS(1, 0.1)": ReverseSigmoid(1.0, 0.1)}
     defenses["MS(u=.05)"] = MisleadingShift().calibrate(Pb, 0.05)
     if not quick:
         defenses["RS(0.5, 0.2)"] = ReverseSigmoid(0.5, 0.2)
@@ -266,7 +266,7 @@ def clf_table(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=No
 def _eq_defenses(victim, seed):
     Pb = _benign(victim)
     return {
-        "none": NoDefense(),
+        "none": NoPostprocessing(),
         "MS(u=.05)": MisleadingShift().calibrate(Pb, 0.05),
         "RS(0.1, 0.2)": ReverseSigmoid(0.1, 0.2),
         "RS(1, 0.1)": ReverseSigmoid(1.0, 0.1),
