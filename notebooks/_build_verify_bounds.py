@@ -64,7 +64,7 @@ the 95% interval of the simulated $PL_n$)."""),
     ThreatModel(quadratic, BetaQueries(1, 3), 60, LongRangeNoise(0.4), OLSRegression(n_terms=4), BetaQueries(1, 3), 300),
     ThreatModel(krr_function, UniformQueries(-1, 1), 50, GaussianProcessNoise(0.3, gamma=4.0), KRR, UniformQueries(-1, 1), 300),
 ]
-exact = V.verify(V.exact_bound(), settings, reps=200, seed=SEED)
+exact = V.verify(V.exact_bound(), settings, reps=150, seed=SEED)
 print(exact.table())
 exact.plot()
 checks["exact formula"] = exact.all_hold"""),
@@ -128,7 +128,7 @@ u = np.logspace(-2.5, 0, 20)
 frontier = B.privacy_frontier(S, y, fZ, u)
 ceiling = B.privacy_ceiling(S, y, fZ, u)
 defenses = {}
-for sigma in (0.1, 0.3, 0.6):
+for sigma in (0.15, 0.6):
     defenses[f"IID {sigma}"] = IIDNoise(sigma)
     defenses[f"Constant {sigma}"] = ConstantShift(sigma)
     defenses[f"Long-range 0.5, {sigma}"] = LongRangeNoise(sigma, gamma=0.5)
@@ -164,7 +164,7 @@ checks["frontier below ceiling"] = bool(np.all(frontier.privacy_level <= ceiling
     ("code", r"""ups = [game.replace(defense=d) for d in (IIDNoise(0.3), ConstantShift(0.3), LongRangeNoise(0.3, gamma=0.5))]
 ups += [fixed(quadratic, 0, 1, 40, 200, d, OLSRegression(n_terms=3)) for d in (IIDNoise(0.5), ConstantShift(0.5))]
 for bound in (V.ceiling_bound(), V.frontier_bound()):
-    rep = V.verify(bound, ups, reps=60, seed=SEED)
+    rep = V.verify(bound, ups, reps=40, seed=SEED)
     print(rep.table(), end="\n\n")
     checks[bound.name] = rep.all_hold"""),
     ("md", r"""## 4. The two-point minimax lower bound
