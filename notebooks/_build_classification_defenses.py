@@ -131,6 +131,8 @@ shutil.rmtree(OUT)  # the figures are embedded above"""),
 def build(path=None):
     nb = new_notebook()
     nb.cells = [new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in CELLS]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"classification-defenses-{i:02d}"  # stable ids: rebuilding gives the same file
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = pathlib.Path(path or pathlib.Path(__file__).with_name("classification_defenses.ipynb"))
     nbformat.write(nb, path)
