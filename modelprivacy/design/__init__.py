@@ -1,5 +1,6 @@
 """Optimal perturbation design: exact trust-region solver, closed-form designs, convex programs."""
 
+from ._closed_form import order_disguise_direction
 from ._convex import (
     DesignResult,
     DesignSolverError,
@@ -37,6 +38,7 @@ __all__ = [
     "check_memory",
     "exact_memory_bytes",
     "kernel_ridge_smoother",
+    "order_disguise_direction",
     "stealing_quadratic",
     "trust_region",
     "unit_sphere_slsqp",
