@@ -266,3 +266,12 @@ def test_robust_linear_smoother_protects_the_worst_attacker():
     assert worst(e) <= res.bound + 1e-6 * abs(res.bound)
     with pytest.raises(ValueError, match="attackers must be a non-empty"):
         RobustLinearSmoother(0.5).respond(X, y, rng=rng, target=krr_function)
+
+
+def test_misleading_variable_projection_beats_iid_against_lasso():
+    # spec 5.3 (kind 7): no reference numbers, but the design must not be averaged out like IID
+    from modelprivacy.games import lasso_game
+
+    mvp, se = _pl(simulate(lasso_game(n=50, defense=MisleadingVariableProjection(), sigma=0.5), reps=6, seed=3))
+    iid, se_i = _pl(simulate(lasso_game(n=50, defense="iid", sigma=0.5), reps=6, seed=3))
+    assert mvp > iid + 3 * np.hypot(se, se_i)
