@@ -57,7 +57,7 @@ from .._validation import (
     check_random_state,
     check_scalar,
 )
-from ..defenses.postprocess import _ART_CLIP, reverse_sigmoid_r
+from ..defenses.postprocess import _ART_CLIP
 
 __all__ = [
     "as_soft_labels",
