@@ -8,6 +8,15 @@ can be passed wherever an attacker is expected. Linear smoothers expose
 from sklearn.base import clone, is_regressor
 from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV
 
+from .classification import (
+    EquationSolvingAttack,
+    LabelOnlyAttacker,
+    ReverseSigmoidAwareAttacker,
+    SoftLabelLogisticRegression,
+    SoftmaxMLP,
+    equation_solving_queries,
+    invert_reverse_sigmoid,
+)
 from .regression import (
     KernelRidgeAttacker,
     OLSRegression,
@@ -28,6 +37,14 @@ __all__ = [
     "polynomial_basis",
     "ATTACKERS",
     "make_attacker",
+    # classification attackers (classifiers: not built through make_attacker)
+    "SoftLabelLogisticRegression",
+    "SoftmaxMLP",
+    "LabelOnlyAttacker",
+    "EquationSolvingAttack",
+    "ReverseSigmoidAwareAttacker",
+    "equation_solving_queries",
+    "invert_reverse_sigmoid",
 ]
 
 #: registry name -> factory of a fresh attacker with the paper's settings

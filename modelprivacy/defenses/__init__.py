@@ -8,6 +8,20 @@ Kernel Confusion, Misleading Variable Projection) live in
 """
 
 from .base import Defense, Moments
+from .postprocess import (
+    AdaptiveMisinformation,
+    GaussianNoise,
+    HighConfidence,
+    MisleadingShift,
+    NoPostprocessing,
+    Postprocessor,
+    RandomShuffle,
+    ReverseSigmoid,
+    Rounding,
+    TopLabel,
+    flip_rate,
+    reverse_sigmoid,
+)
 from .regression import (
     ConstantShift,
     GaussianProcessNoise,
@@ -28,6 +42,19 @@ __all__ = [
     "long_range_autocovariance",
     "DEFENSES",
     "make_defense",
+    # classification postprocessors
+    "Postprocessor",
+    "NoPostprocessing",
+    "MisleadingShift",
+    "ReverseSigmoid",
+    "AdaptiveMisinformation",
+    "RandomShuffle",
+    "GaussianNoise",
+    "Rounding",
+    "TopLabel",
+    "HighConfidence",
+    "reverse_sigmoid",
+    "flip_rate",
 ]
 
 #: registry name -> class (names as used by the CLI and the figures)
