@@ -137,3 +137,12 @@ def test_random_function_repeated_query_is_consistent(rng):
     e = _sequential_perturbations(GaussianProcessNoise(0.5), [0.3, 0.7, 0.3, 0.3], rng)
     assert e[0] == pytest.approx(e[2], abs=1e-12) and e[0] == pytest.approx(e[3], abs=1e-12)
     assert abs(e[0] - e[1]) > 1e-6
+
+
+@pytest.mark.parametrize("kernel", ["rbf", "laplacian"])
+def test_random_function_correlation_is_the_sklearn_kernel(kernel, rng):
+    from sklearn.metrics.pairwise import pairwise_kernels
+
+    X = rng.uniform(size=(7, 2))
+    cov = GaussianProcessNoise(1.0, kernel=kernel, gamma=0.7).moments(X).cov
+    np.testing.assert_allclose(cov, pairwise_kernels(X, X, metric=kernel, gamma=0.7), rtol=1e-12)

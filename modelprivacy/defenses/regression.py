@@ -240,6 +240,16 @@ def _unnormalised_c0(n, w):
     return total / n**2
 
 
+def _gaussian_root(cov):
+    """A matrix ``R`` with ``R R' = cov``: Cholesky, or an eigen-root when singular (repeated queries)."""
+    cov = 0.5 * (cov + cov.T)
+    try:
+        return np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        w, V = np.linalg.eigh(cov)
+        return V * np.sqrt(np.clip(w, 0.0, None))
+
+
 class GaussianProcessNoise(Defense):
     r"""A random perturbation *function*: :math:`e_i = g(x_i)`, :math:`g \sim GP(0, \sigma^2 \rho)`.
 
@@ -294,9 +304,13 @@ class GaussianProcessNoise(Defense):
         check_scalar(self.jitter, "jitter", low=0.0)
 
     def _corr(self, A, B):
-        from ..attacks.regression import kernel_matrix
-
-        return kernel_matrix(A, B, self.kernel, gamma=self.gamma)
+        # the two stationary kernels in closed form (scikit-learn's validation
+        # costs more than the kernel at the sizes of online answers)
+        gamma = 1.0 / A.shape[1] if self.gamma is None else float(self.gamma)
+        diff = A[:, None, :] - B[None, :, :]
+        if self.kernel == "rbf":
+            return np.exp(-gamma * np.einsum("ijk,ijk->ij", diff, diff))
+        return np.exp(-gamma * np.abs(diff).sum(axis=2))
 
     def perturbation(self, X, y, *, rng, target=None, history=None):
         self._validate()
@@ -317,10 +331,7 @@ class GaussianProcessNoise(Defense):
         else:
             mean = np.zeros(n)
             cov = K_nn
-        # an eigen-factorisation tolerates the exactly singular covariance of a repeated query
-        w, V = np.linalg.eigh(0.5 * (cov + cov.T))
-        root = V * np.sqrt(np.clip(w, 0.0, None))
-        g = mean + root @ rng.standard_normal(n)
+        g = mean + _gaussian_root(cov) @ rng.standard_normal(n)
         if history is not None and history[0].shape[0] > 0:
             # a query asked before gets exactly the value served before
             same = np.all(X[:, None, :] == X_old[None, :, :], axis=2)
