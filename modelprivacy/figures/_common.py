@@ -26,19 +26,24 @@ ZERO = 1e-4  # where the paper draws a privacy level of 0 on a log axis
 
 @contextlib.contextmanager
 def executor(scheduler, n_jobs):
-    """Yield ``(backend, n_jobs)`` for :func:`modelprivacy.simulate.sweep`.
+    """Run the enclosed sweeps locally or on Dask; yield the ``n_jobs`` to use.
 
-    ``scheduler=None`` runs locally (serial or joblib/loky); ``"local"`` starts
-    a Dask LocalCluster with ``n_jobs`` single-threaded workers; any other
-    value is the address of a running Dask scheduler (``tcp://host:port``).
+    ``scheduler=None`` runs locally (serial, or joblib/loky with ``n_jobs``
+    workers); ``"local"`` starts a Dask LocalCluster with ``n_jobs``
+    single-threaded workers; any other value is the address of a running Dask
+    scheduler (``tcp://host:port``). On Dask, every joblib ``Parallel`` inside
+    the block (the simulator's and the classification runners') runs on the
+    cluster.
     """
     if scheduler is None:
-        yield None, n_jobs
+        yield n_jobs
         return
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - the extra is not installed
         raise ImportError("--scheduler needs Dask: pip install 'modelprivacy[dask]'") from exc
+    from joblib import parallel_config
+
     cluster = None
     if scheduler == "local":
         workers = max(n_jobs, 1) if n_jobs != -1 else (os.cpu_count() or 1)
@@ -50,7 +55,8 @@ def executor(scheduler, n_jobs):
         except (OSError, TimeoutError) as exc:
             raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from exc
     try:
-        yield "dask", -1
+        with parallel_config(backend="dask"):
+            yield -1
     finally:
         client.close()
         if cluster is not None:

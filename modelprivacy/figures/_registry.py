@@ -13,6 +13,7 @@ plotted data) into ``out_dir`` and returns a :class:`FigureOutput`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 __all__ = ["FIGURES", "FigureOutput", "register", "get_figure"]
@@ -31,15 +32,28 @@ class FigureOutput:
 
 
 def register(name, *, group=None):
-    """Decorator registering a figure function under ``name``."""
+    """Decorator registering a figure function under ``name``.
+
+    The registered function takes ``scheduler`` and sets up the executor
+    (local or Dask, see :func:`~modelprivacy.figures._common.executor`) around
+    the figure, so figure code only passes ``n_jobs`` on to its sweeps.
+    """
 
     def deco(func):
         if name in FIGURES:
             raise ValueError(f"figure {name!r} is registered twice.")
-        func.figure_name = name
-        func.figure_group = group or name
-        FIGURES[name] = func
-        return func
+
+        @functools.wraps(func)
+        def run(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
+            from ._common import executor
+
+            with executor(scheduler, n_jobs) as jobs:
+                return func(out_dir=out_dir, quick=quick, reps=reps, seed=seed, n_jobs=jobs, scheduler=None)
+
+        run.figure_name = name
+        run.figure_group = group or name
+        FIGURES[name] = run
+        return run
 
     return deco
 

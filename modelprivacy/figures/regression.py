@@ -34,7 +34,7 @@ from ..defenses import (
 from ..games import krr_game, lasso_game, poly_game
 from ..queries import UniformQueries
 from ..simulate import grid, sweep
-from ._common import DISPLAY, MARKERS, clamp_zero, executor, save, style_axes_log, write_rows
+from ._common import DISPLAY, MARKERS, clamp_zero, save, style_axes_log, write_rows
 from ._registry import FigureOutput, register
 
 __all__ = ["SETTINGS", "SCORERS", "figure_cells", "figure_reps", "poly_defenses", "krr_defenses", "lasso_defenses", "krr_frontier"]
@@ -88,10 +88,9 @@ def _reps(game, quick, reps):
     return SETTINGS[game]["quick_reps" if quick else "reps"]
 
 
-def _run(name, cells, reps, seed, out_dir, n_jobs, scheduler, scorers=None):
+def _run(name, cells, reps, seed, out_dir, n_jobs, scorers=None):
     path = os.path.join(out_dir, f"{name}_records.csv")
-    with executor(scheduler, n_jobs) as (backend, jobs):
-        return sweep(cells, reps, seed, out=path, n_jobs=jobs, backend=backend, desc=name, scorers=scorers)
+    return sweep(cells, reps, seed, out=path, n_jobs=n_jobs, desc=name, scorers=scorers)
 
 
 def _long_range_var_mean(n):
@@ -128,11 +127,11 @@ def _summary_rows(res, by):
     return rows
 
 
-def _vs_n(name, game, cells, theory, *, out_dir, quick, reps, seed, n_jobs, scheduler, defenses):
+def _vs_n(name, game, cells, theory, *, out_dir, quick, reps, seed, n_jobs, defenses):
     import matplotlib.pyplot as plt
 
     t0 = time.perf_counter()
-    res = _run(name, cells, _reps(game, quick, reps), seed, out_dir, n_jobs, scheduler)
+    res = _run(name, cells, _reps(game, quick, reps), seed, out_dir, n_jobs)
     rows = _summary_rows(res, ("defense", "n", "sigma"))
     fig, ax = plt.subplots(figsize=(3, 4))
     _plot_lines(ax, rows, "n", defenses)
@@ -150,11 +149,11 @@ def _vs_n(name, game, cells, theory, *, out_dir, quick, reps, seed, n_jobs, sche
     return FigureOutput(name, paths + [os.path.join(out_dir, f"{name}.csv")], time.perf_counter() - t0, _describe(rows))
 
 
-def _vs_u(name, game, cells, theory, *, out_dir, quick, reps, seed, n_jobs, scheduler, defenses, sigmas):
+def _vs_u(name, game, cells, theory, *, out_dir, quick, reps, seed, n_jobs, defenses, sigmas):
     import matplotlib.pyplot as plt
 
     t0 = time.perf_counter()
-    res = _run(name, cells, _reps(game, quick, reps), seed, out_dir, n_jobs, scheduler)
+    res = _run(name, cells, _reps(game, quick, reps), seed, out_dir, n_jobs)
     rows = _summary_rows(res, ("defense", "n", "sigma"))
     for r in rows:
         r["nominal_utility_loss"] = r["sigma"] ** 2
@@ -229,7 +228,7 @@ def _poly_n(criterion):
             r"Corr $\sigma^2\,\mathrm{Var}(\bar\xi_n)$": np.array([sigma**2 * _long_range_var_mean(n) for n in ns]),
         }
         return _vs_n(f"poly_n_{criterion}", "poly", cells, theory, out_dir=out_dir, quick=quick, reps=reps, seed=seed,
-                     n_jobs=n_jobs, scheduler=scheduler, defenses=list(defs))
+                     n_jobs=n_jobs, defenses=list(defs))
 
     return fig
 
@@ -243,7 +242,7 @@ def _poly_ratio(criterion):
         us = np.array([s**2 for s in sigmas])
         theory = {r"$PL_n = U_n$": us, rf"IID $U_n p/n$, p=3, n={n}": us * 3 / n}
         return _vs_u(f"poly_ratio_{criterion}", "poly", cells, theory, out_dir=out_dir, quick=quick, reps=reps, seed=seed,
-                     n_jobs=n_jobs, scheduler=scheduler, defenses=list(defs), sigmas=sigmas)
+                     n_jobs=n_jobs, defenses=list(defs), sigmas=sigmas)
 
     return fig
 
@@ -287,7 +286,7 @@ def krr_n(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
     ns = np.array(st["n"])
     theory = {r"$\sigma^2$": np.full(len(ns), st["sigma"] ** 2)}
     return _vs_n("krr_n", "krr", cells, theory, out_dir=out_dir, quick=quick, reps=reps, seed=seed, n_jobs=n_jobs,
-                 scheduler=scheduler, defenses=list(defs))
+                 defenses=list(defs))
 
 
 @register("krr_ratio", group="krr")
@@ -303,7 +302,7 @@ def krr_ratio(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=No
         "frontier $PL^*(u)$, known attacker": krr_frontier(us, n=n, draws=2 if quick else 10, seed=seed),
     }
     return _vs_u("krr_ratio", "krr", cells, theory, out_dir=out_dir, quick=quick, reps=reps, seed=seed, n_jobs=n_jobs,
-                 scheduler=scheduler, defenses=list(defs), sigmas=sigmas)
+                 defenses=list(defs), sigmas=sigmas)
 
 
 def _support_scores(attacker, tm):
@@ -338,7 +337,7 @@ def lasso(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
     sigmas = QUICK_SIGMAS if quick else SIGMAS
     defs = lasso_defenses()
     cells = figure_cells(name, quick)
-    res = _run(name, cells, _reps("lasso", quick, reps), seed, out_dir, n_jobs, scheduler, scorers=SCORERS["lasso"])
+    res = _run(name, cells, _reps("lasso", quick, reps), seed, out_dir, n_jobs, scorers=SCORERS["lasso"])
     rows = _summary_rows(res, ("attacker", "defense", "sigma"))
     for r in rows:
         sub = res.filter(attacker=r["attacker"], defense=r["defense"], sigma=r["sigma"])
