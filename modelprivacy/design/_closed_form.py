@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
-from ..attacks.regression import polynomial_basis
 
 __all__ = ["order_disguise_direction"]
 
@@ -38,6 +37,9 @@ def order_disguise_direction(x, n_terms, *, basis="monomial", interval=(0.0, 1.0
     -------
     ndarray of shape (n,), unit norm
     """
+    # imported here: attacks -> defenses -> designs -> design must not cycle back at import time
+    from ..attacks.regression import polynomial_basis
+
     p = check_int(n_terms, "n_terms", low=1)
     B = polynomial_basis(x, p, basis=basis, interval=interval)
     e1 = B[:, p - 1]
