@@ -275,3 +275,14 @@ def test_misleading_variable_projection_beats_iid_against_lasso():
     mvp, se = _pl(simulate(lasso_game(n=50, defense=MisleadingVariableProjection(), sigma=0.5), reps=6, seed=3))
     iid, se_i = _pl(simulate(lasso_game(n=50, defense="iid", sigma=0.5), reps=6, seed=3))
     assert mvp > iid + 3 * np.hypot(se, se_i)
+
+
+@pytest.mark.parametrize("first", ["modelprivacy.design", "modelprivacy.attacks", "modelprivacy.defenses.designs"])
+def test_registration_does_not_depend_on_import_order(first):
+    import subprocess
+    import sys
+
+    code = (f"import {first}\nfrom modelprivacy.defenses import DEFENSES\n"
+            "assert {'order_disguise', 'kernel_confusion', 'misleading_variable_projection'} <= set(DEFENSES)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
