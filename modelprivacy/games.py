@@ -24,15 +24,28 @@ from .threat import ThreatModel
 __all__ = ["poly_game", "krr_game", "lasso_game", "lasso_coef", "GAMES", "make_game"]
 
 
+PAPER_SIGMA = 0.5
+
+
 def _defense(defense, sigma):
-    d = make_defense(defense) if isinstance(defense, str) else defense
+    """A defense by name gets ``sigma`` (the paper's 0.5 by default); a Defense
+    object keeps its own ``sigma`` unless one is given explicitly."""
+    if isinstance(defense, str):
+        d = make_defense(defense)
+        sigma = PAPER_SIGMA if sigma is None else sigma
+    else:
+        d = defense
     if sigma is not None and "sigma" in d._param_names():
         d = d.set_params(sigma=sigma)
     return d
 
 
-def poly_game(n=100, defense="iid", sigma=0.5, attacker=None, criterion="AIC"):
-    """The polynomial-regression game of spec 5.1."""
+def poly_game(n=100, defense="iid", sigma=None, attacker=None, criterion="AIC"):
+    """The polynomial-regression game of spec 5.1.
+
+    ``defense`` is a registry name (built at ``sigma``, default 0.5) or a
+    Defense (kept at its own ``sigma`` unless ``sigma`` is given).
+    """
     attacker = PolynomialRegression(criterion=criterion) if attacker is None else attacker
     return ThreatModel(
         target=quadratic,
@@ -45,7 +58,7 @@ def poly_game(n=100, defense="iid", sigma=0.5, attacker=None, criterion="AIC"):
     )
 
 
-def krr_game(n=100, defense="iid", sigma=0.5, attacker=None):
+def krr_game(n=100, defense="iid", sigma=None, attacker=None):
     """The kernel-ridge game of spec 5.2."""
     attacker = KernelRidgeAttacker(kernel="rbf", gamma=1.0, alpha=1e-3) if attacker is None else attacker
     return ThreatModel(
@@ -66,7 +79,7 @@ def lasso_coef(d=60):
     return beta
 
 
-def lasso_game(n=50, defense="iid", sigma=0.5, attacker="lasso_cv", d=60, rho=0.5):
+def lasso_game(n=50, defense="iid", sigma=None, attacker="lasso_cv", d=60, rho=0.5):
     """The high-dimensional sparse game of spec 5.3 (kind 7)."""
     design = MultivariateGaussianQueries(toeplitz_covariance(d, rho))
     return ThreatModel(

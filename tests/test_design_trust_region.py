@@ -212,3 +212,14 @@ def test_memory_error_before_allocating():
         stealing_quadratic(np.ones((2, 3000)), np.zeros(3000), np.zeros(2), max_memory=1e6)
     with pytest.raises(MemoryError, match="kernel ridge smoother"):
         kernel_ridge_smoother(np.zeros((1000, 1)), np.zeros((10, 1)), max_memory=1e6)
+
+
+def test_round_off_linear_term_is_solved_as_the_hard_case():
+    """u at round-off level used to give NaN (the secular root is not separable from lam_max)."""
+    M = np.diag([1.0, 0.5])
+    for u in (np.array([1e-17, 1e-17]), np.array([0.0, 1e-300]), np.array([1e-300, 0.0])):
+        res = trust_region(M, u, 1.0)
+        assert np.isfinite(res.objective) and np.all(np.isfinite(res.e))
+        # the optimum is the top eigenvalue times r^2 (u contributes nothing visible)
+        assert res.objective == pytest.approx(1.0, rel=1e-12)
+        assert res.certificate.check(1e-8)

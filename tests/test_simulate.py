@@ -239,3 +239,10 @@ def test_random_function_keeps_privacy_in_sequential_games():
         tm = krr_game(60, d, None).replace(queries=seq)
         pl[name] = privacy_level(simulate(tm, reps=30, seed=0).column("stealing_error"))
     assert pl["random_function"].low > 2 * pl["long_range"].high
+
+
+def test_games_keep_a_defense_objects_sigma():
+    assert poly_game(50, IIDNoise(0.1)).defense.sigma == 0.1
+    assert poly_game(50, IIDNoise(0.1), sigma=0.3).defense.sigma == 0.3
+    assert poly_game(50, "iid").defense.sigma == 0.5
+    assert krr_game(50, "constant", sigma=0.2).defense.sigma == 0.2

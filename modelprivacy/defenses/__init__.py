@@ -8,6 +8,13 @@ Kernel Confusion, Misleading Variable Projection) live in
 """
 
 from .base import Defense, Moments
+from .designs import (
+    KernelConfusion,
+    MisleadingVariableProjection,
+    OptimalLinearSmoother,
+    OrderDisguise,
+    RobustLinearSmoother,
+)
 from .postprocess import (
     AdaptiveMisinformation,
     GaussianNoise,
@@ -40,6 +47,11 @@ __all__ = [
     "LongRangeNoise",
     "GaussianProcessNoise",
     "long_range_autocovariance",
+    "OrderDisguise",
+    "KernelConfusion",
+    "MisleadingVariableProjection",
+    "OptimalLinearSmoother",
+    "RobustLinearSmoother",
     "DEFENSES",
     "make_defense",
     # classification postprocessors
@@ -64,28 +76,13 @@ DEFENSES = {
     "constant": ConstantShift,
     "long_range": LongRangeNoise,
     "random_function": GaussianProcessNoise,
+    "order_disguise": OrderDisguise,
+    "kernel_confusion": KernelConfusion,
+    "misleading_variable_projection": MisleadingVariableProjection,
+    "optimal_linear_smoother": OptimalLinearSmoother,
 }
 
 
-def _register_designs():
-    # the query-dependent designs are optional at import time while they are built
-    try:
-        from . import designs
-    except ImportError:  # pragma: no cover
-        return
-    for name, cls_name in (
-        ("order_disguise", "OrderDisguise"),
-        ("kernel_confusion", "KernelConfusion"),
-        ("misleading_variable_projection", "MisleadingVariableProjection"),
-    ):
-        cls = getattr(designs, cls_name, None)
-        if cls is not None:
-            DEFENSES[name] = cls
-            globals()[cls_name] = cls
-            __all__.append(cls_name)
-
-
-_register_designs()
 
 
 def make_defense(name, **params):

@@ -214,7 +214,10 @@ def _secular(d, c, r, *, tol, hard_case_tol, max_iter):
     lo = max(d_max, 0.0)
     if d_max < 0.0 and phi(0.0) <= r * r:
         return c / (0.0 - d), 0.0, False, 0          # interior maximiser (M negative definite)
-    if d_max >= 0.0 and c_top <= hard_case_tol * max(norm_c, np.finfo(float).tiny):
+    # u at round-off level: the root lam cannot be told apart from d_max in floating
+    # point (lo + ||c||/r == lo), so the problem is numerically the hard case
+    unresolved = lo + norm_c / r <= lo
+    if d_max >= 0.0 and (c_top <= hard_case_tol * max(norm_c, np.finfo(float).tiny) or unresolved):
         rest = ~top
         if phi(d_max, rest) <= r * r:                 # hard case
             w = np.zeros(n)
