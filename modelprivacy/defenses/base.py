@@ -8,10 +8,9 @@ earlier answers (sequential games).
 
 from __future__ import annotations
 
-import inspect
-
 import numpy as np
 
+from .._params import ParamsMixin
 from .._validation import check_queries, check_random_state, check_scalar, check_vector
 
 __all__ = ["Defense", "Moments"]
@@ -39,7 +38,7 @@ class Moments:
         return f"Moments(n={self.mean.shape[0]})"
 
 
-class Defense:
+class Defense(ParamsMixin):
     """Base class of a regression defense calibrated to a utility budget.
 
     Subclasses implement :meth:`perturbation`. ``__init__`` only stores
@@ -61,30 +60,6 @@ class Defense:
 
     def __init__(self, sigma=0.1):
         self.sigma = sigma
-
-    # ----- scikit-learn style parameter handling --------------------------------
-    @classmethod
-    def _param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
-
-    def get_params(self):
-        """Return the constructor parameters as a dict."""
-        return {k: getattr(self, k) for k in self._param_names()}
-
-    def set_params(self, **params):
-        """Return a copy of this defense with some parameters replaced."""
-        valid = self._param_names()
-        for k in params:
-            if k not in valid:
-                raise ValueError(f"{type(self).__name__} has no parameter {k!r}; valid: {valid}.")
-        new = dict(self.get_params())
-        new.update(params)
-        return type(self)(**new)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     def __eq__(self, other):
         return type(self) is type(other) and repr(self) == repr(other)

@@ -292,15 +292,6 @@ class RobustLinearSmoother(OptimalLinearSmoother):
                             n_samples=self.n_samples)
         return res, quads
 
-    def perturbation(self, X, y, *, rng, target=None, history=None):
-        self._validate()
-        X = check_queries(X, "X")
-        radius = float(self.sigma) * np.sqrt(X.shape[0])
-        if radius == 0.0:
-            return np.zeros(X.shape[0])
-        res, _ = self.design(X, y, rng=rng, target=target)
-        return _calibrate(res.e, radius, type(self).__name__)
-
 
 class KernelConfusion(OptimalLinearSmoother):
     r"""Kernel Confusion: the optimal perturbation against a kernel-ridge attacker.

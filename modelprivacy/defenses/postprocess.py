@@ -40,12 +40,12 @@ References
 
 from __future__ import annotations
 
-import inspect
 import numbers
 import warnings
 
 import numpy as np
 
+from .._params import ParamsMixin
 from .._validation import check_int, check_probabilities, check_random_state, check_scalar
 
 __all__ = [
@@ -171,7 +171,7 @@ def reverse_sigmoid(P, beta=1.0, gamma=0.1, *, variant="art"):
 # --------------------------------------------------------------------------------------
 # base class
 # --------------------------------------------------------------------------------------
-class Postprocessor:
+class Postprocessor(ParamsMixin):
     """Base class of classification output defenses.
 
     Subclasses implement ``_transform(P, rng)`` on an ``(n, K)`` array and
@@ -194,30 +194,6 @@ class Postprocessor:
     randomised = False
     #: name of the scalar strength parameter that ``calibrate`` tunes (None: not calibratable)
     _strength = None
-
-    # ----- scikit-learn style parameters --------------------------------------------
-    @classmethod
-    def _param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
-
-    def get_params(self):
-        """Return the constructor parameters as a dict."""
-        return {k: getattr(self, k) for k in self._param_names()}
-
-    def set_params(self, **params):
-        """Return a copy with some constructor parameters replaced."""
-        valid = self._param_names()
-        for k in params:
-            if k not in valid:
-                raise ValueError(f"{type(self).__name__} has no parameter {k!r}; valid: {valid}.")
-        new = dict(self.get_params())
-        new.update(params)
-        return type(self)(**new)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
-        return f"{type(self).__name__}({args})"
 
     # ----- the mechanism -------------------------------------------------------------
     def _validate(self):
