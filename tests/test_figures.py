@@ -84,3 +84,45 @@ def test_poly_figure_numbers_follow_theory(tmp_path):
         assert pl[("none", n)] < 1e-20
         assert pl[("order_disguise", n)] > pl[("iid", n)]
     assert pl[("iid", 500)] < pl[("iid", 50)] / 4
+
+
+SPEC_POLY = {  # spec 5.1 reference table (independent re-simulation, R = 100), sigma = 0.5
+    "iid": [0.085, 0.025, 0.0105, 0.0072, 0.0024],
+    "constant": [0.278, 0.25, 0.25, 0.25, 0.25],
+    # Order Disguise errors are heavy-tailed (99th percentile 6x the median at n = 100),
+    # so only the n = 100 cell the issue names is compared; at n = 50 the reference .50 is
+    # far from our R = 1000 estimate .372 +- .012 (seed 1), see the issue note
+    "order_disguise": [None, None, 0.46, None, None],
+}
+SPEC_KRR = {  # spec 5.2 reference table (R = 10)
+    "none": [0.044, 0.020, 0.0076, 0.0028, 0.0008],
+    "iid": [0.12, 0.034, 0.026, 0.0098, 0.0048],
+    "constant": [0.34, 0.28, 0.26, 0.25, 0.25],
+    "kernel_confusion": [0.54, 0.37, 0.27, 0.27, 0.25],
+}
+
+
+@pytest.mark.parametrize("name, spec, spec_reps", [("poly_n_AIC", SPEC_POLY, 100), ("krr_n", SPEC_KRR, 10)])
+def test_paper_scale_numbers_match_spec_tables(tmp_path, name, spec, spec_reps):
+    """At paper scale every cell is within Monte Carlo error of the spec's re-simulation.
+
+    Both estimates are noisy: the tolerance is three standard errors of the
+    difference, the reference's error estimated from our spread at its R.
+    """
+    get_figure(name)(out_dir=str(tmp_path))
+    rows = list(csv.DictReader(open(tmp_path / f"{name}_records.csv")))
+    ns = [20, 50, 100, 200, 500]
+    for defense, refs in spec.items():
+        for n, ref in zip(ns, refs):
+            if ref is None:
+                continue
+            err = np.array([float(r["stealing_error"]) for r in rows if r["defense"] == defense and int(r["n"]) == n])
+            sd = err.std(ddof=1)
+            tol = 3 * np.hypot(sd / np.sqrt(len(err)), sd / np.sqrt(spec_reps)) + 1e-3 * ref
+            assert abs(err.mean() - ref) <= tol, (defense, n, err.mean(), ref, tol)
+    if name == "poly_n_AIC":  # no defense steals perfectly once f is in the class
+        none = [float(r["stealing_error"]) for r in rows if r["defense"] == "none" and int(r["n"]) >= 50]
+        assert max(none) < 1e-20
+        for n in ns:  # Order Disguise stays above the constant shift at every n (P5)
+            od = [float(r["stealing_error"]) for r in rows if r["defense"] == "order_disguise" and int(r["n"]) == n]
+            assert np.mean(od) > 0.25
