@@ -157,7 +157,11 @@ def run_figures(args):
     rows = []
     for name, func in zip(names, funcs):
         t0 = time.perf_counter()
-        func(out_dir=args.out, quick=args.quick, reps=args.reps, seed=args.seed, n_jobs=args.jobs, scheduler=args.scheduler)
+        try:
+            func(out_dir=args.out, quick=args.quick, reps=args.reps, seed=args.seed, n_jobs=args.jobs,
+                 scheduler=args.scheduler)
+        except (ValueError, TypeError, ConnectionError) as exc:
+            raise SystemExit(f"error: {name}: {exc}")
         rows.append((name, time.perf_counter() - t0))
     print(f"{'figure':<28} seconds")
     for name, sec in rows:

@@ -126,3 +126,18 @@ def test_paper_scale_numbers_match_spec_tables(tmp_path, name, spec, spec_reps):
         for n in ns:  # Order Disguise stays above the constant shift at every n (P5)
             od = [float(r["stealing_error"]) for r in rows if r["defense"] == "order_disguise" and int(r["n"]) == n]
             assert np.mean(od) > 0.25
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--reps", "0"], "reps must be >= 1"),
+        (["--jobs", "0"], "n_jobs must be a positive"),
+        (["--seed", "-1"], "seed must be >= 0"),
+        (["--scheduler", "tcp://127.0.0.1:1"], "cannot reach the Dask scheduler"),
+    ],
+)
+@pytest.mark.parametrize("figure", ["poly_n_AIC", "clf_table"])
+def test_figure_cli_bad_arguments(tmp_path, figure, argv, message):
+    with pytest.raises(SystemExit, match=message):
+        main(["figures", figure, "--quick", "--out", str(tmp_path), *argv])

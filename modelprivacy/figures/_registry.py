@@ -14,6 +14,7 @@ plotted data) into ``out_dir`` and returns a :class:`FigureOutput`.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass, field
 
 __all__ = ["FIGURES", "FigureOutput", "register", "get_figure"]
@@ -45,8 +46,17 @@ def register(name, *, group=None):
 
         @functools.wraps(func)
         def run(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
+            from .._validation import check_int
             from ._common import executor
 
+            if reps is not None:
+                reps = check_int(reps, "reps", low=1)
+            seed = check_int(seed, "seed", low=0)
+            n_jobs = check_int(n_jobs, "n_jobs", low=-1)
+            if n_jobs == 0:
+                raise ValueError("n_jobs must be a positive number of workers or -1 (all cores), got 0.")
+            if not os.path.isdir(out_dir):
+                raise ValueError(f"out_dir {out_dir!r} is not a directory.")
             with executor(scheduler, n_jobs) as jobs:
                 return func(out_dir=out_dir, quick=quick, reps=reps, seed=seed, n_jobs=jobs, scheduler=None)
 
