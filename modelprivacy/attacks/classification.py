@@ -121,7 +121,17 @@ class _SoftClassifier(ClassifierMixin, BaseEstimator):
         return np.argmax(self.predict_proba(X), axis=1)
 
 
-class SoftLabelLogisticRegression(_SoftClassifier):
+class _LinearScores:
+    """Linear scores of a fitted ``coef_`` (K, d) and ``intercept_`` (K,)."""
+
+    def decision_function(self, X):
+        """Linear scores ``X coef_' + intercept_``."""
+        check_is_fitted(self, "coef_")
+        X = check_queries(X, "X", n_features=self.coef_.shape[1])
+        return X @ self.coef_.T + self.intercept_
+
+
+class SoftLabelLogisticRegression(_LinearScores, _SoftClassifier):
     r"""Multinomial logistic regression fitted on soft labels by exact cross-entropy.
 
     Minimises (scikit-learn's convention for the L2 penalty)
@@ -228,12 +238,6 @@ class SoftLabelLogisticRegression(_SoftClassifier):
         self.intercept_ = W[:, d] if self.fit_intercept else np.zeros(m)
         self.n_iter_ = int(res.nit)
         return self
-
-    def decision_function(self, X):
-        """Linear scores ``X coef_' + intercept_``."""
-        check_is_fitted(self, "coef_")
-        X = check_queries(X, "X", n_features=self.coef_.shape[1])
-        return X @ self.coef_.T + self.intercept_
 
     def predict_proba(self, X):
         """Stolen probability vectors, shape ``(n, K)``."""
@@ -395,7 +399,7 @@ def equation_solving_queries(n_features, n_queries=None, *, scale=1.0, random_st
     return scale * rng.standard_normal((n, d))
 
 
-class EquationSolvingAttack(_SoftClassifier):
+class EquationSolvingAttack(_LinearScores, _SoftClassifier):
     r"""Equation-solving attack on (multinomial) logistic regression (Tramer et al. [1]).
 
     For :math:`p(x) = \operatorname{softmax}(Wx + b)`, the log-ratios to the
@@ -451,11 +455,6 @@ class EquationSolvingAttack(_SoftClassifier):
         self.n_classes_ = K
         self.classes_ = np.arange(K)
         return self
-
-    def decision_function(self, X):
-        check_is_fitted(self, "coef_")
-        X = check_queries(X, "X", n_features=self.coef_.shape[1])
-        return X @ self.coef_.T + self.intercept_
 
     def predict_proba(self, X):
         return special.softmax(self.decision_function(X), axis=1)
