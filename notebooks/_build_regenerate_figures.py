@@ -10,7 +10,7 @@ cells = [
     new_markdown_cell(
         "# Regenerating the paper's theory figures\n\n"
         "Every figure of the Model Privacy paper's theory section is a registered function; "
-        "`modelprivacy figures` runs them all at paper scale (about a minute and a half on two cores) "
+        "`modelprivacy figures` runs them all at paper scale (about 2.5 minutes on two cores, 1.7 with `--jobs 2`) "
         "and writes `<name>.png`, `<name>.pdf`, `<name>.csv` (plotted data and theory lines) and "
         "`<name>_records.csv` (one row per replication) into `paper_figures/`.\n\n"
         "This notebook regenerates one figure in quick mode (few replications) in its working directory."
