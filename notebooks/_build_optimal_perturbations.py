@@ -1,4 +1,8 @@
-"""Generate notebooks/optimal_perturbations.ipynb with nbformat."""
+"""Generate notebooks/optimal_perturbations.ipynb with nbformat.
+
+    python notebooks/_build_optimal_perturbations.py [OUT]
+"""
+import pathlib
 import sys
 import nbformat as nbf
 
@@ -160,4 +164,5 @@ print("optimum / IID at U = 0.25:", (trust_region(qk.M, qk.u, 0.5 * r_unit).obje
 nb = nbf.v4.new_notebook()
 nb["cells"] = cells
 nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nbf.write(nb, sys.argv[1])
+out = sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent / "optimal_perturbations.ipynb"
+nbf.write(nb, out)
