@@ -71,6 +71,7 @@ from ._validation import (
     check_vector,
 )
 from .defenses import Defense, LongRangeNoise, Moments
+from .design import trust_region_eigen
 
 __all__ = [
     "ExactPrivacyLevel",
@@ -706,33 +707,13 @@ def privacy_frontier(S, y, f_Z, budgets, *, weights=None, certificate_tol=1e-7):
         # hard-case test is relative to ||u|| and would divide by a zero gap otherwise
         if float(np.linalg.norm(b)) * r <= 1e-12 * (d[0] * r * r + c):
             b = np.zeros_like(lin)
-        wv, lam = _trust_region_diagonal(d, b, r)
+        wv, lam = trust_region_eigen(d, b, r)[:2]
         obj = float(wv @ (d * wv) + 2.0 * b @ wv)
         values.append(obj + c)
         designs.append(V @ wv)
         lams.append(lam)
         ok.append(_diagonal_kkt(d, b, r, wv, lam) <= certificate_tol)
     return Frontier(u, np.array(values), np.column_stack(designs), np.array(lams), np.array(ok), c)
-
-
-def _trust_region_diagonal(d, b, r):
-    """Maximise ``w'diag(d)w + 2b'w`` over ``||w|| <= r`` (``d`` the eigenvalues): ``(w, lam)``.
-
-    Uses the secular-equation core of :func:`modelprivacy.design.trust_region`
-    directly, since the eigendecomposition is already known.
-    """
-    try:
-        from .design._trust_region import _secular
-    except ImportError:  # pragma: no cover - fall back to the public solver
-        from .design import trust_region
-
-        res = trust_region(np.diag(d), b, r)
-        return res.e, float(res.lam)
-    wv, lam, _, _ = _secular(d, b, r, tol=1e-13, hard_case_tol=1e-10, max_iter=100)
-    norm = float(np.linalg.norm(wv))
-    if lam > 0.0 and norm > 0.0:
-        wv = wv * (r / norm)  # on the sphere, as trust_region does
-    return wv, float(lam)
 
 
 def _diagonal_kkt(d, b, r, wv, lam):

@@ -223,3 +223,21 @@ def test_round_off_linear_term_is_solved_as_the_hard_case():
         # the optimum is the top eigenvalue times r^2 (u contributes nothing visible)
         assert res.objective == pytest.approx(1.0, rel=1e-12)
         assert res.certificate.check(1e-8)
+
+
+def test_eigenbasis_solver_equals_the_full_solver():
+    rng = np.random.default_rng(11)
+    A = rng.standard_normal((30, 30))
+    M = A @ A.T / 30
+    u = rng.standard_normal(30)
+    d, V = np.linalg.eigh(M)
+    from modelprivacy.design import trust_region_eigen
+
+    for r in (0.1, 1.0, 10.0):
+        w, lam, _ = trust_region_eigen(d, V.T @ u, r)
+        full = trust_region(M, u, r)
+        e = V @ w
+        assert e @ M @ e + 2 * u @ e == pytest.approx(full.objective, rel=1e-10)
+        assert lam == pytest.approx(full.lam, rel=1e-8)
+    with pytest.raises(ValueError, match="c must have length 30"):
+        trust_region_eigen(d, u[:5], 1.0)

@@ -21,6 +21,7 @@ from ._trust_region import (
     TrustRegionResult,
     exact_memory_bytes,
     trust_region,
+    trust_region_eigen,
     unit_sphere_slsqp,
 )
 
@@ -41,5 +42,6 @@ __all__ = [
     "order_disguise_direction",
     "stealing_quadratic",
     "trust_region",
+    "trust_region_eigen",
     "unit_sphere_slsqp",
 ]

@@ -48,6 +48,7 @@ from .._validation import (
 from ._quadratic import check_memory
 
 __all__ = [
+    "trust_region_eigen",
     "trust_region",
     "unit_sphere_slsqp",
     "TrustRegionResult",
@@ -264,6 +265,36 @@ def _secular(d, c, r, *, tol, hard_case_tol, max_iter):
     if lam > 0.0 and norm_w > 0.0:
         w *= r / norm_w                                # land exactly on the boundary
     return w, float(lam), False, n_iter
+
+
+def trust_region_eigen(eigenvalues, c, radius, *, tol=1e-13, hard_case_tol=1e-10, max_iter=100):
+    r"""Solve the trust-region problem given in an eigenbasis of ``M``.
+
+    .. math::
+
+        \max_w\; \sum_i d_i w_i^2 + 2c^	op w \quad	ext{s.t.}\quad \|w\|_2 \le r,
+
+    i.e. :func:`trust_region` with :math:`M = V\operatorname{diag}(d)V^	op`,
+    :math:`c = V^	op u` and :math:`e = Vw`. Callers that already hold the
+    eigendecomposition (a frontier over many budgets, a low-rank row space)
+    skip the :math:`O(n^3)` step.
+
+    Returns
+    -------
+    w : ndarray
+        The maximiser in the eigenbasis (on the sphere whenever ``lam > 0``).
+    lam : float
+        Lagrange multiplier.
+    hard_case : bool
+    """
+    d = check_vector(eigenvalues, "eigenvalues")
+    c = check_vector(c, "c", n=d.shape[0])
+    radius = check_scalar(radius, "radius", low=0.0)
+    w, lam, hard, _ = _secular(d, c, radius, tol=tol, hard_case_tol=hard_case_tol, max_iter=max_iter)
+    norm = float(np.linalg.norm(w))
+    if radius > 0.0 and lam > 0.0 and norm > 0.0:
+        w = w * (radius / norm)
+    return w, float(lam), hard
 
 
 def _validate_problem(M, u, radius, allow_operator):
