@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 
 from ._validation import check_scalar, check_vector
 
@@ -26,6 +26,8 @@ __all__ = [
     "utility_loss",
     "privacy_level",
     "PrivacyLevel",
+    "mean_interval",
+    "MeanInterval",
     "privacy_gain",
     "PrivacyGain",
 ]
@@ -48,8 +50,8 @@ def utility_loss(Y, y):
 
 
 @dataclass(frozen=True)
-class PrivacyLevel:
-    """Monte Carlo estimate of :math:`PL_n` with a confidence interval."""
+class MeanInterval:
+    """A Monte Carlo mean with its Student-t confidence interval."""
 
     mean: float
     low: float
@@ -69,6 +71,31 @@ class PrivacyLevel:
         return f"{self.mean:.4g} [{self.low:.4g}, {self.high:.4g}]"
 
 
+@dataclass(frozen=True)
+class PrivacyLevel(MeanInterval):
+    """Monte Carlo estimate of :math:`PL_n` with a confidence interval in :math:`[0, \\infty)`."""
+
+
+def mean_interval(values, confidence=0.95):
+    r"""Mean of IID replications with the interval :math:`\bar v \pm t_{R-1}\,s/\sqrt R`.
+
+    For any real-valued replications (e.g. paired differences between a
+    simulation and a bound); :func:`privacy_level` is the version for
+    stealing errors.
+    """
+    v = check_vector(values, "values")
+    if v.shape[0] < 1:
+        raise ValueError("values must contain at least one replication.")
+    confidence = check_scalar(confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    R = v.shape[0]
+    mean = float(v.mean())
+    if R == 1:
+        return MeanInterval(mean, -math.inf, math.inf, math.inf, 1, confidence)
+    se = float(v.std(ddof=1) / math.sqrt(R))
+    half = float(stdtrit(R - 1, 0.5 + confidence / 2.0)) * se  # Student-t quantile
+    return MeanInterval(mean, mean - half, mean + half, se, R, confidence)
+
+
 def privacy_level(errors, confidence=0.95):
     r"""Estimate :math:`PL_n = E\,\ell(\hat f_n, f)` from per-replication stealing errors.
 
@@ -82,19 +109,14 @@ def privacy_level(errors, confidence=0.95):
     -------
     PrivacyLevel
         Mean and the Student-t interval :math:`\bar\ell \pm t_{R-1}\,s/\sqrt R`
-        (a zero-width interval when all errors are equal, e.g. no defense).
+        intersected with :math:`[0, \infty)`, where :math:`PL_n` lives (a
+        zero-width interval when all errors are equal, e.g. no defense).
     """
     e = check_vector(errors, "errors")
-    if e.shape[0] < 1:
-        raise ValueError("errors must contain at least one replication.")
-    confidence = check_scalar(confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
-    R = e.shape[0]
-    mean = float(e.mean())
-    if R == 1:
-        return PrivacyLevel(mean, -math.inf, math.inf, math.inf, 1, confidence)
-    se = float(e.std(ddof=1) / math.sqrt(R))
-    half = float(stats.t.ppf(0.5 + confidence / 2.0, R - 1)) * se
-    return PrivacyLevel(mean, mean - half, mean + half, se, R, confidence)
+    if np.any(e < 0):
+        raise ValueError("errors must be non-negative stealing errors (squared-error losses).")
+    m = mean_interval(e, confidence)
+    return PrivacyLevel(m.mean, max(m.low, 0.0), m.high, m.std_err, m.reps, m.confidence)
 
 
 @dataclass(frozen=True)

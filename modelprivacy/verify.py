@@ -46,7 +46,7 @@ from .bounds import (
     privacy_frontier,
     two_point_games,
 )
-from .metrics import PrivacyLevel, privacy_level
+from .metrics import PrivacyLevel, mean_interval, privacy_level
 from .simulate import replication_streams, simulate
 from .threat import ThreatModel
 
@@ -270,7 +270,7 @@ class Verification:
 def _row(label, kind, bound_values, errors, utility, confidence, rtol):
     b = np.asarray(bound_values, dtype=float)
     est = privacy_level(errors, confidence)
-    diff = privacy_level(np.asarray(errors) - b, confidence)
+    diff = mean_interval(np.asarray(errors) - b, confidence)
     bound = float(b.mean())
     slack = rtol * abs(bound) + 1e-14
     if kind == "exact":

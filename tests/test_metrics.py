@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from modelprivacy.metrics import privacy_gain, privacy_level, stealing_error, utility_loss
+from modelprivacy.metrics import mean_interval, privacy_gain, privacy_level, stealing_error, utility_loss
 
 
 def test_basic_losses():
@@ -25,10 +25,15 @@ def test_privacy_level_interval_covers_at_nominal_rate():
 
 
 def test_privacy_level_matches_scipy_interval():
-    e = np.random.default_rng(1).normal(size=12)
+    e = np.random.default_rng(1).exponential(size=12)
     pl = privacy_level(e, confidence=0.9)
     lo, hi = stats.t.interval(0.9, 11, loc=e.mean(), scale=stats.sem(e))
-    assert (pl.low, pl.high) == pytest.approx((lo, hi))
+    assert lo > 0 and (pl.low, pl.high) == pytest.approx((lo, hi))
+    # the interval is cut at 0, where PL_n lives
+    heavy = np.array([0.0, 0.0, 0.0, 10.0])
+    assert privacy_level(heavy).low == 0.0
+    with pytest.raises(ValueError, match="non-negative"):
+        privacy_level([0.1, -0.2])
 
 
 def test_privacy_gain_forms_and_undefined_case():
@@ -41,3 +46,10 @@ def test_privacy_gain_forms_and_undefined_case():
         privacy_gain(0.1)
     with pytest.raises(ValueError, match="form must be"):
         privacy_gain(0.1, utility_loss=1, form="log")
+
+
+def test_mean_interval_takes_signed_values():
+    d = np.random.default_rng(2).normal(size=15)
+    m = mean_interval(d, confidence=0.95)
+    lo, hi = stats.t.interval(0.95, 14, loc=d.mean(), scale=stats.sem(d))
+    assert (m.low, m.high) == pytest.approx((lo, hi)) and m.low < 0
