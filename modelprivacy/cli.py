@@ -144,7 +144,8 @@ def run_figures(args):
 
     if args.list:
         for name in sorted(FIGURES):
-            print(name)
+            doc = (FIGURES[name].__doc__ or "").strip().splitlines()
+            print(f"{name:<24} {doc[0] if doc else ''}")
         return 0
     names = args.names or sorted(FIGURES)
     try:

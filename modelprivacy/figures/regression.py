@@ -217,6 +217,7 @@ def figure_reps(name, quick=False):
 
 def _poly_n(criterion):
     def fig(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
+        """Polynomial game: PL_n vs n at sigma = 0.5 (spec 5.1, sweep A)."""
         st = SETTINGS["poly"]
         sigma = st["sigma"]
         defs = poly_defenses(sigma)
@@ -235,6 +236,7 @@ def _poly_n(criterion):
 
 def _poly_ratio(criterion):
     def fig(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
+        """Polynomial game: PL_n vs U_n = sigma^2 at n = 100 (spec 5.1, sweep B)."""
         n = SETTINGS["poly"]["n_ratio"]
         sigmas = QUICK_SIGMAS if quick else SIGMAS
         defs = poly_defenses()
