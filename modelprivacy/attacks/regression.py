@@ -194,37 +194,40 @@ class PolynomialRegression(_BasisMixin, RegressorMixin, BaseEstimator):
         Q, R = np.linalg.qr(B)
         QY = Q.T @ Y
         D = Y.shape[1]
-        scores = np.full((p_max, D), np.inf)
+        # candidates i = 0..k-1 with n - i - 1 > 0 (the authors' criterion divides by zero otherwise)
+        k = min(p_max, n - 1)
+        i = np.arange(k)[:, None]
+        dof = n - i - 1.0
+        # residuals of all nested fits at once, formed explicitly (not as ||y||^2 - sum QY^2,
+        # which would lose exact fits to cancellation)
+        fitted = np.cumsum(Q.T[:k, :, None] * QY[:k, None, :], axis=0)
+        resid = Y[None] - fitted
         mses = np.full((p_max, D), np.inf)
-        harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, p_max + 1))])
-        fitted = np.zeros_like(Y)
-        for i in range(p_max):
-            dof = n - i - 1
-            if dof <= 0:  # the authors' criterion divides by zero here
-                break
-            fitted += np.outer(Q[:, i], QY[i])
-            resid = Y - fitted
-            mse = np.einsum("ij,ij->j", resid, resid) / n
-            mses[i] = mse
-            if self.criterion == "AIC":
-                scores[i] = mse * (1.0 + 2.0 * i / dof)
-            elif self.criterion == "BIC":
-                scores[i] = mse * (1.0 + np.log(n) * i / dof)
-            else:
-                logmse = np.full(D, -np.inf)
-                np.log(mse, out=logmse, where=mse > 0)
-                scores[i] = logmse + 2.0 * harmonic[i] * p_max / n
+        mses[:k] = np.einsum("kij,kij->kj", resid, resid) / n
+        scores = np.full((p_max, D), np.inf)
+        if self.criterion == "AIC":
+            scores[:k] = mses[:k] * (1.0 + 2.0 * i / dof)
+        elif self.criterion == "BIC":
+            scores[:k] = mses[:k] * (1.0 + np.log(n) * i / dof)
+        else:
+            harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, p_max + 1))])[:k, None]
+            logmse = np.full((k, D), -np.inf)
+            np.log(mses[:k], out=logmse, where=mses[:k] > 0)
+            scores[:k] = logmse + 2.0 * harmonic * p_max / n
         # an exact fit scores 0 (or -inf): the smallest exact order wins
         exact_scale = 1e-28 * np.maximum(np.einsum("ij,ij->j", Y, Y) / n, 1e-300)
         exact = mses <= exact_scale
         best = np.where(exact.any(axis=0), exact.argmax(axis=0), scores.argmin(axis=0)) + 1
         diag = np.abs(np.diag(R))
-        coefs = []
-        for j, k in enumerate(best):
-            if diag[:k].min() > 1e-12 * max(diag[:k].max(), 1e-300) * np.sqrt(n):
-                coefs.append(solve_triangular(R[:k, :k], QY[:k, j]))
+        coefs = [None] * D
+        for kk in np.unique(best):  # one triangular solve per selected order
+            cols = np.flatnonzero(best == kk)
+            if diag[:kk].min() > 1e-12 * max(diag[:kk].max(), 1e-300) * np.sqrt(n):
+                C = solve_triangular(R[:kk, :kk], QY[:kk][:, cols])
             else:  # repeated query points: the minimum-norm solution
-                coefs.append(np.linalg.lstsq(B[:, :k], Y[:, j], rcond=None)[0])
+                C = np.linalg.lstsq(B[:, :kk], Y[:, cols], rcond=None)[0]
+            for j, c in zip(cols, C.T):
+                coefs[j] = c
         return best, coefs, scores, p_max
 
     def fit(self, X, y):
