@@ -57,7 +57,7 @@ from .._validation import (
     check_random_state,
     check_scalar,
 )
-from ..defenses.postprocess import _ART_CLIP
+from ..defenses.postprocess import _ART_CLIP, _safe_normalise
 
 __all__ = [
     "as_soft_labels",
@@ -98,13 +98,7 @@ def as_soft_labels(P, name="P", *, n_rows=None, n_classes=None):
         raise ValueError(f"{name} must have {n_classes} columns (classes), got {arr.shape[1]}.")
     if arr.shape[1] < 2:
         raise ValueError(f"{name} must have at least 2 classes, got {arr.shape[1]}.")
-    s = arr.sum(axis=1, keepdims=True)
-    zero = s[:, 0] <= 0
-    if np.any(zero):
-        arr = arr.copy()
-        arr[zero] = 1.0
-        s = arr.sum(axis=1, keepdims=True)
-    return arr / s
+    return _safe_normalise(arr)
 
 
 def _check_fit_input(X, P, n_classes=None):
