@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 __all__ = [
-    "check_random_state",
+    "check_generator",
     "check_scalar",
     "check_int",
     "check_interval",
@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-def check_random_state(seed, name="random_state"):
+def check_generator(seed, name="random_state"):
     """Return a :class:`numpy.random.Generator` built from ``seed``.
 
     Parameters

@@ -25,7 +25,7 @@ from ._validation import (
     check_interval,
     check_matrix,
     check_queries,
-    check_random_state,
+    check_generator,
     check_scalar,
     check_vector,
 )
@@ -102,7 +102,7 @@ class UniformQueries(QueryStrategy):
         if not (np.isfinite(lb) and np.isfinite(ub)):
             raise ValueError("UniformQueries needs a finite interval (lb, ub).")
         d = check_int(self.d, "d", low=1)
-        return check_random_state(rng, "rng").uniform(lb, ub, size=(_check_n(n), d))
+        return check_generator(rng, "rng").uniform(lb, ub, size=(_check_n(n), d))
 
 
 class GaussianQueries(QueryStrategy):
@@ -120,7 +120,7 @@ class GaussianQueries(QueryStrategy):
         std = check_scalar(self.std, "std", low=0.0, low_inclusive=False)
         mean = check_scalar(self.mean, "mean")
         d = check_int(self.d, "d", low=1)
-        x = check_random_state(rng, "rng").normal(mean, std, size=(_check_n(n), d))
+        x = check_generator(rng, "rng").normal(mean, std, size=(_check_n(n), d))
         return np.clip(x, lb, ub)
 
 
@@ -143,7 +143,7 @@ class BetaQueries(QueryStrategy):
         lb, ub = check_interval(self.lb, self.ub, "interval (lb, ub)")
         if not (np.isfinite(lb) and np.isfinite(ub)):
             raise ValueError("BetaQueries needs a finite interval (lb, ub).")
-        x = check_random_state(rng, "rng").beta(a, b, size=(_check_n(n), 1))
+        x = check_generator(rng, "rng").beta(a, b, size=(_check_n(n), 1))
         return lb + (ub - lb) * x
 
 
@@ -170,7 +170,7 @@ class MultivariateGaussianQueries(QueryStrategy):
 
     def sample(self, n, rng=None):
         L = self._chol()
-        z = check_random_state(rng, "rng").standard_normal((_check_n(n), L.shape[0]))
+        z = check_generator(rng, "rng").standard_normal((_check_n(n), L.shape[0]))
         return z @ L.T
 
 
@@ -212,7 +212,7 @@ class PoolQueries(QueryStrategy):
         pool = check_queries(self.pool, "pool")
         n = _check_n(n)
         self.check_budget(n)
-        idx = check_random_state(rng, "rng").choice(pool.shape[0], size=n, replace=bool(self.replace))
+        idx = check_generator(rng, "rng").choice(pool.shape[0], size=n, replace=bool(self.replace))
         return pool[idx]
 
 
@@ -236,7 +236,7 @@ class SequentialQueries(QueryStrategy):
         return self._base().sample(n, rng)
 
     def collect(self, n, server, rng=None):
-        rng = check_random_state(rng, "rng")
+        rng = check_generator(rng, "rng")
         n = _check_n(n)
         base = self._base()
         X, Y = [], []
@@ -286,7 +286,7 @@ class AdaptiveQueries(QueryStrategy):
     def collect(self, n, server, rng=None):
         from .attacks.regression import OLSRegression
 
-        rng = check_random_state(rng, "rng")
+        rng = check_generator(rng, "rng")
         n = _check_n(n)
         n_init = check_int(self.n_init, "n_init", low=2)
         n_cand = check_int(self.n_candidates, "n_candidates", low=1)

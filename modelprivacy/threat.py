@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 
-from ._validation import check_int, check_queries, check_random_state, check_vector
+from ._validation import check_int, check_queries, check_generator, check_vector
 from .attacks import OLSRegression, PolynomialRegression, make_attacker
 from .defenses import Defense, make_defense
 from .queries import QueryStrategy
@@ -142,7 +142,7 @@ class Server:
     def __init__(self, target, defense, rng=None):
         self.target = target
         self.defense = defense
-        self.rng = check_random_state(rng, "rng")
+        self.rng = check_generator(rng, "rng")
         self._X, self._y, self._Y = [], [], []
 
     def answer(self, X):

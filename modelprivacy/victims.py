@@ -60,7 +60,7 @@ from sklearn.datasets import load_breast_cancer, load_digits, make_classificatio
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
-from ._validation import check_int, check_queries, check_random_state, check_scalar
+from ._validation import check_int, check_queries, check_generator, check_scalar
 
 __all__ = [
     "TASKS",
@@ -188,7 +188,7 @@ def load_task(name="digits", *, random_state=0):
     """
     if name not in TASKS:
         raise ValueError(f"name must be one of {TASKS}, got {name!r}.")
-    rng = check_random_state(random_state, "random_state")
+    rng = check_generator(random_state, "random_state")
 
     if name == "digits":
         X, y = load_digits(return_X_y=True)
@@ -300,7 +300,7 @@ class Victim:
             raise ValueError(
                 f"n={n} exceeds the size {len(X)} of pool {pool!r}; pass replace=True."
             )
-        rng = check_random_state(rng, "rng")
+        rng = check_generator(rng, "rng")
         return X[rng.choice(len(X), size=n, replace=replace)]
 
     def accuracy(self):
@@ -349,7 +349,7 @@ def make_victim(task="digits", model="logreg", *, random_state=0, C=None, hidden
         key = (task, model, int(random_state), C, tuple(hidden_layer_sizes))
         if key in _CACHE:
             return _CACHE[key]
-    rng = check_random_state(random_state, "random_state")
+    rng = check_generator(random_state, "random_state")
     if isinstance(task, str):
         task = load_task(task, random_state=rng)
     elif not isinstance(task, ClassificationTask):

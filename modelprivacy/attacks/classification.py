@@ -54,7 +54,7 @@ from .._validation import (
     check_int,
     check_matrix,
     check_queries,
-    check_random_state,
+    check_generator,
     check_scalar,
 )
 from ..defenses.postprocess import _ART_CLIP, _safe_normalise
@@ -319,7 +319,7 @@ class SoftmaxMLP(_SoftClassifier):
         check_int(self.hidden, "hidden", low=1)
         check_scalar(self.alpha, "alpha", low=0.0)
         check_int(self.max_iter, "max_iter", low=1)
-        rng = check_random_state(self.random_state, "random_state")
+        rng = check_generator(self.random_state, "random_state")
         X, P = _check_fit_input(X, P)
         d, K = X.shape[1], P.shape[1]
         theta0 = self._init(d, K, rng)
@@ -389,7 +389,7 @@ def equation_solving_queries(n_features, n_queries=None, *, scale=1.0, random_st
     d = check_int(n_features, "n_features", low=1)
     n = d + 1 if n_queries is None else check_int(n_queries, "n_queries", low=1)
     scale = check_scalar(scale, "scale", low=0.0, low_inclusive=False)
-    rng = check_random_state(random_state, "random_state")
+    rng = check_generator(random_state, "random_state")
     return scale * rng.standard_normal((n, d))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._params import ParamsMixin
-from .._validation import check_queries, check_random_state, check_scalar, check_vector
+from .._validation import check_queries, check_generator, check_scalar, check_vector
 
 __all__ = ["Defense", "Moments"]
 
@@ -95,7 +95,7 @@ class Defense(ParamsMixin):
         self._validate()
         X = check_queries(X, "X")
         y = check_vector(y, "y", n=X.shape[0])
-        rng = check_random_state(rng, "rng")
+        rng = check_generator(rng, "rng")
         e = self.perturbation(X, y, rng=rng, target=target, history=history)
         e = check_vector(e, f"{type(self).__name__} perturbation", n=X.shape[0])
         return y + e

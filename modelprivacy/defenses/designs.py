@@ -32,7 +32,7 @@ from .._validation import (
     check_interval,
     check_matrix,
     check_queries,
-    check_random_state,
+    check_generator,
     check_scalar,
     check_vector,
 )
@@ -145,7 +145,7 @@ class OptimalLinearSmoother(Defense):
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}.")
         if self.random_state is not None:
-            check_random_state(self.random_state, "random_state")
+            check_generator(self.random_state, "random_state")
         ev = self.evaluation
         if not (ev is None or callable(ev) or callable(getattr(ev, "sample", None))):
             check_matrix(np.asarray(ev, dtype=float).reshape(len(ev), -1), "evaluation")
@@ -165,7 +165,7 @@ class OptimalLinearSmoother(Defense):
         ev = self.evaluation
         m = check_int(self.n_emp, "n_emp", low=1)
         if self.random_state is not None:
-            rng = check_random_state(self.random_state, "random_state")
+            rng = check_generator(self.random_state, "random_state")
         if ev is None:
             lo, hi = X.min(axis=0), X.max(axis=0)
             Z = lo + (hi - lo) * rng.random((m, X.shape[1]))
@@ -201,7 +201,7 @@ class OptimalLinearSmoother(Defense):
         ``certificate.check()`` verifies global optimality (``'trust_region'``).
         """
         self._validate()
-        rng = check_random_state(rng, "rng")
+        rng = check_generator(rng, "rng")
         q = self.quadratic(X, y, rng=rng, target=target)
         radius = float(self.sigma) * np.sqrt(q.n)
         if self.solver == "trust_region":
@@ -269,7 +269,7 @@ class RobustLinearSmoother(OptimalLinearSmoother):
         check_int(self.n_emp, "n_emp", low=1)
         check_int(self.n_samples, "n_samples", low=1)
         if self.random_state is not None:
-            check_random_state(self.random_state, "random_state")
+            check_generator(self.random_state, "random_state")
         if len(self.attackers) == 0:
             raise ValueError("attackers must be a non-empty sequence of linear smoothers.")
         for k, att in enumerate(self.attackers):
@@ -280,7 +280,7 @@ class RobustLinearSmoother(OptimalLinearSmoother):
         """Solve the robust design; returns ``(DesignResult, list of quadratics)``."""
         self._validate()
         _needs_target(target, type(self).__name__)
-        rng = check_random_state(rng, "rng")
+        rng = check_generator(rng, "rng")
         X = check_queries(X, "X")
         y = check_vector(y, "y", n=X.shape[0])
         Z = self.evaluation_points(X, rng)
@@ -489,7 +489,7 @@ class MisleadingVariableProjection(Defense):
         X = check_queries(X, "X")
         n, d = X.shape
         y = check_vector(y, "y", n=n)
-        rng = check_random_state(rng, "rng")
+        rng = check_generator(rng, "rng")
         radius = float(self.sigma) * np.sqrt(n)
         if radius == 0.0:
             return np.zeros(n)

@@ -46,7 +46,7 @@ import warnings
 import numpy as np
 
 from .._params import ParamsMixin
-from .._validation import check_int, check_probabilities, check_random_state, check_scalar
+from .._validation import check_int, check_probabilities, check_generator, check_scalar
 
 __all__ = [
     "Postprocessor",
@@ -239,7 +239,7 @@ class Postprocessor(ParamsMixin):
         """
         self._validate()
         P = self._check_input(P, "P")
-        rng = check_random_state(rng, "rng")
+        rng = check_generator(rng, "rng")
         return self._apply(P, rng)
 
     def __call__(self, P, *, rng=None):
@@ -254,7 +254,7 @@ class Postprocessor(ParamsMixin):
         """Top-1 flip rate on ``P`` with the strength parameter set to ``value``."""
         d = self.set_params(**{self._strength: value})
         d._validate()
-        return flip_rate(P, d._apply(P, check_random_state(rng)))
+        return flip_rate(P, d._apply(P, check_generator(rng)))
 
     def calibrate(self, P_benign, target_flip_rate, *, rng=0, tol=0.005, max_iter=100):
         r"""Tune the strength parameter to a target top-1 flip rate on benign data.

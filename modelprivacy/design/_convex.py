@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import check_random_state, check_scalar, check_symmetric, check_vector
+from .._validation import check_generator, check_scalar, check_symmetric, check_vector
 from ._quadratic import StealingQuadratic
 
 __all__ = [
@@ -454,7 +454,7 @@ def _lifted(quads, cons, *, solver, random_state, n_samples, extra=(), refine=20
     Yv[:n, n] *= rho
     Yv[n, :n] *= rho
     bound = float(problem.value) * s
-    rng = check_random_state(random_state, "random_state")
+    rng = check_generator(random_state, "random_state")
     e_round, val = _round(quads, cons, Yv, n, rng, n_samples, extra)
     if e_round is None:
         raise DesignSolverError("rounding found no feasible candidate.")

@@ -40,7 +40,7 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 
 from .._validation import (
     check_int,
-    check_random_state,
+    check_generator,
     check_scalar,
     check_symmetric,
     check_vector,
@@ -393,7 +393,7 @@ def trust_region(M, u, radius, *, method="exact", n_components=20, tol=1e-13, ha
                 M = 0.5 * (M + M.T)
             d, V = np.linalg.eigh(M)
         else:
-            rng = check_random_state(random_state, "random_state")
+            rng = check_generator(random_state, "random_state")
             dk, Vk = eigsh(M, k=k, which="LA", v0=rng.standard_normal(n))
             # add the part of u outside the eigen-subspace, so the linear term is kept
             resid = u - Vk @ (Vk.T @ u)
