@@ -28,14 +28,18 @@ import time
 
 import numpy as np
 
-from modelprivacy.design import (
+from modelprivacy.solvers import (
     kernel_ridge_smoother,
     sdp_relaxation,
     stealing_quadratic,
     trust_region,
     unit_sphere_slsqp,
 )
-from modelprivacy.targets import krr_function
+from modelprivacy.targets import CubicCosineTarget
+
+F_POLY = QuadraticTarget()
+
+F_KRR = CubicCosineTarget()
 
 
 def _best_time(fn, repeat):
@@ -69,7 +73,7 @@ def kernel_problem(n, seed=0, m=1000, sigma=0.5, known=False):
     else:
         S = kernel_ridge_smoother(X, Z, kernel="poly", degree=3, coef0=1.0, alpha=1e-2,
                                   regularization="authors")
-    q = stealing_quadratic(S, krr_function(X), krr_function(Z))
+    q = stealing_quadratic(S, F_KRR(X), F_KRR(Z))
     return q, sigma * np.sqrt(n)
 
 
@@ -125,13 +129,13 @@ def bench_sdp(clarabel):
 
 def bench_privacy(reps):
     from modelprivacy.attacks import KernelRidgeAttacker
-    from modelprivacy.defenses.designs import KernelConfusion, RobustLinearSmoother
+    from modelprivacy.defenses.optimal import KernelConfusion, RobustLinearSmoother
     from modelprivacy.games import krr_game
     from modelprivacy.queries import UniformQueries
     from modelprivacy.simulate import simulate
 
     print(f"\n== privacy level through the simulator, spec 5.2 setting, sigma = 0.5, R = {reps} ==")
-    ev = UniformQueries(-1.0, 1.0)
+    ev = UniformQueries((-1.0, 1.0))
     defenses = {
         "KC surrogate exact": KernelConfusion.paper_surrogate(evaluation=ev),
         "KC surrogate SLSQP": KernelConfusion.paper_surrogate(evaluation=ev, solver="slsqp_unit"),

@@ -101,7 +101,8 @@ class Options(_Constraint):
     """One of a finite set of values."""
 
     def __init__(self, options):
-        self.options = tuple(options)
+        # a stable order for the messages, whatever container was given
+        self.options = tuple(sorted(options, key=repr))
 
     def is_satisfied_by(self, val):
         if isinstance(val, np.ndarray):

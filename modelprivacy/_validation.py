@@ -34,6 +34,8 @@ def check_generator(seed, name="random_state"):
     """
     if isinstance(seed, np.random.Generator):
         return seed
+    if isinstance(seed, (bool, np.bool_)):
+        raise TypeError(f"{name} must be None, an int, a numpy SeedSequence or a numpy Generator, got a bool.")
     if seed is None or isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
         if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed < 0:
             raise ValueError(f"{name} must be a non-negative integer, got {seed}.")
@@ -101,8 +103,11 @@ def check_interval(lb, ub, name="interval"):
 
 
 def _as_float_array(a, name):
+    raw = np.asarray(a) if not isinstance(a, np.ndarray) else a
+    if raw.dtype.kind == "c":
+        raise TypeError(f"{name} must be real; got a complex array (the imaginary part would be dropped).")
     try:
-        arr = np.asarray(a, dtype=float)
+        arr = np.asarray(raw, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be numeric array-like.") from exc
     if not np.all(np.isfinite(arr)):

@@ -54,7 +54,7 @@ import os
 import time
 
 import numpy as np
-from sklearn.metrics import f1_score, roc_auc_score
+from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from ._validation import check_int, check_scalar
@@ -64,31 +64,30 @@ from .attacks.classification import (
     ReverseSigmoidAwareAttacker,
     SoftLabelLogisticRegression,
     SoftmaxMLP,
-    as_soft_labels,
     equation_solving_queries,
 )
 from .defenses.postprocess import (
+    AdaptiveMisinformation,
     MisleadingShift,
     NoPostprocessing,
     Postprocessor,
+    RandomShuffle,
     ReverseSigmoid,
+)
+from .metrics import (
+    agreement,
+    auc_f1,
+    budget_grid,
+    degradation,
     flip_rate,
-    top1_labels,
+    queries_to_target,
+    query_multiplier,
+    stolen_accuracy,
+    utility_report,
 )
 from .victims import Victim
 
 __all__ = [
-    "agreement",
-    "stolen_accuracy",
-    "auc_f1",
-    "kl_per_query",
-    "l1_distance",
-    "flip_rate",
-    "utility_report",
-    "budget_grid",
-    "queries_to_target",
-    "query_multiplier",
-    "degradation",
     "default_attackers",
     "run_agreement_vs_budget",
     "summarise_budget_curves",
@@ -104,150 +103,6 @@ __all__ = [
 UTILITY_LEVELS = (0.01, 0.02, 0.05, 0.10, 0.15)
 #: ReverseSigmoid grid of the Model Privacy experiments (gamma = 0.2) and ART's default
 RS_GRID = tuple((b, 0.2) for b in (0.1, 0.2, 0.3, 0.4, 0.5)) + ((1.0, 0.1),)
-
-
-# --------------------------------------------------------------------------------------
-# metrics
-# --------------------------------------------------------------------------------------
-def _labels(A, name):
-    A = np.asarray(A)
-    if A.ndim == 1 and np.issubdtype(A.dtype, np.integer):
-        return A
-    return top1_labels(as_soft_labels(A, name))
-
-
-def agreement(A, B):
-    r"""Top-1 agreement (fidelity) :math:`\frac1m \sum_j 1[\hat c_j = c_j]`.
-
-    Parameters
-    ----------
-    A, B : array-like
-        Integer label vectors, or probability answers (``(m, K)`` or binary
-        ``(m,)`` class-1 probabilities), e.g. the stolen model's and the
-        victim's ``predict_proba`` on the test split.
-    """
-    a, b = _labels(A, "A"), _labels(B, "B")
-    if a.shape != b.shape:
-        raise ValueError(f"B must have {a.shape[0]} rows like A, got {b.shape[0]}.")
-    return float(np.mean(a == b))
-
-
-def stolen_accuracy(P, y_true):
-    """Accuracy of answers/predictions ``P`` against the true labels ``y_true``."""
-    return agreement(P, np.asarray(y_true).astype(int))
-
-
-def auc_f1(P, y_true):
-    r"""AUC and F1 of probability predictions against the true labels.
-
-    Binary: ROC AUC of the class-1 score and F1 of class 1. Multi-class:
-    one-vs-rest macro AUC and macro F1.
-
-    Returns
-    -------
-    dict with keys ``"auc"``, ``"f1"``
-    """
-    Q = as_soft_labels(P, "P")
-    y = np.asarray(y_true).astype(int)
-    if y.shape[0] != Q.shape[0]:
-        raise ValueError(f"y_true must have {Q.shape[0]} entries, got {y.shape[0]}.")
-    pred = np.argmax(Q, axis=1)
-    if Q.shape[1] == 2:
-        auc = roc_auc_score(y, Q[:, 1]) if len(np.unique(y)) == 2 else float("nan")
-        f1 = f1_score(y, pred, zero_division=0)
-    else:
-        labels = np.arange(Q.shape[1])
-        auc = roc_auc_score(y, Q, multi_class="ovr", average="macro", labels=labels)
-        f1 = f1_score(y, pred, average="macro", labels=labels, zero_division=0)
-    return {"auc": float(auc), "f1": float(f1)}
-
-
-def kl_per_query(P, Q, *, eps=1e-12):
-    r"""Mean KL divergence :math:`\frac1n\sum_i \sum_k P_{ik}\log(P_{ik}/Q_{ik})` in nats.
-
-    Rows of ``Q`` are renormalised first (defenses that do not return
-    probability vectors) and floored at ``eps`` (one-hot or cut answers have
-    zeros, where the divergence is infinite); terms with :math:`P_{ik} = 0`
-    are 0. ``KL(P || Q)`` with ``P`` the clean answers is the direction logged
-    by Orekondy's reimplementation of [2]; pass the arguments swapped for
-    the reverse direction.
-    """
-    eps = check_scalar(eps, "eps", low=0.0, low_inclusive=False)
-    A = as_soft_labels(P, "P")
-    B = as_soft_labels(Q, "Q", n_rows=A.shape[0], n_classes=A.shape[1])
-    Bf = np.maximum(B, eps)
-    Bf = Bf / Bf.sum(axis=1, keepdims=True)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(A > 0, A * (np.log(np.maximum(A, 1e-300)) - np.log(Bf)), 0.0)
-    return float(np.mean(terms.sum(axis=1)))
-
-
-def l1_distance(P, Q):
-    """Mean L1 distance between answer rows (no renormalisation)."""
-    A = np.asarray(P, dtype=float)
-    B = np.asarray(Q, dtype=float)
-    if A.shape != B.shape:
-        raise ValueError(f"Q must have the shape {A.shape} of P, got {B.shape}.")
-    if A.ndim == 1:
-        return float(np.mean(2 * np.abs(A - B)))  # both classes of a binary answer
-    return float(np.mean(np.abs(A - B).sum(axis=1)))
-
-
-def utility_report(P, P_hat):
-    """Utility loss of a defense: KL nats per query (both directions), L1, flip rate.
-
-    Returns
-    -------
-    dict with keys ``kl_fwd`` (KL(P || P_hat)), ``kl_bwd`` (KL(P_hat || P)),
-    ``l1`` and ``flip_rate``.
-    """
-    return {
-        "kl_fwd": kl_per_query(P, P_hat),
-        "kl_bwd": kl_per_query(P_hat, P),
-        "l1": l1_distance(P, P_hat),
-        "flip_rate": flip_rate(P, P_hat),
-    }
-
-
-def budget_grid(k_min, k_max):
-    """The budgets :math:`2^{k}` for ``k = k_min, ..., k_max``."""
-    k_min = check_int(k_min, "k_min", low=0)
-    k_max = check_int(k_max, "k_max", low=k_min)
-    return [2**k for k in range(k_min, k_max + 1)]
-
-
-def queries_to_target(budgets, scores, target):
-    """Smallest budget whose score reaches ``target`` (``inf`` if none does).
-
-    Parameters
-    ----------
-    budgets : increasing sequence of int
-    scores : sequence of float
-        Mean agreement (or stolen accuracy) at each budget.
-    target : float
-    """
-    b = np.asarray(budgets, dtype=float)
-    s = np.asarray(scores, dtype=float)
-    if b.ndim != 1 or b.shape != s.shape:
-        raise ValueError(f"scores must have the length {b.shape} of budgets, got {s.shape}.")
-    if np.any(np.diff(b) <= 0):
-        raise ValueError("budgets must be strictly increasing.")
-    target = check_scalar(target, "target")
-    hit = np.flatnonzero(s >= target)
-    return float(b[hit[0]]) if hit.size else math.inf
-
-
-def query_multiplier(q_defended, q_clean):
-    """``queries_to_target`` under defense / without it (``inf``: never reached)."""
-    if not math.isfinite(q_clean):
-        return math.nan
-    return q_defended / q_clean
-
-
-def degradation(score_clean, score_defended):
-    """Stolen-accuracy degradation, absolute and relative: ``(a - b, (a - b)/a)``."""
-    a, b = float(score_clean), float(score_defended)
-    return a - b, (a - b) / a if a else math.nan
 
 
 # --------------------------------------------------------------------------------------
@@ -328,8 +183,6 @@ def _parallel(func, jobs, n_jobs):
         for job in jobs:
             yield _single_threaded(func, *job)
         return
-    from joblib import Parallel, delayed
-
     yield from Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_single_threaded)(func, *j) for j in jobs)
 
@@ -355,8 +208,8 @@ def default_attackers(*, C=10.0, mlp=True, tol=1e-4):
 
     def aware(defense):
         if isinstance(defense, ReverseSigmoid):
-            return ReverseSigmoidAwareAttacker(defense.beta, defense.gamma,
-                                               SoftLabelLogisticRegression(C=C, solver="lbfgs", tol=tol))
+            return ReverseSigmoidAwareAttacker(defense.beta, gamma=defense.gamma,
+                                               estimator=SoftLabelLogisticRegression(C=C, solver="lbfgs", tol=tol))
         return None
 
     out = {"soft": soft, "labels": labels}
@@ -395,8 +248,8 @@ def _budget_rep(victim, defenses, attackers, budgets, pool, seed, rep, done):
                 Q = est.predict_proba(X_test)
                 rows.append({
                     "defense": dname, "attacker": aname, "budget": b, "rep": rep,
-                    "agreement": agreement(Q, c_test),
-                    "stolen_acc": stolen_accuracy(Q, y_test),
+                    "agreement": agreement(c_test, Q),
+                    "stolen_acc": stolen_accuracy(y_test, Q),
                     "kl_fwd": util["kl_fwd"], "kl_bwd": util["kl_bwd"],
                     "flip_queries": util["flip_rate"],
                     "seconds": time.perf_counter() - t0,
@@ -520,8 +373,6 @@ def summarise_budget_curves(rows, *, target=None, metric="agreement", baseline="
 # --------------------------------------------------------------------------------------
 def _table_defenses(P_benign, utilities, rng_seed):
     """Defenses of the table, calibrated on benign answers to each utility level."""
-    from .defenses.postprocess import AdaptiveMisinformation, RandomShuffle
-
     out = []
     for i, u in enumerate(utilities):
         for name, proto in (("Random Shuffle", RandomShuffle()), ("Adaptive Misinformation",
@@ -561,11 +412,11 @@ def _table_rep(victim, calibrated, budgets, pool, attacker, seed, rep, done):
             est = attacker(defense)
             est.fit(X, P_hat)
             Q = est.predict_proba(X_test)
-            m = auc_f1(Q, y_test)
+            m = auc_f1(y_test, Q)
             rows.append({"defense": name, "u": u, "u_measured": u_meas, "param": param,
-                         "budget": b, "rep": rep, "acc": stolen_accuracy(Q, y_test),
+                         "budget": b, "rep": rep, "acc": stolen_accuracy(y_test, Q),
                          "f1": m["f1"], "auc": m["auc"],
-                         "agreement": agreement(Q, victim.predict_proba(X_test))})
+                         "agreement": agreement(victim.predict_proba(X_test), Q)})
     return rows
 
 
@@ -710,7 +561,7 @@ def _equation_rep(victim, defenses, n, scale, seed, rep, P_test, W_rel):
         err = float(np.max(np.abs(Q - P_test)))
         coef_err = float(np.max(np.abs(att.coef_ - W_rel))) if W_rel is not None else math.nan
         rows.append({"defense": name, "rep": rep, "n_queries": n, "max_prob_err": err,
-                     "agreement": agreement(Q, P_test), "coef_err": coef_err,
+                     "agreement": agreement(P_test, Q), "coef_err": coef_err,
                      "residual": att.residual_, "recovered": bool(err <= 1e-6)})
     return rows
 

@@ -8,15 +8,22 @@ figures.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+
+from .attacks import make_attacker
+from .defenses import NoDefense, make_defense
+from .figures import FIGURES, get_figure
+from .games import GAME_ATTACKERS, GAME_DEFENSES, GAMES, game_defenses, make_game
+from .simulate import grid, sweep
 
 __all__ = ["main"]
 
 SIMULATE_DEFAULTS = {
     "game": "poly",
     "attack": None,
-    "defense": ["none", "iid", "constant", "long_range", "order_disguise"],
+    "defense": list(GAME_DEFENSES["poly"]),
     "n": [100],
     "sigma": [0.5],
     "reps": 100,
@@ -24,9 +31,6 @@ SIMULATE_DEFAULTS = {
     "jobs": 1,
     "out": "simulate_results.csv",
 }
-
-GAME_ATTACKS = {"poly": "poly_aic", "krr": "krr", "lasso": "lasso_cv"}
-
 
 def _simulate_parser(sub):
     p = sub.add_parser(
@@ -69,11 +73,6 @@ def _load_config(path):
 
 
 def run_simulate(args):
-    from .attacks import make_attacker
-    from .defenses import DEFENSES, make_defense
-    from .games import make_game
-    from .simulate import Cell, sweep
-
     opts = dict(SIMULATE_DEFAULTS)
     if args.config:
         opts.update(_load_config(args.config))
@@ -82,27 +81,18 @@ def run_simulate(args):
         if val is not None:
             opts[key] = val
     game = opts["game"]
-    if game not in GAME_ATTACKS:
-        raise SystemExit(f"error: unknown game {game!r}; known: {sorted(GAME_ATTACKS)}.")
-    attack = opts["attack"] or GAME_ATTACKS[game]
-    defenses = list(opts["defense"])
+    if game not in GAMES:
+        raise SystemExit(f"error: unknown game {game!r}; known: {sorted(GAMES)}.")
+    attack = opts["attack"] or GAME_ATTACKERS[game][0]
+    names = list(opts["defense"])
     if args.defense is None and not args.config:
-        design = {"poly": "order_disguise", "krr": "kernel_confusion", "lasso": "misleading_variable_projection"}[game]
-        defenses = [d for d in defenses if d != "order_disguise"]
-        if design in DEFENSES:
-            defenses.append(design)
+        names = list(GAME_DEFENSES[game])  # the game's baselines and its designed defense
     try:
         attacker = make_attacker(attack)
-        cells = []
-        for n in opts["n"]:
-            for d_name in defenses:
-                base = make_defense(d_name)
-                has_sigma = "sigma" in base._param_names()
-                for s in opts["sigma"] if has_sigma else [0.0]:
-                    d = base.set_params(sigma=s) if has_sigma else base
-                    tm = make_game(game, n=n, defense=d, sigma=None, attacker=attacker)
-                    params = {"game": game, "defense": d_name, "attacker": attack, "n": n, "sigma": float(s)}
-                    cells.append(Cell(params, tm))
+        preset = game_defenses(game)
+        defenses = {name: preset[name] if name in preset else make_defense(name) for name in names}
+        base = make_game(game, n=opts["n"][0], defense=NoDefense(), attacker=attacker)
+        cells = grid(base, defenses=defenses, n=opts["n"], sigma=opts["sigma"], attackers={attack: attacker})
         t0 = time.perf_counter()
         res = sweep(
             cells,
@@ -138,10 +128,6 @@ def _figures_parser(sub):
 
 
 def run_figures(args):
-    import os
-
-    from .figures import FIGURES, get_figure
-
     if args.list:
         for name in sorted(FIGURES):
             doc = (FIGURES[name].__doc__ or "").strip().splitlines()

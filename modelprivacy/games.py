@@ -1,42 +1,118 @@
-"""The paper's regression games as ready threat models (spec section 5).
+"""The paper's regression games as ready threat models, with the defenses and attackers of each.
 
 * ``poly``: :math:`f(x) = 4(x-1/2)^2`, Beta(1, 3) queries and test points,
   polynomial attacker with AIC/BIC/BC order selection over
-  :math:`\\lfloor n^{1/3}\\rfloor` candidates (5.1);
+  :math:`\\lfloor n^{1/3}\\rfloor` candidates (spec 5.1); designed defense:
+  Order Disguise;
 * ``krr``: :math:`f(x) = x - 1.2x^2 - 0.8x^3 + 0.6\\cos 2\\pi x`, U(-1, 1)
   queries and test points, RBF kernel ridge attacker with
-  :math:`\\gamma = 1`, :math:`\\alpha = 10^{-3}` (5.2);
+  :math:`\\gamma = 1`, :math:`\\alpha = 10^{-3}` (5.2); designed defense:
+  Kernel Confusion against the authors' cubic-kernel surrogate;
 * ``lasso``: sparse linear model of setting kind 7: d = 60,
   :math:`\\beta = (3, 1.5, 0, 0, 2, 0, \\dots)`, Toeplitz(0.5) Gaussian design,
-  n = 50, 400 test points, LassoCV attacker (5.3).
+  n = 50, 400 test points, LassoCV and ElasticNetCV attackers (5.3);
+  designed defense: Misleading Variable Projection.
+
+Which defenses and attackers belong to each game is written here once
+(:data:`GAME_DEFENSES`, :data:`GAME_ATTACKERS`, :func:`game_defenses`) and
+used by the command line, the figures and the notebooks.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import clone
 
 from .attacks import KernelRidgeAttacker, PolynomialRegression, make_attacker
-from .defenses import make_defense
+from .defenses import (
+    ConstantShift,
+    Defense,
+    IIDNoise,
+    KernelConfusion,
+    LongRangeNoise,
+    MisleadingVariableProjection,
+    NoDefense,
+    OrderDisguise,
+    make_defense,
+)
 from .queries import BetaQueries, MultivariateGaussianQueries, UniformQueries, toeplitz_covariance
-from .targets import LinearTarget, krr_function, quadratic
+from .targets import CubicCosineTarget, LinearTarget, QuadraticTarget
 from .threat import ThreatModel
 
-__all__ = ["poly_game", "krr_game", "lasso_game", "lasso_coef", "GAMES", "make_game"]
+__all__ = [
+    "PAPER_SIGMA",
+    "poly_game",
+    "krr_game",
+    "lasso_game",
+    "lasso_coef",
+    "GAMES",
+    "GAME_ATTACKERS",
+    "GAME_DEFENSES",
+    "game_defenses",
+    "make_game",
+]
 
-
+#: noise level of the paper's budget sweeps (U_n = 0.25)
 PAPER_SIGMA = 0.5
+
+#: game -> registry names of the defenses compared in the paper, the designed one last
+GAME_DEFENSES = {
+    "poly": ("none", "iid", "constant", "long_range", "order_disguise"),
+    "krr": ("none", "iid", "constant", "long_range", "kernel_confusion"),
+    "lasso": ("none", "iid", "constant", "long_range", "misleading_variable_projection"),
+}
+
+#: game -> registry names of its attackers (the first is the game's default)
+GAME_ATTACKERS = {
+    "poly": ("poly_aic", "poly_bic", "poly_bc"),
+    "krr": ("krr",),
+    "lasso": ("lasso_cv", "elasticnet_cv"),
+}
+
+
+def game_defenses(game, sigma=PAPER_SIGMA):
+    """The defenses of a paper game at noise level ``sigma``, by registry name.
+
+    Baselines: no defense, IID noise, the constant shift and long-range noise
+    (:math:`\\gamma = 1/n`, unsorted); the designed defense: Order Disguise
+    (:math:`p = \\lfloor n^{1/3}\\rfloor`) for ``poly``, Kernel Confusion with
+    the authors' cubic-kernel surrogate (1000 U(-1, 1) evaluation points) for
+    ``krr``, Misleading Variable Projection (:math:`r = 0.9`) for ``lasso``.
+
+    Returns
+    -------
+    dict
+        Registry name -> Defense (a fresh object per call).
+    """
+    if game not in GAME_DEFENSES:
+        raise ValueError(f"unknown game {game!r}; known games: {sorted(GAME_DEFENSES)}.")
+    designed = {
+        "order_disguise": lambda: OrderDisguise(sigma),
+        "kernel_confusion": lambda: KernelConfusion.paper_surrogate(
+            sigma, evaluation=UniformQueries((-1.0, 1.0)), n_emp=1000),
+        "misleading_variable_projection": lambda: MisleadingVariableProjection(sigma, exclude_ratio=0.9),
+    }
+    baselines = {
+        "none": NoDefense,
+        "iid": lambda: IIDNoise(sigma),
+        "constant": lambda: ConstantShift(sigma),
+        "long_range": lambda: LongRangeNoise(sigma),
+    }
+    return {name: {**baselines, **designed}[name]() for name in GAME_DEFENSES[game]}
 
 
 def _defense(defense, sigma):
     """A defense by name gets ``sigma`` (the paper's 0.5 by default); a Defense
-    object keeps its own ``sigma`` unless one is given explicitly."""
+    object keeps its own ``sigma`` unless one is given explicitly (it is cloned, never changed)."""
     if isinstance(defense, str):
         d = make_defense(defense)
         sigma = PAPER_SIGMA if sigma is None else sigma
+    elif isinstance(defense, Defense):
+        d = clone(defense)
     else:
-        d = defense
-    if sigma is not None and "sigma" in d._param_names():
-        d = d.set_params(sigma=sigma)
+        raise TypeError(f"defense must be a registry name or a Defense, got {type(defense).__name__}.")
+    if sigma is not None and "sigma" in d.get_params(deep=False):
+        d.set_params(sigma=sigma)
     return d
 
 
@@ -48,12 +124,12 @@ def poly_game(n=100, defense="iid", sigma=None, attacker=None, criterion="AIC"):
     """
     attacker = PolynomialRegression(criterion=criterion) if attacker is None else attacker
     return ThreatModel(
-        target=quadratic,
-        queries=BetaQueries(1.0, 3.0),
+        target=QuadraticTarget(),
+        queries=BetaQueries(1.0, b=3.0),
         n=n,
         defense=_defense(defense, sigma),
         attacker=attacker,
-        evaluation=BetaQueries(1.0, 3.0),
+        evaluation=BetaQueries(1.0, b=3.0),
         n_eval=1000,
     )
 
@@ -62,12 +138,12 @@ def krr_game(n=100, defense="iid", sigma=None, attacker=None):
     """The kernel-ridge game of spec 5.2."""
     attacker = KernelRidgeAttacker(kernel="rbf", gamma=1.0, alpha=1e-3) if attacker is None else attacker
     return ThreatModel(
-        target=krr_function,
-        queries=UniformQueries(-1.0, 1.0),
+        target=CubicCosineTarget(),
+        queries=UniformQueries((-1.0, 1.0)),
         n=n,
         defense=_defense(defense, sigma),
         attacker=attacker,
-        evaluation=UniformQueries(-1.0, 1.0),
+        evaluation=UniformQueries((-1.0, 1.0)),
         n_eval=1000,
     )
 
@@ -93,6 +169,7 @@ def lasso_game(n=50, defense="iid", sigma=None, attacker="lasso_cv", d=60, rho=0
     )
 
 
+#: game name -> builder of its threat model
 GAMES = {"poly": poly_game, "krr": krr_game, "lasso": lasso_game}
 
 

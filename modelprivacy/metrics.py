@@ -1,5 +1,10 @@
-r"""Metrics of the Model Privacy framework (regression).
+r"""Metrics of the Model Privacy framework and of stealing classifiers.
 
+Every metric takes ``(y_true, y_pred)`` in scikit-learn's order: the truth
+(clean answers, the victim's outputs, true labels or coefficients) first.
+
+Regression
+----------
 * stealing error :math:`\ell(\hat f_n, f) = \int (\hat f_n - f)^2\,dP_{\rm test}`,
   estimated on fresh evaluation points against the *noise-free* target;
 * utility loss :math:`U_n = \frac1n \sum_i (Y_i - f(X_i))^2`;
@@ -8,7 +13,25 @@ r"""Metrics of the Model Privacy framework (regression).
 * privacy gain, in the two candidate forms of the spec:
   (a) :math:`PL_n/U_n` (privacy per unit of utility lost, the default) and
   (b) :math:`PL_n(M)/PL_n(\text{no defense})`, undefined when the undefended
-  attacker steals perfectly (reported, not divided by zero).
+  attacker steals perfectly (reported, not divided by zero);
+* support recovery of a sparse copy: :func:`support_f1` and
+  :func:`support_symmetric_difference`.
+
+Classification
+--------------
+Stealing (privacy) is scored on the victim's test split:
+
+* :func:`agreement` -- fidelity :math:`\frac1m\sum_j 1[\arg\max \hat f(z_j) = \arg\max f(z_j)]`
+  (the Fashion-MNIST privacy level of the Model Privacy paper is its
+  complement, the disagreement);
+* :func:`stolen_accuracy`, and :func:`auc_f1` against the true labels (the
+  hate-speech case study);
+* :func:`queries_to_target`, :func:`query_multiplier` and :func:`degradation`
+  (Lee et al.: "up to 64x more queries", "at least 20% degradation").
+
+Utility loss of a classification defense on the victim's answers
+(:func:`utility_report`): KL divergence per query in nats in both
+directions, L1 distance and the top-1 flip rate (:func:`flip_rate`).
 """
 
 from __future__ import annotations
@@ -18,35 +41,90 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import stdtrit
+from sklearn.metrics import f1_score, roc_auc_score
 
-from ._validation import check_scalar, check_vector
+from ._simplex import as_soft_labels, top1_labels
+from ._validation import check_int, check_scalar, check_vector
 
 __all__ = [
     "stealing_error",
     "utility_loss",
+    "support_f1",
+    "support_symmetric_difference",
     "privacy_level",
     "PrivacyLevel",
     "mean_interval",
     "MeanInterval",
     "privacy_gain",
     "PrivacyGain",
+    "agreement",
+    "stolen_accuracy",
+    "auc_f1",
+    "kl_per_query",
+    "l1_distance",
+    "flip_rate",
+    "utility_report",
+    "budget_grid",
+    "queries_to_target",
+    "query_multiplier",
+    "degradation",
 ]
 
 
-def stealing_error(y_pred, y_true):
-    r"""Mean squared error :math:`\frac1m\sum_j (\hat f(z_j) - f(z_j))^2` on evaluation points."""
-    y_true = check_vector(y_true, "y_true")
-    y_pred = check_vector(y_pred, "y_pred", n=y_true.shape[0])
+def _mean_square(y_true, y_pred, true_name, pred_name):
+    y_true = check_vector(y_true, true_name)
+    if y_true.shape[0] == 0:
+        raise ValueError(f"{true_name} must not be empty.")
+    y_pred = check_vector(y_pred, pred_name, n=y_true.shape[0])
     d = y_pred - y_true
     return float(d @ d) / d.shape[0]
 
 
-def utility_loss(Y, y):
-    r"""Utility loss :math:`U_n = \frac1n\sum_i (Y_i - y_i)^2` of answers ``Y`` against clean ``y``."""
-    y = check_vector(y, "y")
-    Y = check_vector(Y, "Y", n=y.shape[0])
-    d = Y - y
-    return float(d @ d) / d.shape[0]
+def stealing_error(y_true, y_pred):
+    r"""Stealing error :math:`\frac1m\sum_j (\hat f(z_j) - f(z_j))^2` on evaluation points.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (m,)
+        The target :math:`f(z_j)`.
+    y_pred : array-like of shape (m,)
+        The copy :math:`\hat f(z_j)`.
+    """
+    return _mean_square(y_true, y_pred, "y_true", "y_pred")
+
+
+def utility_loss(y_true, y_pred):
+    r"""Utility loss :math:`U_n = \frac1n\sum_i (Y_i - y_i)^2` of answers against the clean answers.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        Clean answers :math:`y_i = f(X_i)`.
+    y_pred : array-like of shape (n,)
+        The defense's answers :math:`Y_i`.
+    """
+    return _mean_square(y_true, y_pred, "y_true", "y_pred")
+
+
+def _support(coef_true, coef_pred):
+    true = np.abs(check_vector(coef_true, "coef_true")) > 0
+    est = np.abs(check_vector(coef_pred, "coef_pred", n=true.shape[0])) > 0
+    return np.sum(true & est), np.sum(~true & est), np.sum(true & ~est)
+
+
+def support_f1(coef_true, coef_pred):
+    r"""F1 of the recovered support :math:`\{j: \hat\beta_j \ne 0\}` against :math:`\{j: \beta_j \ne 0\}`.
+
+    :math:`2\,TP/(2\,TP + FP + FN)`, and 1 when both supports are empty.
+    """
+    tp, fp, fn = _support(coef_true, coef_pred)
+    return float(2 * tp / (2 * tp + fp + fn)) if tp + fp + fn else 1.0
+
+
+def support_symmetric_difference(coef_true, coef_pred):
+    """Size of the symmetric difference of the true and recovered supports (``FP + FN``)."""
+    _, fp, fn = _support(coef_true, coef_pred)
+    return int(fp + fn)
 
 
 @dataclass(frozen=True)
@@ -175,3 +253,188 @@ def privacy_gain(privacy_level, *, utility_loss=None, baseline=None, form="ratio
     else:
         raise ValueError(f"form must be 'ratio' or 'relative', got {form!r}.")
     return PrivacyGain(pl / den, form)
+
+
+# --------------------------------------------------------------------------- classification
+def _labels(A, name):
+    """Integer labels, from a label vector or from probability answers (top-1)."""
+    A = np.asarray(A)
+    if A.ndim == 1 and A.dtype.kind in "iub":
+        return A.astype(int)
+    return top1_labels(as_soft_labels(A, name))
+
+
+def _class_labels(y, name):
+    """True class labels: a 1-D vector of finite integer values."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D vector of class labels, got shape {y.shape}.")
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or not np.all(y == np.round(y)):
+            raise ValueError(f"{name} must contain integer class labels (no NaN, no fractions).")
+    elif y.dtype.kind not in "iub":
+        raise TypeError(f"{name} must contain integer class labels, got dtype {y.dtype}.")
+    return y.astype(int)
+
+
+def _nonempty(a, name):
+    if a.shape[0] == 0:
+        raise ValueError(f"{name} must not be empty.")
+    return a
+
+
+def agreement(y_true, y_pred):
+    r"""Top-1 agreement (fidelity) :math:`\frac1m \sum_j 1[\hat c_j = c_j]`.
+
+    Parameters
+    ----------
+    y_true : array-like
+        The victim's labels or probability answers (``(m, K)`` or binary
+        ``(m,)`` class-1 probabilities) on the test split.
+    y_pred : array-like
+        The stolen model's labels or probabilities on the same points.
+    """
+    a = _nonempty(_labels(y_true, "y_true"), "y_true")
+    b = _labels(y_pred, "y_pred")
+    if a.shape != b.shape:
+        raise ValueError(f"y_pred must have {a.shape[0]} rows like y_true, got {b.shape[0]}.")
+    return float(np.mean(a == b))
+
+
+def stolen_accuracy(y_true, y_pred):
+    """Accuracy of the stolen model's labels or probabilities ``y_pred`` against true labels ``y_true``."""
+    y = _nonempty(_class_labels(y_true, "y_true"), "y_true")
+    return agreement(y, y_pred)
+
+
+def auc_f1(y_true, y_pred):
+    r"""AUC and F1 of probability predictions against the true labels.
+
+    Binary: ROC AUC of the class-1 score and F1 of class 1. Multi-class:
+    one-vs-rest macro AUC and macro F1.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (m,)
+        True class labels.
+    y_pred : array-like of shape (m, K) or (m,)
+        Predicted probabilities.
+
+    Returns
+    -------
+    dict with keys ``"auc"``, ``"f1"``
+    """
+    y = _nonempty(_class_labels(y_true, "y_true"), "y_true")
+    Q = as_soft_labels(y_pred, "y_pred", n_rows=y.shape[0])
+    pred = np.argmax(Q, axis=1)
+    if Q.shape[1] == 2:
+        auc = roc_auc_score(y, Q[:, 1]) if len(np.unique(y)) == 2 else float("nan")
+        f1 = f1_score(y, pred, zero_division=0)
+    else:
+        labels = np.arange(Q.shape[1])
+        auc = roc_auc_score(y, Q, multi_class="ovr", average="macro", labels=labels)
+        f1 = f1_score(y, pred, average="macro", labels=labels, zero_division=0)
+    return {"auc": float(auc), "f1": float(f1)}
+
+
+def kl_per_query(y_true, y_pred, *, eps=1e-12):
+    r"""Mean KL divergence :math:`\frac1n\sum_i \sum_k P_{ik}\log(P_{ik}/Q_{ik})` in nats.
+
+    ``P = y_true`` are the clean answers, ``Q = y_pred`` the defended ones.
+    Rows of ``Q`` are renormalised first (defenses that do not return
+    probability vectors) and floored at ``eps`` (one-hot or cut answers have
+    zeros, where the divergence is infinite); terms with :math:`P_{ik} = 0`
+    are 0. ``KL(P || Q)`` is the direction logged by Orekondy's
+    reimplementation of ReverseSigmoid; pass the arguments swapped for the
+    reverse direction.
+    """
+    eps = check_scalar(eps, "eps", low=0.0, low_inclusive=False)
+    A = _nonempty(as_soft_labels(y_true, "y_true"), "y_true")
+    B = as_soft_labels(y_pred, "y_pred", n_rows=A.shape[0], n_classes=A.shape[1])
+    Bf = np.maximum(B, eps)
+    Bf = Bf / Bf.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(A > 0, A * (np.log(np.maximum(A, 1e-300)) - np.log(Bf)), 0.0)
+    return float(np.mean(terms.sum(axis=1)))
+
+
+def l1_distance(y_true, y_pred):
+    """Mean L1 distance between answer rows (no renormalisation; both classes of a binary answer)."""
+    A = np.asarray(y_true, dtype=float)
+    B = np.asarray(y_pred, dtype=float)
+    if A.shape != B.shape:
+        raise ValueError(f"y_pred must have the shape {A.shape} of y_true, got {B.shape}.")
+    if A.ndim not in (1, 2) or A.shape[0] == 0:
+        raise ValueError(f"y_true must be a non-empty (n,) or (n, K) array of answers, got shape {A.shape}.")
+    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
+        raise ValueError("y_true and y_pred must be finite.")
+    if A.ndim == 1:
+        return float(np.mean(2 * np.abs(A - B)))
+    return float(np.mean(np.abs(A - B).sum(axis=1)))
+
+
+def flip_rate(y_true, y_pred):
+    """Fraction of answers whose top-1 label differs between clean ``y_true`` and defended ``y_pred``."""
+    P, P_hat = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    if P.shape != P_hat.shape:
+        raise ValueError(f"y_pred must have the shape {P.shape} of y_true, got {P_hat.shape}.")
+    if P.ndim == 0 or P.shape[0] == 0:
+        raise ValueError("y_true must contain at least one answer.")
+    return float(np.mean(top1_labels(P) != top1_labels(P_hat)))
+
+
+def utility_report(y_true, y_pred):
+    """Utility loss of a classification defense: KL nats per query (both directions), L1, flip rate.
+
+    Returns
+    -------
+    dict with keys ``kl_fwd`` (KL(y_true || y_pred)), ``kl_bwd`` (KL(y_pred || y_true)),
+    ``l1`` and ``flip_rate``.
+    """
+    return {
+        "kl_fwd": kl_per_query(y_true, y_pred),
+        "kl_bwd": kl_per_query(y_pred, y_true),
+        "l1": l1_distance(y_true, y_pred),
+        "flip_rate": flip_rate(y_true, y_pred),
+    }
+
+
+def budget_grid(k_min, k_max):
+    """The budgets :math:`2^{k}` for ``k = k_min, ..., k_max``."""
+    k_min = check_int(k_min, "k_min", low=0)
+    k_max = check_int(k_max, "k_max", low=k_min)
+    return [2**k for k in range(k_min, k_max + 1)]
+
+
+def queries_to_target(budgets, scores, target):
+    """Smallest budget whose score reaches ``target`` (``inf`` if none does).
+
+    Parameters
+    ----------
+    budgets : increasing sequence of int
+    scores : sequence of float
+        Mean agreement (or stolen accuracy) at each budget.
+    target : float
+    """
+    b = np.asarray(budgets, dtype=float)
+    s = np.asarray(scores, dtype=float)
+    if b.ndim != 1 or b.shape != s.shape:
+        raise ValueError(f"scores must have the length {b.shape} of budgets, got {s.shape}.")
+    if np.any(np.diff(b) <= 0):
+        raise ValueError("budgets must be strictly increasing.")
+    target = check_scalar(target, "target")
+    hit = np.flatnonzero(s >= target)
+    return float(b[hit[0]]) if hit.size else math.inf
+
+
+def query_multiplier(q_defended, q_clean):
+    """``queries_to_target`` under defense / without it (``inf``: never reached)."""
+    if not math.isfinite(q_clean):
+        return math.nan
+    return q_defended / q_clean
+
+
+def degradation(score_clean, score_defended):
+    """Stolen-accuracy degradation, absolute and relative: ``(a - b, (a - b)/a)``."""
+    a, b = float(score_clean), float(score_defended)
+    return a - b, (a - b) / a if a else math.nan

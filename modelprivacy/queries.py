@@ -12,23 +12,22 @@ Two kinds of strategy exist:
 
 Every strategy implements ``collect(n, server, rng) -> (X, Y)``; batch
 strategies also implement ``sample(n, rng) -> X``, which is what an
-*evaluation distribution* needs.
+*evaluation distribution* needs. Both validate the strategy's parameters
+once and then call the private ``_sample``/``_collect``, which the simulation
+engine calls directly after validating a game once.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from sklearn.base import clone
+from numbers import Integral, Real
 
-from ._validation import (
-    check_int,
-    check_interval,
-    check_matrix,
-    check_queries,
-    check_generator,
-    check_scalar,
-    check_vector,
-)
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+
+from ._param_validation import HasMethods, Interval
+from ._validation import check_generator, check_int, check_interval, check_queries, check_symmetric, check_vector
+from .attacks.regression import OLSRegression
+from .base import ParamsMixin
 
 __all__ = [
     "QueryStrategy",
@@ -41,20 +40,35 @@ __all__ = [
     "SequentialQueries",
     "AdaptiveQueries",
     "toeplitz_covariance",
+    "QUERY_STRATEGIES",
 ]
 
 
-class QueryStrategy:
+def _check_n(n, name="n"):
+    return check_int(n, name, low=1)
+
+
+class QueryStrategy(ParamsMixin, BaseEstimator):
     """Base class. ``__init__`` stores parameters; ``sample``/``collect`` do the work."""
 
     #: True when queries are answered one at a time
     interactive = False
 
-    def _validate(self):
-        pass
-
     def sample(self, n, rng=None):
-        """Draw ``n`` queries as an array of shape ``(n, d)``."""
+        """Draw ``n`` queries as an array of shape ``(n, d)``.
+
+        Parameters
+        ----------
+        n : int
+            Number of queries, ``>= 1``.
+        rng : None, int, SeedSequence or numpy.random.Generator
+        """
+        self._validate_params()
+        n = _check_n(n)
+        self.check_budget(n)
+        return self._sample(n, check_generator(rng, "rng"))
+
+    def _sample(self, n, rng):
         raise NotImplementedError(f"{type(self).__name__} cannot sample a batch of queries.")
 
     def collect(self, n, server, rng=None):
@@ -62,130 +76,179 @@ class QueryStrategy:
 
         Batch strategies send all ``n`` queries at once.
         """
-        X = self.sample(n, rng)
+        self._validate_params()
+        n = _check_n(n)
+        self.check_budget(n)
+        return self._collect(n, server, check_generator(rng, "rng"))
+
+    def _collect(self, n, server, rng):
+        X = self._sample(n, rng)
         return X, server.answer(X)
 
     def min_queries(self):
+        """Smallest budget this strategy can run with."""
         return 1
 
     def check_budget(self, n, name="n"):
         """Raise if this strategy cannot produce ``n`` queries."""
 
-    def _params(self):
-        return dict(vars(self))
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={_short(v)}" for k, v in self._params().items())
-        return f"{type(self).__name__}({args})"
+class _IntervalMixin:
+    """Validation of an ``interval = (lb, ub)`` parameter (finite unless ``infinite_ok``)."""
 
+    infinite_ok = False
 
-def _short(v):
-    if isinstance(v, np.ndarray):
-        return f"array{v.shape}"
-    return repr(v)
-
-
-def _check_n(n):
-    return check_int(n, "n", low=1)
+    def _validate_params(self):
+        super()._validate_params()
+        lb, ub = check_interval(*_pair(self.interval), name="interval")
+        if not self.infinite_ok and not (np.isfinite(lb) and np.isfinite(ub)):
+            raise ValueError(f"{type(self).__name__} needs a finite interval, got {self.interval!r}.")
 
 
-class UniformQueries(QueryStrategy):
-    """IID queries from the uniform distribution on ``[lb, ub]^d``."""
+def _pair(value):
+    try:
+        lb, ub = value
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"interval must be a pair (lb, ub), got {value!r}.") from exc
+    return lb, ub
 
-    def __init__(self, lb=0.0, ub=1.0, d=1):
-        self.lb = lb
-        self.ub = ub
+
+class UniformQueries(_IntervalMixin, QueryStrategy):
+    """IID queries from the uniform distribution on ``interval^d``.
+
+    Parameters
+    ----------
+    interval : (float, float)
+        ``(lb, ub)`` with ``lb < ub``.
+    d : int
+        Dimension.
+    """
+
+    _parameter_constraints = {"d": [Interval(Integral, 1, None)]}
+
+    def __init__(self, interval=(0.0, 1.0), *, d=1):
+        self.interval = interval
         self.d = d
 
-    def sample(self, n, rng=None):
-        lb, ub = check_interval(self.lb, self.ub, "interval (lb, ub)")
-        if not (np.isfinite(lb) and np.isfinite(ub)):
-            raise ValueError("UniformQueries needs a finite interval (lb, ub).")
-        d = check_int(self.d, "d", low=1)
-        return check_generator(rng, "rng").uniform(lb, ub, size=(_check_n(n), d))
+    def _sample(self, n, rng):
+        lb, ub = (float(v) for v in self.interval)
+        return rng.uniform(lb, ub, size=(n, int(self.d)))
 
 
-class GaussianQueries(QueryStrategy):
-    """IID Gaussian queries ``N(mean, std^2)`` clipped to ``[lb, ub]``."""
+class GaussianQueries(_IntervalMixin, QueryStrategy):
+    """IID Gaussian queries ``N(mean, std^2)`` clipped to ``interval``.
 
-    def __init__(self, mean=0.0, std=1.0, lb=-np.inf, ub=np.inf, d=1):
+    Parameters
+    ----------
+    mean : float
+    std : float > 0
+    interval : (float, float)
+        Clipping interval (infinite ends allowed).
+    d : int
+    """
+
+    infinite_ok = True
+    _parameter_constraints = {
+        "mean": [Interval(Real, None, None)],
+        "std": [Interval(Real, 0, None, closed="neither")],
+        "d": [Interval(Integral, 1, None)],
+    }
+
+    def __init__(self, mean=0.0, *, std=1.0, interval=(-np.inf, np.inf), d=1):
         self.mean = mean
         self.std = std
-        self.lb = lb
-        self.ub = ub
+        self.interval = interval
         self.d = d
 
-    def sample(self, n, rng=None):
-        lb, ub = check_interval(self.lb, self.ub, "interval (lb, ub)")
-        std = check_scalar(self.std, "std", low=0.0, low_inclusive=False)
-        mean = check_scalar(self.mean, "mean")
-        d = check_int(self.d, "d", low=1)
-        x = check_generator(rng, "rng").normal(mean, std, size=(_check_n(n), d))
+    def _sample(self, n, rng):
+        lb, ub = (float(v) for v in self.interval)
+        x = rng.normal(float(self.mean), float(self.std), size=(n, int(self.d)))
         return np.clip(x, lb, ub)
 
 
-class BetaQueries(QueryStrategy):
+class BetaQueries(_IntervalMixin, QueryStrategy):
     """IID queries ``lb + (ub - lb) Beta(a, b)``.
 
     The authors' code ignores the interval (always [0, 1]); here it is honoured,
     and the default interval [0, 1] reproduces their queries.
+
+    Parameters
+    ----------
+    a, b : float > 0
+        Shape parameters.
+    interval : (float, float)
     """
 
-    def __init__(self, a=1.0, b=3.0, lb=0.0, ub=1.0):
+    _parameter_constraints = {
+        "a": [Interval(Real, 0, None, closed="neither")],
+        "b": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, a=1.0, *, b=3.0, interval=(0.0, 1.0)):
         self.a = a
         self.b = b
-        self.lb = lb
-        self.ub = ub
+        self.interval = interval
 
-    def sample(self, n, rng=None):
-        a = check_scalar(self.a, "a", low=0.0, low_inclusive=False)
-        b = check_scalar(self.b, "b", low=0.0, low_inclusive=False)
-        lb, ub = check_interval(self.lb, self.ub, "interval (lb, ub)")
-        if not (np.isfinite(lb) and np.isfinite(ub)):
-            raise ValueError("BetaQueries needs a finite interval (lb, ub).")
-        x = check_generator(rng, "rng").beta(a, b, size=(_check_n(n), 1))
+    def _sample(self, n, rng):
+        lb, ub = (float(v) for v in self.interval)
+        x = rng.beta(float(self.a), float(self.b), size=(n, 1))
         return lb + (ub - lb) * x
 
 
 def toeplitz_covariance(d, rho=0.5):
     r"""Covariance :math:`\Sigma_{ij} = \rho^{|i-j|}` of dimension ``d``."""
     d = check_int(d, "d", low=1)
-    rho = check_scalar(rho, "rho", low=-1.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    if isinstance(rho, bool) or not isinstance(rho, Real) or not -1.0 < float(rho) < 1.0:
+        raise ValueError(f"rho must be a float in (-1, 1), got {rho!r}.")
     idx = np.arange(d)
-    return rho ** np.abs(idx[:, None] - idx[None, :])
+    return float(rho) ** np.abs(idx[:, None] - idx[None, :])
 
 
 class MultivariateGaussianQueries(QueryStrategy):
-    """IID Gaussian design ``N(0, cov)`` (the high-dimensional sparse game)."""
+    """IID Gaussian design ``N(0, cov)`` (the high-dimensional sparse game).
+
+    Parameters
+    ----------
+    cov : array-like of shape (d, d)
+        Symmetric positive definite covariance.
+    """
+
+    _parameter_constraints = {"cov": ["array-like"]}
 
     def __init__(self, cov):
         self.cov = cov
 
+    def _validate_params(self):
+        super()._validate_params()
+        self._chol()
+
     def _chol(self):
-        cov = check_matrix(self.cov, "cov", square=True)
+        cov = check_symmetric(self.cov, "cov")
         try:
             return np.linalg.cholesky(cov)
         except np.linalg.LinAlgError as exc:
             raise ValueError("cov must be symmetric positive definite.") from exc
 
-    def sample(self, n, rng=None):
+    def _sample(self, n, rng):
         L = self._chol()
-        z = check_generator(rng, "rng").standard_normal((_check_n(n), L.shape[0]))
+        z = rng.standard_normal((n, L.shape[0]))
         return z @ L.T
 
 
-class GridQueries(QueryStrategy):
-    """Deterministic equal-space grid ``linspace(lb, ub, n)``."""
+class GridQueries(_IntervalMixin, QueryStrategy):
+    """Deterministic equal-space grid ``linspace(lb, ub, n)``.
 
-    def __init__(self, lb=0.0, ub=1.0):
-        self.lb = lb
-        self.ub = ub
+    Parameters
+    ----------
+    interval : (float, float)
+    """
 
-    def sample(self, n, rng=None):
-        lb, ub = check_interval(self.lb, self.ub, "interval (lb, ub)")
-        if not (np.isfinite(lb) and np.isfinite(ub)):
-            raise ValueError("GridQueries needs a finite interval (lb, ub).")
-        return np.linspace(lb, ub, _check_n(n))[:, None]
+    def __init__(self, interval=(0.0, 1.0)):
+        self.interval = interval
+
+    def _sample(self, n, rng):
+        lb, ub = (float(v) for v in self.interval)
+        return np.linspace(lb, ub, n)[:, None]
 
 
 class PoolQueries(QueryStrategy):
@@ -199,20 +262,24 @@ class PoolQueries(QueryStrategy):
         text experiments); without replacement needs ``n <= N``.
     """
 
-    def __init__(self, pool, replace=True):
+    _parameter_constraints = {"pool": ["array-like"], "replace": ["boolean"]}
+
+    def __init__(self, pool, *, replace=True):
         self.pool = pool
         self.replace = replace
 
+    def _validate_params(self):
+        super()._validate_params()
+        check_queries(self.pool, "pool")
+
     def check_budget(self, n, name="n"):
-        size = check_queries(self.pool, "pool").shape[0]
+        size = np.asarray(self.pool).shape[0]
         if not self.replace and n > size:
             raise ValueError(f"pool has {size} inputs, fewer than {name}={n} queries drawn without replacement.")
 
-    def sample(self, n, rng=None):
+    def _sample(self, n, rng):
         pool = check_queries(self.pool, "pool")
-        n = _check_n(n)
-        self.check_budget(n)
-        idx = check_generator(rng, "rng").choice(pool.shape[0], size=n, replace=bool(self.replace))
+        idx = rng.choice(pool.shape[0], size=n, replace=bool(self.replace))
         return pool[idx]
 
 
@@ -222,26 +289,34 @@ class SequentialQueries(QueryStrategy):
     Queries are IID from ``base`` but reach the server one at a time, so a
     defense sees only the current query and the history of earlier answers
     (a batch-level design cannot use the whole query set).
+
+    Parameters
+    ----------
+    base : QueryStrategy, optional
+        Batch strategy of the individual queries (default U(0, 1)).
     """
 
     interactive = True
+    _parameter_constraints = {"base": [QueryStrategy, None]}
 
     def __init__(self, base=None):
         self.base = base
 
+    def _validate_params(self):
+        super()._validate_params()
+        self._base()._validate_params()
+
     def _base(self):
         return UniformQueries() if self.base is None else self.base
 
-    def sample(self, n, rng=None):
-        return self._base().sample(n, rng)
+    def _sample(self, n, rng):
+        return self._base()._sample(n, rng)
 
-    def collect(self, n, server, rng=None):
-        rng = check_generator(rng, "rng")
-        n = _check_n(n)
+    def _collect(self, n, server, rng):
         base = self._base()
         X, Y = [], []
         for _ in range(n):
-            x = base.sample(1, rng)
+            x = base._sample(1, rng)
             Y.append(server.answer(x)[0])
             X.append(x[0])
         return np.asarray(X), np.asarray(Y)
@@ -258,16 +333,23 @@ class AdaptiveQueries(QueryStrategy):
 
     Parameters
     ----------
-    learner : scikit-learn regressor
-        The attacker's learner used for the committee.
-    base : QueryStrategy
+    learner : scikit-learn regressor, optional
+        The attacker's learner used for the committee (default quadratic least squares).
+    base : QueryStrategy, optional
         Candidate distribution (default U(0, 1)).
     n_init, n_candidates, committee_size : int
     """
 
     interactive = True
+    _parameter_constraints = {
+        "learner": [HasMethods(["fit", "predict"]), None],
+        "base": [QueryStrategy, None],
+        "n_init": [Interval(Integral, 2, None)],
+        "n_candidates": [Interval(Integral, 1, None)],
+        "committee_size": [Interval(Integral, 2, None)],
+    }
 
-    def __init__(self, learner=None, base=None, n_init=10, n_candidates=200, committee_size=8):
+    def __init__(self, learner=None, *, base=None, n_init=10, n_candidates=200, committee_size=8):
         self.learner = learner
         self.base = base
         self.n_init = n_init
@@ -277,29 +359,25 @@ class AdaptiveQueries(QueryStrategy):
     def _base(self):
         return UniformQueries() if self.base is None else self.base
 
-    def sample(self, n, rng=None):
-        return self._base().sample(n, rng)
+    def _sample(self, n, rng):
+        return self._base()._sample(n, rng)
 
     def min_queries(self):
-        return check_int(self.n_init, "n_init", low=2)
+        return int(self.n_init)
 
-    def collect(self, n, server, rng=None):
-        from .attacks.regression import OLSRegression
+    def check_budget(self, n, name="n"):
+        if n < int(self.n_init):
+            raise ValueError(f"{name}={n} is smaller than n_init={self.n_init} of AdaptiveQueries.")
 
-        rng = check_generator(rng, "rng")
-        n = _check_n(n)
-        n_init = check_int(self.n_init, "n_init", low=2)
-        n_cand = check_int(self.n_candidates, "n_candidates", low=1)
-        B = check_int(self.committee_size, "committee_size", low=2)
-        if n < n_init:
-            raise ValueError(f"n={n} is smaller than n_init={n_init} of AdaptiveQueries.")
+    def _collect(self, n, server, rng):
+        B = int(self.committee_size)
         learner = OLSRegression(n_terms=3) if self.learner is None else self.learner
         base = self._base()
-        X = base.sample(n_init, rng)
+        X = base._sample(int(self.n_init), rng)
         Y = server.answer(X)
-        for _ in range(n - n_init):
-            cand = base.sample(n_cand, rng)
-            preds = np.empty((B, n_cand))
+        for _ in range(n - int(self.n_init)):
+            cand = base._sample(int(self.n_candidates), rng)
+            preds = np.empty((B, cand.shape[0]))
             for b in range(B):
                 idx = rng.integers(0, X.shape[0], size=X.shape[0])
                 preds[b] = clone(learner).fit(X[idx], Y[idx]).predict(cand)
@@ -307,3 +385,16 @@ class AdaptiveQueries(QueryStrategy):
             X = np.vstack([X, x])
             Y = np.concatenate([Y, server.answer(x)])
         return X, check_vector(Y, "Y")
+
+
+#: registry name -> query strategy class
+QUERY_STRATEGIES = {
+    "uniform": UniformQueries,
+    "gaussian": GaussianQueries,
+    "beta": BetaQueries,
+    "multivariate_gaussian": MultivariateGaussianQueries,
+    "grid": GridQueries,
+    "pool": PoolQueries,
+    "sequential": SequentialQueries,
+    "adaptive": AdaptiveQueries,
+}

@@ -36,9 +36,14 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from joblib import Parallel, delayed, parallel_config
+from sklearn.base import clone
+from threadpoolctl import ThreadpoolController
 
+from ._fingerprint import fingerprint
 from ._progress import Progress
 from ._validation import check_int
+from .defenses import DEFENSES
 from .metrics import privacy_gain, privacy_level, stealing_error, utility_loss
 from .threat import Server, ThreatModel
 
@@ -67,7 +72,7 @@ def replication_streams(seed, rep):
 
 def _game_key(tm):
     # everything but the defense: cells sharing it share queries within a replication
-    return (repr(tm.target), repr(tm.queries), tm.n, repr(tm.attacker), repr(tm.evaluation_distribution), tm.n_eval)
+    return fingerprint([tm.target, tm.queries, tm.n, tm.attacker, tm.evaluation_distribution, tm.n_eval])
 
 
 _BLAS = None
@@ -82,8 +87,6 @@ def _run_task(cells, rep, seed, scorers=None):
     """
     global _BLAS
     if _BLAS is None:
-        from threadpoolctl import ThreadpoolController
-
         _BLAS = ThreadpoolController()
     with _BLAS.limit(limits=1, user_api="blas"):
         return _replicate(cells, rep, seed, scorers)
@@ -136,8 +139,8 @@ def _replicate(cells, rep, seed, scorers=None):
     records = []
     for cell, (_, yq, Y), pred, extra in zip(cells, answers, preds, extras):
         rec = {"cell": cell.key, **cell.params, "rep": rep, "seed": seed}
-        rec["utility_loss"] = utility_loss(Y, yq)
-        rec["stealing_error"] = stealing_error(pred, fZ)
+        rec["utility_loss"] = utility_loss(yq, Y)
+        rec["stealing_error"] = stealing_error(fZ, pred)
         rec.update(extra)
         rec["seconds"] = seconds
         records.append(rec)
@@ -277,8 +280,6 @@ def _execute(tasks, n_jobs, backend):
         for cells, rep, seed, scorers in tasks:
             yield _run_task(cells, rep, seed, scorers)
         return
-    from joblib import Parallel, delayed, parallel_config
-
     config = {"n_jobs": n_jobs}
     if backend not in (None, "serial"):
         config["backend"] = backend
@@ -415,8 +416,6 @@ def simulate(threat_model, reps=100, seed=0, *, n_jobs=1, backend=None, out=None
 
 
 def _label(obj):
-    from .defenses import DEFENSES
-
     for name, cls in DEFENSES.items():
         if type(obj) is cls:
             return name
@@ -424,7 +423,7 @@ def _label(obj):
 
 
 def _default_params(tm, defense_name=None, attacker_name=None):
-    sigma = tm.defense.get_params().get("sigma", 0.0)
+    sigma = tm.defense.get_params(deep=False).get("sigma", 0.0)
     return {
         "defense": defense_name or _label(tm.defense),
         "attacker": attacker_name or type(tm.attacker).__name__,
@@ -456,10 +455,10 @@ def grid(base, *, defenses, n=None, sigma=None, attackers=None):
     for a_name, attacker in attackers.items():
         for n_ in ns:
             for d_name, defense in defenses.items():
-                has_sigma = "sigma" in defense._param_names()
+                has_sigma = "sigma" in defense.get_params(deep=False)
                 sigmas = [defense.sigma if has_sigma else 0.0] if (sigma is None or not has_sigma) else sigma
                 for s in sigmas:
-                    d = defense.set_params(sigma=float(s)) if has_sigma else defense
+                    d = clone(defense).set_params(sigma=float(s)) if has_sigma else defense
                     tm = base.replace(n=n_, defense=d, attacker=attacker)
                     params = {"defense": d_name, "attacker": a_name, "n": n_, "sigma": float(s)}
                     cells.append(Cell(params, tm))

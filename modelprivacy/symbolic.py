@@ -31,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
+from scipy.optimize import brentq
 
 from ._validation import check_int, check_scalar
 
@@ -386,8 +387,6 @@ def reverse_sigmoid_decreasing_set(beta_value, gamma_value):
         ``("none", None)``, ``("all", None)``, ``("tails", y_star)`` or
         ``("middle", y_star)``.
     """
-    from scipy.optimize import brentq
-
     b = check_scalar(beta_value, "beta", low=0.0, low_inclusive=False)
     g = check_scalar(gamma_value, "gamma", low=0.0, low_inclusive=False)
     bg = b * g

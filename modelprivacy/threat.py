@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.base import clone
 
-from ._validation import check_int, check_queries, check_generator, check_vector
+from ._validation import check_generator, check_int, check_queries, check_vector
 from .attacks import OLSRegression, PolynomialRegression, make_attacker
+from .base import ParamsMixin
 from .defenses import Defense, make_defense
 from .queries import QueryStrategy
 
@@ -89,23 +90,38 @@ class ThreatModel:
             object.__setattr__(self, "defense", make_defense(self.defense))
         if not isinstance(self.defense, Defense):
             raise TypeError(f"defense must be a Defense or a registry name, got {type(self.defense).__name__}.")
-        self.defense._validate()
         object.__setattr__(self, "attacker", make_attacker(self.attacker))
         if self.evaluation is not None and not isinstance(self.evaluation, QueryStrategy):
             raise TypeError(f"evaluation must be a QueryStrategy, got {type(self.evaluation).__name__}.")
+        # every component's parameters, once: the simulator then calls their private methods
+        for part in (self.target, self.queries, self.defense, self.attacker, self.evaluation):
+            if isinstance(part, ParamsMixin):
+                part._validate_params()
         need = max(attacker_min_queries(self.attacker), self.queries.min_queries())
         if self.n < need:
             raise ValueError(
                 f"n={self.n} is below what the attacker {type(self.attacker).__name__} "
                 f"and the query strategy need (n >= {need})."
             )
-        self.queries._validate()
         self.queries.check_budget(self.n, "n")
         self.evaluation_distribution.check_budget(self.n_eval, "n_eval")
 
     @property
     def evaluation_distribution(self):
         return self.queries if self.evaluation is None else self.evaluation
+
+    def get_params(self, deep=True):
+        """The game's fields (and with ``deep``, each component's parameters as ``field__param``).
+
+        The same contract as :meth:`sklearn.base.BaseEstimator.get_params`:
+        the simulator fingerprints a game from it.
+        """
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if deep:
+            for name, value in list(out.items()):
+                if hasattr(value, "get_params") and not isinstance(value, type):
+                    out.update((f"{name}__{k}", v) for k, v in value.get_params(deep=True).items())
+        return out
 
     def replace(self, **changes):
         """Return a copy with some fields replaced (validated again)."""
@@ -140,6 +156,11 @@ class Server:
     """
 
     def __init__(self, target, defense, rng=None):
+        if not callable(target):
+            raise TypeError(f"target must be callable (X -> y), got {type(target).__name__}.")
+        if not isinstance(defense, Defense):
+            raise TypeError(f"defense must be a Defense, got {type(defense).__name__}.")
+        defense._validate_params()  # once: every answer then calls the defense's private method
         self.target = target
         self.defense = defense
         self.rng = check_generator(rng, "rng")
@@ -152,7 +173,8 @@ class Server:
         history = None
         if self._X:
             history = (np.vstack(self._X), np.concatenate(self._Y))
-        Y = self.defense.respond(X, y, rng=self.rng, target=self.target, history=history)
+        e = self.defense._perturbation(X, y, rng=self.rng, target=self.target, history=history)
+        Y = y + check_vector(e, f"{type(self.defense).__name__} perturbation", n=X.shape[0])
         self._X.append(X)
         self._y.append(y)
         self._Y.append(Y)

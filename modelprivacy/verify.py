@@ -35,10 +35,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
-
-from ._validation import check_int, check_queries, check_scalar, check_vector
+from ._validation import check_int, check_scalar, check_vector
 from .bounds import (
     conditional_privacy_level,
     minimax_lower_bound,
@@ -66,9 +63,6 @@ __all__ = [
     "RateCheck",
     "defense_points",
     "plot_frontier",
-    "CosineSeriesRegression",
-    "CosineSeriesTarget",
-    "tuned_series_privacy_level",
 ]
 
 KINDS = ("exact", "upper", "lower")
@@ -579,125 +573,3 @@ def plot_frontier(frontier, *, ceiling=None, lower=None, points=None, ax=None):
     ax.set_ylabel("Privacy level $PL_n$")
     ax.legend(fontsize=7)
     return ax
-
-
-# --------------------------------------------------------------------------- a smoothness-s game
-def _cosine_basis(x, n_terms):
-    k = np.arange(n_terms)
-    B = np.sqrt(2.0) * np.cos(np.pi * np.outer(x, k))
-    B[:, 0] = 1.0
-    return B
-
-
-class CosineSeriesRegression(RegressorMixin, BaseEstimator):
-    r"""Least squares on the cosine basis :math:`1, \sqrt2\cos(\pi kx)` of [0, 1] (a projection estimator).
-
-    The basis is orthonormal in :math:`L^2[0, 1]`, and a target whose
-    coefficients decay like :math:`k^{-s-1/2}` has smoothness ``s``
-    (Sobolev, even extension), so that ``n_terms`` tuned as
-    :math:`(n/\sigma^2)^{1/(2s+1)}` attains the nonparametric rate. A linear
-    smoother with :math:`S = B(Z)B(X)^+`.
-
-    Parameters
-    ----------
-    n_terms : int
-    """
-
-    def __init__(self, n_terms=5):
-        self.n_terms = n_terms
-
-    def fit(self, X, y):
-        X = check_queries(X, "X", n_features=1)
-        y = check_vector(y, "y", n=X.shape[0])
-        p = check_int(self.n_terms, "n_terms", low=1)
-        self.coef_ = np.linalg.lstsq(_cosine_basis(X[:, 0], p), y, rcond=None)[0]
-        return self
-
-    def predict(self, X):
-        check_is_fitted(self, "coef_")
-        X = check_queries(X, "X", n_features=1)
-        return _cosine_basis(X[:, 0], self.coef_.shape[0]) @ self.coef_
-
-    def smoother_matrix(self, X, Z):
-        p = check_int(self.n_terms, "n_terms", low=1)
-        X = check_queries(X, "X", n_features=1)
-        Z = check_queries(Z, "Z", n_features=1)
-        return _cosine_basis(Z[:, 0], p) @ np.linalg.pinv(_cosine_basis(X[:, 0], p))
-
-
-class CosineSeriesTarget:
-    r"""Target :math:`f(x) = \sum_{k=1}^{K} k^{-s-1/2}\sqrt2\cos(\pi kx)` of smoothness ``s``.
-
-    Its squared tail beyond ``p`` terms is
-    :math:`\sum_{k\ge p} k^{-2s-1} \asymp p^{-2s}/(2s)`: it sits on the
-    boundary of the Sobolev class of order ``s``, so no projection estimator
-    beats the rate :math:`(\sigma^2/n)^{2s/(2s+1)}` on it.
-
-    Parameters
-    ----------
-    smoothness : float
-        ``s > 1/2`` (so that the series converges uniformly).
-    n_terms : int
-        ``K``.
-    """
-
-    def __init__(self, smoothness=1.0, n_terms=1000):
-        self.smoothness = check_scalar(smoothness, "smoothness", low=0.5, low_inclusive=False)
-        self.n_terms = check_int(n_terms, "n_terms", low=1)
-
-    def __call__(self, X):
-        x = check_queries(X, "X", n_features=1)[:, 0]
-        k = np.arange(1, self.n_terms + 1)
-        return (np.sqrt(2.0) * np.cos(np.pi * np.outer(x, k))) @ (k ** (-(self.smoothness + 0.5)))
-
-    def __repr__(self):
-        return f"CosineSeriesTarget(smoothness={self.smoothness}, n_terms={self.n_terms})"
-
-
-def tuned_series_privacy_level(n, sigma, smoothness, *, n_eval=1000, max_terms=None, target=None):
-    r"""Exact privacy level of the oracle-tuned cosine-series attacker under IID noise.
-
-    Queries are the grid ``linspace(0, 1, n)``, evaluation points the
-    midpoints ``(j - 1/2)/m``. For each number of terms ``p``,
-    :math:`PL_n(p) = \frac1m\|S_py - f(Z)\|^2 + \sigma^2\|S_p\|_F^2/m`
-    (:func:`~modelprivacy.bounds.iid_privacy_level`), computed from one QR of
-    the largest design (:math:`S_p = B_Z R_p^{-1} Q_p^\top`, so
-    :math:`\|S_p\|_F = \|B_Z R_p^{-1}\|_F`); the attacker takes the best ``p``.
-
-    Parameters
-    ----------
-    n : int
-    sigma : float > 0
-    smoothness : float > 1/2
-    n_eval : int
-    max_terms : int, optional
-        Largest ``p`` tried (default :math:`3(n/\sigma^2)^{1/(2s+1)} + 5`, at most ``n - 1``).
-    target : callable, optional
-        Default :class:`CosineSeriesTarget` of the given smoothness.
-
-    Returns
-    -------
-    (float, int)
-        The tuned privacy level and the chosen number of terms.
-    """
-    n = check_int(n, "n", low=3)
-    sigma = check_scalar(sigma, "sigma", low=0.0, low_inclusive=False)
-    s = check_scalar(smoothness, "smoothness", low=0.5, low_inclusive=False)
-    m = check_int(n_eval, "n_eval", low=1)
-    P = int(math.ceil(3.0 * (n / sigma**2) ** (1.0 / (2.0 * s + 1.0)))) + 5 if max_terms is None else max_terms
-    P = min(check_int(P, "max_terms", low=1), n - 1)
-    f = CosineSeriesTarget(s) if target is None else target
-    X = np.linspace(0.0, 1.0, n)
-    Z = (np.arange(m) + 0.5) / m
-    y, f_Z = f(X[:, None]), f(Z[:, None])
-    BX, BZ = _cosine_basis(X, P), _cosine_basis(Z, P)
-    Q, R = np.linalg.qr(BX)
-    qy = Q.T @ y
-    best = (math.inf, 0)
-    for p in range(1, P + 1):
-        A = np.linalg.solve(R[:p, :p].T, BZ[:, :p].T).T  # B_Z R_p^{-1}
-        r0 = A @ qy[:p] - f_Z
-        value = float(r0 @ r0) / m + sigma**2 * float(np.sum(A * A)) / m
-        if value < best[0]:
-            best = (value, p)
-    return best

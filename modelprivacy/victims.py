@@ -53,12 +53,15 @@ Model Stealing Attacks Using Deceptive Perturbations", arXiv:1806.00054.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
+from threadpoolctl import threadpool_limits
 
 from ._validation import check_int, check_queries, check_generator, check_scalar
 
@@ -365,12 +368,6 @@ def make_victim(task="digits", model="logreg", *, random_state=0, C=None, hidden
             hidden_layer_sizes=hidden_layer_sizes, alpha=1e-3, max_iter=400,
             early_stopping=False, random_state=seed, tol=1e-5,
         )
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
-    from threadpoolctl import threadpool_limits
-
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(task.X_train, task.y_train)

@@ -10,11 +10,11 @@ from modelprivacy.attacks.classification import (
     ReverseSigmoidAwareAttacker,
     SoftLabelLogisticRegression,
     SoftmaxMLP,
-    as_soft_labels,
     equation_solving_queries,
     invert_reverse_sigmoid,
     reverse_sigmoid_branch,
 )
+from modelprivacy._simplex import as_soft_labels
 from modelprivacy.defenses.postprocess import (
     AdaptiveMisinformation,
     GaussianNoise,
@@ -129,7 +129,7 @@ def test_equation_solving_recovers_undefended_logistic_regression(hard10, binary
 
 
 @pytest.mark.parametrize("defense", [
-    MisleadingShift(1.0), ReverseSigmoid(0.1, 0.2), ReverseSigmoid(1.0, 0.1), AdaptiveMisinformation(0.6),
+    MisleadingShift(1.0), ReverseSigmoid(0.1, gamma=0.2), ReverseSigmoid(1.0, gamma=0.1), AdaptiveMisinformation(0.6),
     RandomShuffle(0.2), GaussianNoise(1e-3), Rounding(3), TopLabel(), HighConfidence(0.25),
 ], ids=repr)
 def test_equation_solving_fails_under_each_defense(defense, hard10):
@@ -173,7 +173,7 @@ def test_inversion_is_exact_on_the_monotone_branch(beta, gamma):
     P = np.random.default_rng(8).dirichlet(np.full(5, 4.0), size=400)
     P = P[np.all((P > y_lo) & (P < y_hi), axis=1)]
     assert len(P) > 50
-    Y = invert_reverse_sigmoid(ReverseSigmoid(beta, gamma)(P), beta, gamma, low_classes="branch")
+    Y = invert_reverse_sigmoid(ReverseSigmoid(beta, gamma=gamma)(P), beta, gamma, low_classes="branch")
     np.testing.assert_allclose(Y, P, atol=1e-8)
 
 
@@ -186,12 +186,12 @@ def test_small_prior_recovers_confident_rows():
     P = np.column_stack([1 - rest.sum(axis=1), rest])
     P = P[np.all(P[:, 1:] < y_lo, axis=1)]
     assert len(P) > 50 and np.all(P[:, 0] < 1 - y_lo)
-    Ph = ReverseSigmoid(beta, gamma)(P)
+    Ph = ReverseSigmoid(beta, gamma=gamma)(P)
     Y = invert_reverse_sigmoid(Ph, beta, gamma, low_classes="small")
     # f is many-to-one: these answers have several exact preimages that respect the prior.
     # The inversion must return one of them (re-applying the defense gives the answers
     # back), respecting the prior, and the most confident one (top at least the truth's).
-    np.testing.assert_allclose(ReverseSigmoid(beta, gamma)(Y), Ph, atol=1e-9)
+    np.testing.assert_allclose(ReverseSigmoid(beta, gamma=gamma)(Y), Ph, atol=1e-9)
     assert np.all(Y[:, 1:] <= y_lo + 1e-9)
     # (two nearly equal roots can fall in one grid cell: allow 1% of rows to miss the largest)
     assert np.mean(Y[:, 0] >= P[:, 0] - 1e-9) >= 0.99
@@ -199,7 +199,7 @@ def test_small_prior_recovers_confident_rows():
     # the branch-only inversion clamps the small classes at y*: it cannot explain the answers
     Yb = invert_reverse_sigmoid(Ph, beta, gamma, low_classes="branch")
     assert np.all(Yb[:, 1:] >= y_lo - 1e-9)
-    assert np.max(np.abs(ReverseSigmoid(beta, gamma)(Yb) - Ph)) > 1e-2
+    assert np.max(np.abs(ReverseSigmoid(beta, gamma=gamma)(Yb) - Ph)) > 1e-2
 
 
 def test_no_monotone_branch_is_an_error():
@@ -210,10 +210,10 @@ def test_no_monotone_branch_is_an_error():
 def test_aware_attacker_beats_naive_soft_labels_on_reverse_sigmoid():
     victim = make_victim("digits", "logreg", random_state=0)
     X = victim.task.pools["in"][:128]
-    P_hat = ReverseSigmoid(1.0, 0.1)(victim.predict_proba(X))
+    P_hat = ReverseSigmoid(1.0, gamma=0.1)(victim.predict_proba(X))
     Xt, ct = victim.task.X_test, victim.predict(victim.task.X_test)
     naive = SoftLabelLogisticRegression(C=10, solver="lbfgs", tol=1e-4).fit(X, P_hat)
-    aware = ReverseSigmoidAwareAttacker(1.0, 0.1, SoftLabelLogisticRegression(C=10, solver="lbfgs", tol=1e-4))
+    aware = ReverseSigmoidAwareAttacker(1.0, gamma=0.1, estimator=SoftLabelLogisticRegression(C=10, solver="lbfgs", tol=1e-4))
     aware.fit(X, P_hat)
     assert np.mean(aware.predict(Xt) == ct) > np.mean(naive.predict(Xt) == ct) + 0.03
 
@@ -224,7 +224,7 @@ def test_attacker_input_validation():
         SoftLabelLogisticRegression().fit(X, np.array([[0.5, 0.5], [1.5, -0.5], [0.5, 0.5]]))
     with pytest.raises(ValueError, match="P must have 3 rows"):
         SoftLabelLogisticRegression().fit(X, np.full((4, 2), 0.5))
-    with pytest.raises(ValueError, match="C must be >"):
+    with pytest.raises(ValueError, match="'C' parameter of SoftLabelLogisticRegression"):
         SoftLabelLogisticRegression(C=0).fit(X, np.full((3, 2), 0.5))
     with pytest.raises(ValueError, match="beta"):
         invert_reverse_sigmoid(np.full((3, 2), 0.5), 0.0, 0.1)

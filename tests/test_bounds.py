@@ -11,7 +11,8 @@ import scipy.linalg
 from scipy.linalg import toeplitz
 
 from modelprivacy import bounds as B
-from modelprivacy.attacks import KernelRidgeAttacker, OLSRegression, polynomial_basis
+from modelprivacy.attacks import KernelRidgeAttacker, OLSRegression
+from modelprivacy.features import basis_matrix
 from modelprivacy.defenses import (
     ConstantShift,
     GaussianProcessNoise,
@@ -21,9 +22,12 @@ from modelprivacy.defenses import (
     long_range_autocovariance,
 )
 from modelprivacy.queries import GridQueries
-from modelprivacy.targets import krr_function, quadratic
+from modelprivacy.targets import CubicCosineTarget, QuadraticTarget
 from modelprivacy.threat import ThreatModel
-from modelprivacy.verify import check_slope, fit_slope, tuned_series_privacy_level
+from modelprivacy.verify import check_slope, fit_slope
+
+F_POLY = QuadraticTarget()
+F_KRR = CubicCosineTarget()
 
 
 def _grid(lb, ub, k):
@@ -43,11 +47,11 @@ def _mc_privacy_level(attacker, X, y, Z, f_Z, defense, draws, seed):
 
 SETTINGS = [
     # (attacker, target, interval, n, m, defense)
-    (OLSRegression(n_terms=3), quadratic, (0.0, 1.0), 30, 200, IIDNoise(0.5)),
-    (KernelRidgeAttacker(gamma=1.0, alpha=1e-3), krr_function, (-1.0, 1.0), 40, 200, LongRangeNoise(0.3, gamma=0.5)),
-    (KernelRidgeAttacker(gamma=1.0, alpha=1e-2), krr_function, (-1.0, 1.0), 25, 150, IIDNoise(0.2)),
-    (OLSRegression(n_terms=2), quadratic, (0.0, 1.0), 40, 100, LongRangeNoise(0.4, gamma=None)),
-    (OLSRegression(n_terms=4), quadratic, (0.0, 1.0), 30, 100, GaussianProcessNoise(0.3, gamma=20.0)),
+    (OLSRegression(n_terms=3), F_POLY, (0.0, 1.0), 30, 200, IIDNoise(0.5)),
+    (KernelRidgeAttacker(gamma=1.0, alpha=1e-3), F_KRR, (-1.0, 1.0), 40, 200, LongRangeNoise(0.3, gamma=0.5)),
+    (KernelRidgeAttacker(gamma=1.0, alpha=1e-2), F_KRR, (-1.0, 1.0), 25, 150, IIDNoise(0.2)),
+    (OLSRegression(n_terms=2), F_POLY, (0.0, 1.0), 40, 100, LongRangeNoise(0.4, gamma=None)),
+    (OLSRegression(n_terms=4), F_POLY, (0.0, 1.0), 30, 100, GaussianProcessNoise(0.3, gamma=20.0)),
 ]
 
 
@@ -91,19 +95,19 @@ def test_constant_shift_is_sigma_squared_when_attacker_reproduces_constants_and_
     X, Z = np.random.default_rng(1).uniform(0, 1, (37, 1)), _grid(0, 1, 300)
     S = OLSRegression(n_terms=3).smoother_matrix(X, Z)
     for sigma in (0.1, 0.5, 2.0):
-        v = B.constant_shift_privacy_level(S, sigma, quadratic(X), quadratic(Z))
+        v = B.constant_shift_privacy_level(S, sigma, F_POLY(X), F_POLY(Z))
         assert v == pytest.approx(sigma**2, rel=1e-9)
     # a direct fit agrees for an attacker that does not reproduce f (KRR)
     krr = KernelRidgeAttacker(gamma=1.0, alpha=1e-2)
     S = krr.smoother_matrix(X, Z)
-    direct = np.mean((krr.fit(X, krr_function(X) + 0.3).predict(Z) - krr_function(Z)) ** 2)
-    assert B.constant_shift_privacy_level(S, 0.3, krr_function(X), krr_function(Z)) == pytest.approx(direct)
+    direct = np.mean((krr.fit(X, F_KRR(X) + 0.3).predict(Z) - F_KRR(Z)) ** 2)
+    assert B.constant_shift_privacy_level(S, 0.3, F_KRR(X), F_KRR(Z)) == pytest.approx(direct)
 
 
 def test_specialised_formulas_agree_with_the_general_one():
     X, Z = _grid(-1, 1, 30), _grid(-1, 1, 90)
     S = KernelRidgeAttacker(gamma=1.0).smoother_matrix(X, Z)
-    y, f_Z = krr_function(X), krr_function(Z)
+    y, f_Z = F_KRR(X), F_KRR(Z)
     n = 30
     # moments written out by hand, not taken from the defenses
     assert B.iid_privacy_level(S, 0.4, y, f_Z) == pytest.approx(
@@ -117,14 +121,14 @@ def test_specialised_formulas_agree_with_the_general_one():
     Xs = np.random.default_rng(0).permutation(X[:, 0])[:, None]
     Ss = KernelRidgeAttacker(gamma=1.0).smoother_matrix(Xs, Z)
     rank = np.argsort(np.argsort(Xs[:, 0]))
-    got = B.long_range_privacy_level(Ss, 0.4, 0.6, krr_function(Xs), f_Z, X=Xs, sort=True)
-    assert got == pytest.approx(B.exact_privacy_level(Ss, krr_function(Xs), f_Z,
+    got = B.long_range_privacy_level(Ss, 0.4, 0.6, F_KRR(Xs), f_Z, X=Xs, sort=True)
+    assert got == pytest.approx(B.exact_privacy_level(Ss, F_KRR(Xs), f_Z,
                                                       cov=0.16 * C[np.ix_(rank, rank)]).value)
 
 
 def test_conditional_privacy_level_uses_the_game():
-    g = GridQueries(0, 1)
-    tm = ThreatModel(quadratic, g, 25, IIDNoise(0.3), OLSRegression(n_terms=3), g, 50)
+    g = GridQueries((0, 1))
+    tm = ThreatModel(F_POLY, g, 25, IIDNoise(0.3), OLSRegression(n_terms=3), g, 50)
     X, Z = _grid(0, 1, 25), _grid(0, 1, 50)
     S = OLSRegression(n_terms=3).smoother_matrix(X, Z)
     assert B.conditional_privacy_level(tm, X, Z).value == pytest.approx(B.iid_privacy_level(S, 0.3))
@@ -175,7 +179,7 @@ def test_least_squares_rate_slope_from_exact_formula():
 @pytest.mark.parametrize("s", [1.0, 2.0])
 @pytest.mark.parametrize("sigma", [1.0, 0.3])
 def test_nonparametric_rate_slope_of_tuned_series_attacker(s, sigma):
-    vals = [tuned_series_privacy_level(n, sigma, s, n_eval=500)[0] for n in NS]
+    vals = [B.tuned_series_privacy_level(n, sigma, s, n_eval=500)[0] for n in NS]
     check = check_slope(NS, vals, -2 * s / (2 * s + 1))
     assert check.holds, str(check)
     rate_slope = fit_slope(NS, B.nonparametric_rate(sigma, NS, s))[0]
@@ -202,9 +206,9 @@ def test_long_range_rate_slopes(gamma):
 def _game(kind, n=12, m=40):
     if kind == "ols":
         X, Z = np.random.default_rng(2).beta(1, 3, (n, 1)), _grid(0, 1, m)
-        return OLSRegression(n_terms=3).smoother_matrix(X, Z), quadratic(X), quadratic(Z) + 0.05 * Z[:, 0]
+        return OLSRegression(n_terms=3).smoother_matrix(X, Z), F_POLY(X), F_POLY(Z) + 0.05 * Z[:, 0]
     X, Z = _grid(-1, 1, n), _grid(-1, 1, m)
-    return KernelRidgeAttacker(gamma=1.0, alpha=1e-2).smoother_matrix(X, Z), krr_function(X), krr_function(Z)
+    return KernelRidgeAttacker(gamma=1.0, alpha=1e-2).smoother_matrix(X, Z), F_KRR(X), F_KRR(Z)
 
 
 @pytest.mark.parametrize("kind", ["ols", "krr"])
@@ -257,9 +261,9 @@ def test_frontier_is_concave_nondecreasing_and_meets_the_minimax_bound_for_proje
     # least squares evaluated on its queries, f in the span: PL*(u) = u = ceiling = minimax bound
     X = _grid(0, 1, 15)
     Pi = OLSRegression(n_terms=3).smoother_matrix(X, X)
-    fr = B.privacy_frontier(Pi, quadratic(X), quadratic(X), u)
+    fr = B.privacy_frontier(Pi, F_POLY(X), F_POLY(X), u)
     assert np.allclose(fr.privacy_level, u, rtol=1e-9)
-    assert np.allclose(B.privacy_ceiling(Pi, quadratic(X), quadratic(X), u), u, rtol=1e-9)
+    assert np.allclose(B.privacy_ceiling(Pi, F_POLY(X), F_POLY(X), u), u, rtol=1e-9)
     assert np.allclose(B.minimax_lower_bound(u), u)
 
 
@@ -267,19 +271,19 @@ def test_frontier_is_concave_nondecreasing_and_meets_the_minimax_bound_for_proje
 def test_minimax_constant_with_a_basis_is_the_generalised_eigenvalue():
     X = np.random.default_rng(4).beta(1, 3, (40, 1))
     Z = _grid(0, 1, 500)
-    basis = lambda P: polynomial_basis(P, 4)  # noqa: E731
+    basis = lambda P: basis_matrix(P, 4)  # noqa: E731
     BX, BZ = basis(X), basis(Z)
     ref = scipy.linalg.eigh(BZ.T @ BZ / 500, BX.T @ BX / 40, eigvals_only=True).max()
     assert B.minimax_lower_bound(0.2, basis=basis, X=X, Z=Z) == pytest.approx(0.2 * ref, rel=1e-8)
     assert ref > 1  # Beta(1, 3) queries under-sample the right end: P5
     # direction invisible to the queries: unbounded
     X0 = np.full((10, 1), 0.3)
-    assert B.minimax_lower_bound(0.2, basis=lambda P: polynomial_basis(P, 2), X=X0, Z=Z) == np.inf
+    assert B.minimax_lower_bound(0.2, basis=lambda P: basis_matrix(P, 2), X=X0, Z=Z) == np.inf
 
 
 def test_two_point_worlds_give_identical_answers_and_average_error_at_least_u():
-    g = GridQueries(0, 1)
-    tm = ThreatModel(quadratic, g, 20, NoDefense(), KernelRidgeAttacker(gamma=1.0), g, 60)
+    g = GridQueries((0, 1))
+    tm = ThreatModel(F_POLY, g, 20, NoDefense(), KernelRidgeAttacker(gamma=1.0), g, 60)
     X, Z = _grid(0, 1, 20), _grid(0, 1, 60)
     direction = lambda P: P[:, 0] ** 2  # noqa: E731
     for dirn in (None, direction):
@@ -332,12 +336,12 @@ def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="sigma"):
         B.iid_privacy_level(S, -0.1)
     with pytest.raises(ValueError, match="budget"):
-        B.two_point_games(ThreatModel(quadratic, GridQueries(0, 1), 10, NoDefense(), "ols"), 0.0)
+        B.two_point_games(ThreatModel(F_POLY, GridQueries((0, 1)), 10, NoDefense(), "ols"), 0.0)
 
 
 def test_frontier_equals_the_sdp_relaxation():
     pytest.importorskip("cvxpy")
-    from modelprivacy.design import sdp_relaxation, stealing_quadratic
+    from modelprivacy.solvers import sdp_relaxation, stealing_quadratic
 
     S, y, f_Z = _game("krr", n=8, m=30)
     q = stealing_quadratic(S, y, f_Z)
@@ -347,7 +351,7 @@ def test_frontier_equals_the_sdp_relaxation():
 
 
 def test_frontier_in_the_row_space_equals_the_full_trust_region_solve():
-    from modelprivacy.design import stealing_quadratic, trust_region
+    from modelprivacy.solvers import stealing_quadratic, trust_region
 
     for kind in ("ols", "krr"):
         S, y, f_Z = _game(kind, n=30, m=50)
@@ -363,5 +367,5 @@ def test_frontier_in_the_row_space_equals_the_full_trust_region_solve():
 def test_nonparametric_rate_in_the_noise_level(s):
     # at fixed n the tuned privacy level grows like (sigma^2)^(2s/(2s+1)): IID noise acts as a noise level
     sig = np.array([0.1, 0.2, 0.4, 0.8, 1.6])
-    vals = [tuned_series_privacy_level(500, x, s, n_eval=500)[0] for x in sig]
+    vals = [B.tuned_series_privacy_level(500, x, s, n_eval=500)[0] for x in sig]
     assert check_slope(sig**2, vals, 2 * s / (2 * s + 1)).holds

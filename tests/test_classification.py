@@ -10,24 +10,13 @@ from scipy import special
 
 from modelprivacy.classification import (
     RS_GRID,
-    agreement,
-    auc_f1,
-    budget_grid,
     default_attackers,
-    degradation,
-    flip_rate,
     format_table,
-    kl_per_query,
-    l1_distance,
-    queries_to_target,
-    query_multiplier,
     reverse_sigmoid_utility,
     run_agreement_vs_budget,
     run_classification_table,
     run_equation_solving,
-    stolen_accuracy,
     summarise_budget_curves,
-    utility_report,
 )
 from modelprivacy.defenses.postprocess import (
     HighConfidence,
@@ -40,72 +29,6 @@ from modelprivacy.defenses.postprocess import (
 from modelprivacy.victims import make_victim
 
 
-# ----- metrics ----------------------------------------------------------------------------
-def test_kl_matches_scipy_rel_entr_both_directions():
-    rng = np.random.default_rng(0)
-    P = rng.dirichlet(np.ones(5), size=40)
-    Q = rng.dirichlet(np.ones(5), size=40)
-    assert kl_per_query(P, Q) == pytest.approx(np.mean(special.rel_entr(P, Q).sum(axis=1)), rel=1e-9)
-    assert kl_per_query(Q, P) == pytest.approx(np.mean(special.rel_entr(Q, P).sum(axis=1)), rel=1e-9)
-    assert kl_per_query(P, P) == pytest.approx(0.0, abs=1e-12)
-    # zeros in the defended answer: floored at eps instead of infinite
-    one_hot = TopLabel()(P)
-    assert math.isfinite(kl_per_query(P, one_hot)) and kl_per_query(P, one_hot) > 1.0
-    # binary 1-D answers are the two-class case
-    p, q = rng.uniform(0.05, 0.95, 30), rng.uniform(0.05, 0.95, 30)
-    two = np.mean(special.rel_entr(p, q) + special.rel_entr(1 - p, 1 - q))
-    assert kl_per_query(p, q) == pytest.approx(two, rel=1e-9)
-
-
-def test_l1_flip_agreement_brute_force():
-    rng = np.random.default_rng(1)
-    P = rng.dirichlet(np.ones(4), size=50)
-    Q = rng.dirichlet(np.ones(4), size=50)
-    assert l1_distance(P, Q) == pytest.approx(sum(abs(a - b).sum() for a, b in zip(P, Q)) / 50)
-    flips = sum(int(np.argmax(a) != np.argmax(b)) for a, b in zip(P, Q))
-    assert flip_rate(P, Q) == flips / 50
-    assert agreement(P, Q) == 1 - flips / 50
-    assert agreement(P, np.argmax(Q, axis=1)) == 1 - flips / 50
-    y = rng.integers(0, 4, 50)
-    assert stolen_accuracy(P, y) == np.mean(np.argmax(P, axis=1) == y)
-    r = utility_report(P, Q)
-    assert set(r) == {"kl_fwd", "kl_bwd", "l1", "flip_rate"}
-
-
-def test_auc_f1_against_brute_force():
-    rng = np.random.default_rng(2)
-    y = rng.integers(0, 2, 200)
-    s = np.clip(0.5 + 0.3 * (y - 0.5) + 0.3 * rng.normal(size=200), 0, 1)
-    pos, neg = s[y == 1], s[y == 0]
-    auc = np.mean([(a > b) + 0.5 * (a == b) for a in pos for b in neg])
-    pred = (s > 0.5).astype(int)
-    tp = np.sum((pred == 1) & (y == 1))
-    f1 = 2 * tp / (2 * tp + np.sum((pred == 1) & (y == 0)) + np.sum((pred == 0) & (y == 1)))
-    m = auc_f1(s, y)
-    assert m["auc"] == pytest.approx(auc) and m["f1"] == pytest.approx(f1)
-
-
-def test_budget_metrics():
-    assert budget_grid(3, 6) == [8, 16, 32, 64]
-    b = [16, 32, 64, 128]
-    assert queries_to_target(b, [0.1, 0.5, 0.8, 0.9], 0.8) == 64
-    assert queries_to_target(b, [0.1, 0.5, 0.7, 0.75], 0.8) == math.inf
-    assert query_multiplier(64, 16) == 4 and query_multiplier(math.inf, 16) == math.inf
-    assert math.isnan(query_multiplier(16, math.inf))
-    assert degradation(0.9, 0.72) == pytest.approx((0.18, 0.2))
-    with pytest.raises(ValueError, match="strictly increasing"):
-        queries_to_target([32, 16], [0.1, 0.2], 0.1)
-
-
-def test_metric_input_errors():
-    with pytest.raises(ValueError, match="Q must have 3 columns"):
-        kl_per_query(np.full((2, 3), 1 / 3), np.full((2, 4), 0.25))
-    with pytest.raises(ValueError, match="P must contain probabilities"):
-        kl_per_query(np.array([[1.5, -0.5]]), np.array([[0.5, 0.5]]))
-    with pytest.raises(ValueError, match="B must have 2 rows"):
-        agreement(np.full((2, 3), 1 / 3), np.full((3, 3), 1 / 3))
-
-
 # ----- runners ----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def digits():
@@ -114,7 +37,7 @@ def digits():
 
 def test_agreement_vs_budget_resumes_and_shows_reverse_sigmoid_claim(digits, tmp_path):
     path = str(tmp_path / "curves.csv")
-    defenses = {"none": NoPostprocessing(), "rs": ReverseSigmoid(1.0, 0.1)}
+    defenses = {"none": NoPostprocessing(), "rs": ReverseSigmoid(1.0, gamma=0.1)}
     att = default_attackers(mlp=False)
     rows = run_agreement_vs_budget(digits, defenses, att, [32, 128], reps=1, csv_path=path, tag="t")
     assert len(rows) == 2 * (2 * 2 + 1)  # 2 budgets x (soft, labels on both; aware on RS only)
@@ -190,7 +113,7 @@ def test_runner_argument_errors(digits):
 
 def test_figures_register_and_run_quick(tmp_path):
     from modelprivacy.figures import FIGURES
-    import modelprivacy.figures.classification as figs
+    import modelprivacy.figures.clf as figs
 
     for name in ("clf_agreement_budget", "clf_table", "clf_equation_solving", "clf_reverse_sigmoid_kl",
                  "clf_privacy_utility"):

@@ -28,7 +28,7 @@ def test_simulate_from_toml(tmp_path, capsys):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--sigma", "-1"], "sigma must be >= 0"),
+        (["--sigma", "-1"], "'sigma' parameter of"),
         (["--defense", "foo"], "unknown defense 'foo'"),
         (["--attack", "bar"], "unknown attacker 'bar'"),
         (["--n", "1"], "n=1 is below"),

@@ -1,15 +1,39 @@
+import math
+
 import numpy as np
 import pytest
-from scipy import stats
+from scipy import special, stats
 
-from modelprivacy.metrics import mean_interval, privacy_gain, privacy_level, stealing_error, utility_loss
+from modelprivacy.defenses import TopLabel
+from modelprivacy.metrics import (
+    agreement,
+    auc_f1,
+    budget_grid,
+    degradation,
+    flip_rate,
+    kl_per_query,
+    l1_distance,
+    mean_interval,
+    privacy_gain,
+    privacy_level,
+    queries_to_target,
+    query_multiplier,
+    stealing_error,
+    stolen_accuracy,
+    support_f1,
+    support_symmetric_difference,
+    utility_loss,
+    utility_report,
+)
 
 
 def test_basic_losses():
     assert stealing_error([1, 2, 3], [1, 2, 5]) == pytest.approx(4 / 3)
     assert utility_loss([1.5, 2.5], [1, 2]) == pytest.approx(0.25)
-    with pytest.raises(ValueError, match="length 3"):
+    with pytest.raises(ValueError, match="y_pred must have length 2"):
         stealing_error([1, 2], [1, 2, 3])
+    with pytest.raises(ValueError, match="must not be empty"):
+        stealing_error([], [])
     with pytest.raises(ValueError, match="NaN"):
         utility_loss([np.nan, 1], [0, 0])
 
@@ -53,3 +77,89 @@ def test_mean_interval_takes_signed_values():
     m = mean_interval(d, confidence=0.95)
     lo, hi = stats.t.interval(0.95, 14, loc=d.mean(), scale=stats.sem(d))
     assert (m.low, m.high) == pytest.approx((lo, hi)) and m.low < 0
+
+
+# ----- classification metrics ----------------------------------------------------------------------------
+def test_kl_matches_scipy_rel_entr_both_directions():
+    rng = np.random.default_rng(0)
+    P = rng.dirichlet(np.ones(5), size=40)
+    Q = rng.dirichlet(np.ones(5), size=40)
+    assert kl_per_query(P, Q) == pytest.approx(np.mean(special.rel_entr(P, Q).sum(axis=1)), rel=1e-9)
+    assert kl_per_query(Q, P) == pytest.approx(np.mean(special.rel_entr(Q, P).sum(axis=1)), rel=1e-9)
+    assert kl_per_query(P, P) == pytest.approx(0.0, abs=1e-12)
+    # zeros in the defended answer: floored at eps instead of infinite
+    one_hot = TopLabel()(P)
+    assert math.isfinite(kl_per_query(P, one_hot)) and kl_per_query(P, one_hot) > 1.0
+    # binary 1-D answers are the two-class case
+    p, q = rng.uniform(0.05, 0.95, 30), rng.uniform(0.05, 0.95, 30)
+    two = np.mean(special.rel_entr(p, q) + special.rel_entr(1 - p, 1 - q))
+    assert kl_per_query(p, q) == pytest.approx(two, rel=1e-9)
+
+
+def test_l1_flip_agreement_brute_force():
+    rng = np.random.default_rng(1)
+    P = rng.dirichlet(np.ones(4), size=50)
+    Q = rng.dirichlet(np.ones(4), size=50)
+    assert l1_distance(P, Q) == pytest.approx(sum(abs(a - b).sum() for a, b in zip(P, Q)) / 50)
+    flips = sum(int(np.argmax(a) != np.argmax(b)) for a, b in zip(P, Q))
+    assert flip_rate(P, Q) == flips / 50
+    assert agreement(P, Q) == 1 - flips / 50
+    assert agreement(P, np.argmax(Q, axis=1)) == 1 - flips / 50
+    y = rng.integers(0, 4, 50)
+    assert stolen_accuracy(y, P) == np.mean(np.argmax(P, axis=1) == y)
+    r = utility_report(P, Q)
+    assert set(r) == {"kl_fwd", "kl_bwd", "l1", "flip_rate"}
+
+
+def test_auc_f1_against_brute_force():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 200)
+    s = np.clip(0.5 + 0.3 * (y - 0.5) + 0.3 * rng.normal(size=200), 0, 1)
+    pos, neg = s[y == 1], s[y == 0]
+    auc = np.mean([(a > b) + 0.5 * (a == b) for a in pos for b in neg])
+    pred = (s > 0.5).astype(int)
+    tp = np.sum((pred == 1) & (y == 1))
+    f1 = 2 * tp / (2 * tp + np.sum((pred == 1) & (y == 0)) + np.sum((pred == 0) & (y == 1)))
+    m = auc_f1(y, s)
+    assert m["auc"] == pytest.approx(auc) and m["f1"] == pytest.approx(f1)
+
+
+def test_budget_metrics():
+    assert budget_grid(3, 6) == [8, 16, 32, 64]
+    b = [16, 32, 64, 128]
+    assert queries_to_target(b, [0.1, 0.5, 0.8, 0.9], 0.8) == 64
+    assert queries_to_target(b, [0.1, 0.5, 0.7, 0.75], 0.8) == math.inf
+    assert query_multiplier(64, 16) == 4 and query_multiplier(math.inf, 16) == math.inf
+    assert math.isnan(query_multiplier(16, math.inf))
+    assert degradation(0.9, 0.72) == pytest.approx((0.18, 0.2))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        queries_to_target([32, 16], [0.1, 0.2], 0.1)
+
+
+def test_metric_input_errors():
+    with pytest.raises(ValueError, match="y_pred must have 3 columns"):
+        kl_per_query(np.full((2, 3), 1 / 3), np.full((2, 4), 0.25))
+    with pytest.raises(ValueError, match="y_true must contain probabilities"):
+        kl_per_query(np.array([[1.5, -0.5]]), np.array([[0.5, 0.5]]))
+    with pytest.raises(ValueError, match="y_pred must have 2 rows"):
+        agreement(np.full((2, 3), 1 / 3), np.full((3, 3), 1 / 3))
+    with pytest.raises(ValueError, match="y_true must not be empty"):
+        agreement(np.zeros((0, 3)), np.zeros((0, 3)))
+    with pytest.raises(ValueError, match="integer class labels"):
+        stolen_accuracy(np.array([0.0, np.nan]), np.full((2, 2), 0.5))
+    with pytest.raises(ValueError, match="shape"):
+        l1_distance(np.zeros(3), np.zeros(4))
+    with pytest.raises(ValueError, match="finite"):
+        l1_distance(np.array([np.nan]), np.array([0.5]))
+
+
+def test_support_recovery_brute_force():
+    rng = np.random.default_rng(4)
+    for _ in range(50):
+        true = rng.normal(size=12) * (rng.random(12) < 0.4)
+        est = rng.normal(size=12) * (rng.random(12) < 0.4)
+        s_true, s_est = set(np.flatnonzero(true)), set(np.flatnonzero(est))
+        tp = len(s_true & s_est)
+        denom = len(s_true) + len(s_est)
+        assert support_f1(true, est) == pytest.approx(2 * tp / denom if denom else 1.0)
+        assert support_symmetric_difference(true, est) == len(s_true ^ s_est)

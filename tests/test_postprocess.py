@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import special
 
+from modelprivacy.defenses import POSTPROCESSORS
 from modelprivacy.defenses.postprocess import (
     AdaptiveMisinformation,
     GaussianNoise,
@@ -50,11 +51,10 @@ def P10():
     return P
 
 
-ALL_VALID = [
-    NoPostprocessing(), MisleadingShift(3.0), ReverseSigmoid(), ReverseSigmoid(0.3, 0.2),
-    ReverseSigmoid(0.5, 0.5, preserve_top1=True), ReverseSigmoid(2.0, 3.0),
-    AdaptiveMisinformation(0.5), RandomShuffle(0.3), GaussianNoise(0.5), TopLabel(),
-    Rounding(2, renormalise=True),
+# every registered postprocessor that promises probability vectors, plus a few settings off the defaults
+ALL_VALID = [d for d in (cls() for cls in POSTPROCESSORS.values()) if d.returns_probabilities] + [
+    MisleadingShift(3.0), ReverseSigmoid(0.3, gamma=0.2), ReverseSigmoid(0.5, gamma=0.5, preserve_top1=True),
+    ReverseSigmoid(2.0, gamma=3.0), RandomShuffle(0.3), GaussianNoise(0.5), Rounding(2, renormalise=True),
 ]
 
 
@@ -73,13 +73,13 @@ def test_reverse_sigmoid_gamma_one_is_affine(beta, P10):
     inner = np.clip(P10, 1e-9, 1 - 1e-9)  # ART's logit clip only changes r at exact 0/1 by <1e-9
     expected = (1 - beta) * P10 + beta / 2
     expected /= expected.sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(ReverseSigmoid(beta, 1.0)(P10), expected, atol=1e-8)
+    np.testing.assert_allclose(ReverseSigmoid(beta, gamma=1.0)(P10), expected, atol=1e-8)
     assert np.all(inner >= 0)
 
 
 @pytest.mark.parametrize("beta,gamma", [(1.0, 0.1), (0.3, 0.2), (0.5, 0.2), (2.0, 3.0), (0.7, 1.5)])
 def test_reverse_sigmoid_matches_art_transcription(beta, gamma, P10):
-    np.testing.assert_allclose(ReverseSigmoid(beta, gamma)(P10), _art_reverse_sigmoid(P10, beta, gamma),
+    np.testing.assert_allclose(ReverseSigmoid(beta, gamma=gamma)(P10), _art_reverse_sigmoid(P10, beta, gamma),
                                rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(reverse_sigmoid(P10, beta, gamma), _art_reverse_sigmoid(P10, beta, gamma),
                                rtol=1e-12, atol=1e-14)
@@ -88,9 +88,9 @@ def test_reverse_sigmoid_matches_art_transcription(beta, gamma, P10):
 @pytest.mark.parametrize("beta,gamma", [(1.0, 0.1), (0.4, 0.2), (2.0, 3.0)])
 def test_reverse_sigmoid_binary_branch(beta, gamma):
     p = np.concatenate([np.linspace(0, 1, 201), np.random.default_rng(1).uniform(size=100)])
-    out = ReverseSigmoid(beta, gamma)(p)
+    out = ReverseSigmoid(beta, gamma=gamma)(p)
     assert out.shape == p.shape
-    two = ReverseSigmoid(beta, gamma)(np.column_stack([1 - p, p]))[:, 1]
+    two = ReverseSigmoid(beta, gamma=gamma)(np.column_stack([1 - p, p]))[:, 1]
     np.testing.assert_allclose(out, two, atol=1e-12)
     np.testing.assert_allclose(out, _art_reverse_sigmoid(p[:, None], beta, gamma)[:, 0], atol=1e-12)
 
@@ -113,18 +113,18 @@ def test_reverse_sigmoid_orekondy_variant_and_warning():
     beta, gamma = 0.6, 0.5
     r = beta * (special.expit(gamma * special.logit(P)) - 0.5)
     expected = (P - r) / (P - r).sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(ReverseSigmoid(beta, gamma, variant="orekondy")(P), expected, atol=1e-13)
+    np.testing.assert_allclose(ReverseSigmoid(beta, gamma=gamma, variant="orekondy")(P), expected, atol=1e-13)
     with pytest.warns(UserWarning, match="not probability vectors"):
-        ReverseSigmoid(3.0, 3.0, variant="orekondy")(P)
+        ReverseSigmoid(3.0, gamma=3.0, variant="orekondy")(P)
 
 
 def test_reverse_sigmoid_top1_guard():
     # a weak top class next to near-zero classes: ART's map flips the argmax (A.2)
     P = np.array([[0.28, 0.27, 0.25, 0.2, 1e-7, 1e-7], [0.2, 0.1, 0.1, 0.1, 0.1, 0.4]])
     P = P / P.sum(axis=1, keepdims=True)
-    plain = ReverseSigmoid(1.0, 0.1)(P)
+    plain = ReverseSigmoid(1.0, gamma=0.1)(P)
     assert np.argmax(plain[0]) != 0
-    guarded = ReverseSigmoid(1.0, 0.1, preserve_top1=True)(P)
+    guarded = ReverseSigmoid(1.0, gamma=0.1, preserve_top1=True)(P)
     np.testing.assert_array_equal(np.argmax(guarded, axis=1), np.argmax(P, axis=1))
     np.testing.assert_allclose(np.sort(guarded, axis=1), np.sort(plain, axis=1))
     np.testing.assert_allclose(guarded.sum(axis=1), 1.0)
@@ -132,7 +132,7 @@ def test_reverse_sigmoid_top1_guard():
 
 def test_reverse_sigmoid_benign_flip_rate_zero_on_peaked_outputs():
     P = np.random.default_rng(3).dirichlet(np.full(10, 0.05), size=2000)
-    assert flip_rate(P, ReverseSigmoid(0.2, 0.5)(P)) == 0.0
+    assert flip_rate(P, ReverseSigmoid(0.2, gamma=0.5)(P)) == 0.0
 
 
 # ----- every defense returns valid probability vectors ----------------------------------
@@ -280,5 +280,5 @@ def test_bad_input_errors_name_the_argument():
     d = MisleadingShift().calibrate(np.random.default_rng(0).dirichlet(np.ones(3), 500), 0.05)
     with pytest.raises(ValueError, match="P has 4 classes.*calibrated on 3"):
         d(np.full((2, 4), 0.25))
-    with pytest.raises(ValueError, match="no parameter"):
+    with pytest.raises(ValueError, match="Invalid parameter 'beta'"):
         MisleadingShift().set_params(beta=1)

@@ -13,20 +13,23 @@ from modelprivacy.queries import (
     UniformQueries,
     toeplitz_covariance,
 )
-from modelprivacy.targets import krr_function, quadratic
+from modelprivacy.targets import CubicCosineTarget, QuadraticTarget
 from modelprivacy.threat import Server
+
+F_POLY = QuadraticTarget()
+F_KRR = CubicCosineTarget()
 
 
 def test_batch_strategies_shapes_and_supports(rng):
-    X = UniformQueries(-1, 2, d=3).sample(500, rng)
+    X = UniformQueries((-1, 2), d=3).sample(500, rng)
     assert X.shape == (500, 3) and X.min() >= -1 and X.max() <= 2
-    X = GaussianQueries(0, 5, lb=-1, ub=1).sample(500, rng)
+    X = GaussianQueries(0, std=5, interval=(-1, 1)).sample(500, rng)
     assert X.min() == -1 and X.max() == 1  # clipped mass sits on the ends
-    X = BetaQueries(1, 3, lb=2, ub=4).sample(2000, rng)
+    X = BetaQueries(1, b=3, interval=(2, 4)).sample(2000, rng)
     assert X.min() >= 2 and X.max() <= 4
     # Beta(1, 3) has mean 1/4: mapped to [2, 4] the mean is 2.5
     assert abs(X.mean() - 2.5) < 4 * 2 * np.sqrt(3 / 80) / np.sqrt(2000)
-    np.testing.assert_allclose(GridQueries(0, 1).sample(5)[:, 0], [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_allclose(GridQueries((0, 1)).sample(5)[:, 0], [0, 0.25, 0.5, 0.75, 1])
 
 
 def test_multivariate_design_covariance(rng):
@@ -48,11 +51,11 @@ def test_pool_with_and_without_replacement(rng):
 @pytest.mark.parametrize(
     "strategy, match",
     [
-        (UniformQueries(1, 1), "lb < ub"),
-        (UniformQueries(2, 1), "lb < ub"),
-        (BetaQueries(0, 1), "a must be > 0"),
-        (GaussianQueries(std=-1), "std must be > 0"),
-        (GridQueries(0, np.nan), "NaN"),
+        (UniformQueries((1, 1)), "lb < ub"),
+        (UniformQueries((2, 1)), "lb < ub"),
+        (BetaQueries(0, b=1), "'a' parameter of BetaQueries"),
+        (GaussianQueries(std=-1), "'std' parameter of GaussianQueries"),
+        (GridQueries((0, np.nan)), "NaN"),
     ],
 )
 def test_bad_strategy_parameters(strategy, match):
@@ -68,29 +71,28 @@ def test_negative_n_rejected():
 class _HistoryProbe(Defense):
     """Records what the defense sees at every call."""
 
+    _parameter_constraints = {}
+
     def __init__(self, log=None):
         self.log = log
 
-    def _validate(self):
-        pass
-
-    def perturbation(self, X, y, *, rng, target=None, history=None):
+    def _perturbation(self, X, y, *, rng, target=None, history=None):
         self.log.append((X.shape[0], 0 if history is None else history[0].shape[0]))
         return np.zeros(X.shape[0])
 
 
 def test_sequential_defense_sees_only_history(rng):
     log = []
-    server = Server(quadratic, _HistoryProbe(log), rng=rng)
+    server = Server(F_POLY, _HistoryProbe(log), rng=rng)
     X, Y = SequentialQueries().collect(6, server, rng)
     assert X.shape == (6, 1)
     assert log == [(1, k) for k in range(6)]
-    np.testing.assert_allclose(Y, quadratic(X))
+    np.testing.assert_allclose(Y, F_POLY(X))
 
 
 def test_batch_defense_sees_whole_batch(rng):
     log = []
-    server = Server(quadratic, _HistoryProbe(log), rng=rng)
+    server = Server(F_POLY, _HistoryProbe(log), rng=rng)
     UniformQueries().collect(6, server, rng)
     assert log == [(6, 0)]
 
@@ -102,12 +104,12 @@ def test_adaptive_queries_depend_on_answers():
         X, _ = AdaptiveQueries(n_init=5, n_candidates=50, committee_size=4).collect(12, server, np.random.default_rng(2))
         return X[:, 0]
 
-    a, b = run(quadratic), run(krr_function)
+    a, b = run(F_POLY), run(F_KRR)
     np.testing.assert_array_equal(a[:5], b[:5])  # initial IID draws are the same
     assert not np.allclose(a[5:], b[5:])
 
 
 def test_adaptive_rejects_small_budget(rng):
-    server = Server(quadratic, IIDNoise(0.1), rng=rng)
+    server = Server(F_POLY, IIDNoise(0.1), rng=rng)
     with pytest.raises(ValueError, match="smaller than n_init"):
         AdaptiveQueries(n_init=10).collect(5, server, rng)

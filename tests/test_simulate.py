@@ -15,18 +15,20 @@ from modelprivacy.games import krr_game, lasso_game, poly_game
 from modelprivacy.metrics import privacy_level
 from modelprivacy.queries import GridQueries, PoolQueries, UniformQueries
 from modelprivacy.simulate import Cell, Results, grid, simulate, sweep
-from modelprivacy.targets import quadratic
+from modelprivacy.targets import QuadraticTarget
 from modelprivacy.threat import ThreatModel
+
+F_POLY = QuadraticTarget()
 
 
 def _fixed_design(n, p, defense):
     return ThreatModel(
-        target=quadratic,
-        queries=GridQueries(0, 1),
+        target=F_POLY,
+        queries=GridQueries((0, 1)),
         n=n,
         defense=defense,
         attacker=OLSRegression(p),
-        evaluation=GridQueries(0, 1),
+        evaluation=GridQueries((0, 1)),
         n_eval=n,  # evaluation on the design points: the empirical norm
     )
 
@@ -45,7 +47,7 @@ def test_iid_ols_fixed_design_equals_sigma2_p_over_n(n, p, sigma):
         lambda d: poly_game(50, d, None),
         lambda d: poly_game(100, d, None, criterion="BC"),
         lambda d: _fixed_design(40, 4, d),
-        lambda d: ThreatModel(quadratic, UniformQueries(), 25, d, OLSRegression(3)),
+        lambda d: ThreatModel(F_POLY, UniformQueries(), 25, d, OLSRegression(3)),
     ],
 )
 def test_constant_shift_gives_sigma_squared(game):
@@ -164,28 +166,28 @@ def test_results_csv_roundtrip_and_summary(tmp_path):
 
 def test_threat_model_validation():
     with pytest.raises(ValueError, match=r"n=2 is below what the attacker OLSRegression"):
-        ThreatModel(quadratic, UniformQueries(), 2, "iid", OLSRegression(3))
-    with pytest.raises(ValueError, match="sigma must be >= 0"):
-        ThreatModel(quadratic, UniformQueries(), 20, IIDNoise(-1), OLSRegression(3))
-    with pytest.raises(ValueError, match="sigma must be finite"):
-        ThreatModel(quadratic, UniformQueries(), 20, IIDNoise(np.nan), OLSRegression(3))
+        ThreatModel(F_POLY, UniformQueries(), 2, "iid", OLSRegression(3))
+    with pytest.raises(ValueError, match="'sigma' parameter of IIDNoise"):
+        ThreatModel(F_POLY, UniformQueries(), 20, IIDNoise(-1), OLSRegression(3))
+    with pytest.raises(ValueError, match="'sigma' parameter of IIDNoise"):
+        ThreatModel(F_POLY, UniformQueries(), 20, IIDNoise(np.nan), OLSRegression(3))
     with pytest.raises(ValueError, match="unknown defense"):
-        ThreatModel(quadratic, UniformQueries(), 20, "nope", OLSRegression(3))
+        ThreatModel(F_POLY, UniformQueries(), 20, "nope", OLSRegression(3))
     with pytest.raises(TypeError, match="target must be callable"):
         ThreatModel(3, UniformQueries(), 20, "iid", OLSRegression(3))
     with pytest.raises(ValueError, match="n must be >= 1"):
-        ThreatModel(quadratic, UniformQueries(), -5, "iid", OLSRegression(3))
-    tm = ThreatModel(quadratic, UniformQueries(), 20, "iid", "poly_aic")
+        ThreatModel(F_POLY, UniformQueries(), -5, "iid", OLSRegression(3))
+    tm = ThreatModel(F_POLY, UniformQueries(), 20, "iid", "poly_aic")
     assert "budget n   = 20" in str(tm) and "PolynomialRegression" in str(tm)
 
 
 def test_pool_smaller_than_budget_fails_in_simulation():
     with pytest.raises(ValueError, match="pool has 10 inputs, fewer than n=20"):
-        ThreatModel(quadratic, PoolQueries(np.linspace(0, 1, 10), replace=False), 20, "iid", OLSRegression(3))
+        ThreatModel(F_POLY, PoolQueries(np.linspace(0, 1, 10), replace=False), 20, "iid", OLSRegression(3))
     pool = PoolQueries(np.linspace(0, 1, 100), replace=False)
     with pytest.raises(ValueError, match="fewer than n_eval=1000"):
-        ThreatModel(quadratic, pool, 20, "iid", OLSRegression(3))
-    tm = ThreatModel(quadratic, pool, 20, "iid", OLSRegression(3), evaluation=UniformQueries())
+        ThreatModel(F_POLY, pool, 20, "iid", OLSRegression(3))
+    tm = ThreatModel(F_POLY, pool, 20, "iid", OLSRegression(3), evaluation=UniformQueries())
     assert simulate(tm, reps=2).column("stealing_error").shape == (2,)
 
 
@@ -211,7 +213,7 @@ def test_sweep_argument_errors():
 def test_shared_fits_equal_separate_fits(attacker, X):
     """fit_predict_many (one factorisation for all defenses) equals column-by-column fits."""
     rng = np.random.default_rng(4)
-    y = quadratic(X)
+    y = F_POLY(X)
     Y = np.column_stack([y, y + 0.3, y + 0.5 * rng.standard_normal(len(y)), y + X[:, 0] ** 5])
     Z = rng.uniform(X.min(), X.max(), (25, 1))
     P = attacker.fit_predict_many(X, Y, Z)
@@ -233,7 +235,7 @@ def test_random_function_keeps_privacy_in_sequential_games():
     from modelprivacy.defenses import GaussianProcessNoise
     from modelprivacy.queries import SequentialQueries
 
-    seq = SequentialQueries(UniformQueries(-1, 1))
+    seq = SequentialQueries(UniformQueries((-1, 1)))
     pl = {}
     for name, d in {"long_range": LongRangeNoise(0.5), "random_function": GaussianProcessNoise(0.5, gamma=1.0)}.items():
         tm = krr_game(60, d, None).replace(queries=seq)

@@ -14,19 +14,22 @@ from modelprivacy.attacks import KernelRidgeAttacker, OLSRegression, PolynomialR
 from modelprivacy.defenses import ConstantShift, IIDNoise, LongRangeNoise, NoDefense  # noqa: E402
 from modelprivacy.queries import BetaQueries, GridQueries, UniformQueries  # noqa: E402
 from modelprivacy.simulate import simulate  # noqa: E402
-from modelprivacy.targets import krr_function, quadratic  # noqa: E402
+from modelprivacy.targets import CosineSeriesTarget, CubicCosineTarget, QuadraticTarget  # noqa: E402
 from modelprivacy.threat import ThreatModel  # noqa: E402
+
+F_POLY = QuadraticTarget()
+F_KRR = CubicCosineTarget()
 
 KRR = KernelRidgeAttacker(gamma=1.0, alpha=1e-3)
 
 
 def _fixed(target, lb, ub, n, m, defense, attacker):
-    return ThreatModel(target, GridQueries(lb, ub), n, defense, attacker, GridQueries(lb, ub), m)
+    return ThreatModel(target, GridQueries((lb, ub)), n, defense, attacker, GridQueries((lb, ub)), m)
 
 
 def test_replication_design_reproduces_the_simulators_draws():
     # a deterministic defense: the exact formula must equal every simulated error
-    tm = ThreatModel(krr_function, UniformQueries(-1, 1), 30, ConstantShift(0.4), KRR, UniformQueries(-1, 1), 200)
+    tm = ThreatModel(F_KRR, UniformQueries((-1, 1)), 30, ConstantShift(0.4), KRR, UniformQueries((-1, 1)), 200)
     res = simulate(tm, 8, seed=11)
     for rep, err in zip(res.column("rep"), res.column("stealing_error")):
         X, Z = V.replication_design(tm, 11, int(rep))
@@ -34,11 +37,11 @@ def test_replication_design_reproduces_the_simulators_draws():
 
 
 EXACT_SETTINGS = [
-    _fixed(quadratic, 0, 1, 50, 300, IIDNoise(0.5), OLSRegression(n_terms=3)),
-    _fixed(krr_function, -1, 1, 80, 300, LongRangeNoise(0.3, gamma=0.5), KRR),
-    _fixed(krr_function, -1, 1, 40, 300, IIDNoise(0.1), KernelRidgeAttacker(gamma=2.0, alpha=1e-2)),
-    ThreatModel(quadratic, BetaQueries(1, 3), 60, LongRangeNoise(0.4), OLSRegression(n_terms=4),
-                BetaQueries(1, 3), 300),
+    _fixed(F_POLY, 0, 1, 50, 300, IIDNoise(0.5), OLSRegression(n_terms=3)),
+    _fixed(F_KRR, -1, 1, 80, 300, LongRangeNoise(0.3, gamma=0.5), KRR),
+    _fixed(F_KRR, -1, 1, 40, 300, IIDNoise(0.1), KernelRidgeAttacker(gamma=2.0, alpha=1e-2)),
+    ThreatModel(F_POLY, BetaQueries(1, b=3), 60, LongRangeNoise(0.4), OLSRegression(n_terms=4),
+                BetaQueries(1, b=3), 300),
 ]
 
 
@@ -50,7 +53,7 @@ def test_exact_formula_matches_simulation_on_several_settings():
 
 def test_exact_check_is_calibrated_and_can_fail():
     """Over many seeds the 95% check passes about 95% of the time; a wrong formula fails."""
-    tm = _fixed(quadratic, 0, 1, 15, 40, IIDNoise(0.5), OLSRegression(n_terms=2))
+    tm = _fixed(F_POLY, 0, 1, 15, 40, IIDNoise(0.5), OLSRegression(n_terms=2))
     wrong = V.Bound(lambda t, X, Z: 1.5 * B.conditional_privacy_level(t, X, Z).value, "exact", "1.5 x exact")
     good = sum(V.verify(V.exact_bound(), tm, reps=60, seed=s).all_hold for s in range(40))
     bad = sum(V.verify(wrong, tm, reps=60, seed=s).all_hold for s in range(40))
@@ -59,8 +62,8 @@ def test_exact_check_is_calibrated_and_can_fail():
 
 
 FIXED_GAMES = [
-    _fixed(quadratic, 0, 1, 40, 200, NoDefense(), OLSRegression(n_terms=3)),
-    _fixed(krr_function, -1, 1, 40, 200, NoDefense(), KRR),
+    _fixed(F_POLY, 0, 1, 40, 200, NoDefense(), OLSRegression(n_terms=3)),
+    _fixed(F_KRR, -1, 1, 40, 200, NoDefense(), KRR),
 ]
 DEFENSES = {
     "IID": IIDNoise(0.3),
@@ -92,11 +95,11 @@ def test_frontier_never_below_a_simulated_defense_point(game):
 
 def test_two_point_lower_bound_holds_for_any_attacker():
     tms = [
-        _fixed(quadratic, 0, 1, 30, 200, NoDefense(), OLSRegression(n_terms=3)),
-        ThreatModel(quadratic, BetaQueries(1, 3), 50, NoDefense(), PolynomialRegression(), BetaQueries(1, 3), 300),
-        ThreatModel(krr_function, UniformQueries(-1, 1), 40, NoDefense(), KRR, UniformQueries(-1, 1), 300),
-        ThreatModel(krr_function, UniformQueries(-1, 1), 40, NoDefense(), KNeighborsRegressor(5),
-                    UniformQueries(-1, 1), 300),
+        _fixed(F_POLY, 0, 1, 30, 200, NoDefense(), OLSRegression(n_terms=3)),
+        ThreatModel(F_POLY, BetaQueries(1, b=3), 50, NoDefense(), PolynomialRegression(), BetaQueries(1, b=3), 300),
+        ThreatModel(F_KRR, UniformQueries((-1, 1)), 40, NoDefense(), KRR, UniformQueries((-1, 1)), 300),
+        ThreatModel(F_KRR, UniformQueries((-1, 1)), 40, NoDefense(), KNeighborsRegressor(5),
+                    UniformQueries((-1, 1)), 300),
     ]
     report = V.verify_two_point(tms, [0.01, 0.3], reps=30, seed=3)
     assert report.all_hold, report.table()
@@ -104,8 +107,8 @@ def test_two_point_lower_bound_holds_for_any_attacker():
 
 
 def test_least_squares_rate_by_simulated_slope():
-    tm = ThreatModel(quadratic, BetaQueries(1, 3), 50, IIDNoise(0.5), OLSRegression(n_terms=3),
-                     BetaQueries(1, 3), 400)
+    tm = ThreatModel(F_POLY, BetaQueries(1, b=3), 50, IIDNoise(0.5), OLSRegression(n_terms=3),
+                     BetaQueries(1, b=3), 400)
     check = V.verify_rate(tm, [50, 200, 800, 2000], -1.0, reps=100, seed=4)
     assert check.holds, str(check)
     rate = B.least_squares_rate(0.5, 3, check.n)
@@ -114,14 +117,14 @@ def test_least_squares_rate_by_simulated_slope():
 
 def test_tuned_series_value_is_the_exact_formula_and_matches_simulation():
     n, sigma, s, m = 120, 0.5, 1.0, 300
-    value, p = V.tuned_series_privacy_level(n, sigma, s, n_eval=m)
+    value, p = B.tuned_series_privacy_level(n, sigma, s, n_eval=m)
     X = np.linspace(0, 1, n)[:, None]
     Z = ((np.arange(m) + 0.5) / m)[:, None]
-    f = V.CosineSeriesTarget(s)
-    exact = [B.iid_privacy_level(V.CosineSeriesRegression(q).smoother_matrix(X, Z), sigma, f(X), f(Z))
+    f = CosineSeriesTarget(s)
+    exact = [B.iid_privacy_level(OLSRegression(q, basis="cosine").smoother_matrix(X, Z), sigma, f(X), f(Z))
              for q in range(1, 12)]
     assert value == pytest.approx(min(exact), rel=1e-8) and p == 1 + int(np.argmin(exact))
-    tm = _fixed(f, 0, 1, n, m, IIDNoise(sigma), V.CosineSeriesRegression(p))
+    tm = _fixed(f, 0, 1, n, m, IIDNoise(sigma), OLSRegression(p, basis="cosine"))
     assert V.verify(V.exact_bound(), tm, reps=150, seed=5).all_hold
 
 
@@ -142,7 +145,7 @@ def test_report_table_and_plots():
     assert "95% interval" in text and text.count("\n") >= 4
     assert report.plot() is not None
     S = OLSRegression(n_terms=3).smoother_matrix(np.linspace(0, 1, 20)[:, None], np.linspace(0, 1, 50)[:, None])
-    y, f_Z = quadratic(np.linspace(0, 1, 20)[:, None]), quadratic(np.linspace(0, 1, 50)[:, None])
+    y, f_Z = F_POLY(np.linspace(0, 1, 20)[:, None]), F_POLY(np.linspace(0, 1, 50)[:, None])
     u = np.logspace(-2, 0, 5)
     fr = B.privacy_frontier(S, y, f_Z, u)
     ax = V.plot_frontier(fr, ceiling=B.privacy_ceiling(S, y, f_Z, u), lower=B.minimax_lower_bound(u),
@@ -160,17 +163,17 @@ def test_bad_input():
     with pytest.raises(ValueError, match="reps"):
         V.verify(V.exact_bound(), EXACT_SETTINGS[:1], reps=1)
     with pytest.raises(ValueError, match="smoothness"):
-        V.tuned_series_privacy_level(100, 0.5, 0.4)
+        B.tuned_series_privacy_level(100, 0.5, 0.4)
     with pytest.raises(ValueError, match="conditional"):
         V.exact_bound().evaluate(EXACT_SETTINGS[0])
 
 
 def test_query_dependent_designs_sit_on_or_below_the_frontier():
-    from modelprivacy.defenses.designs import KernelConfusion, OptimalLinearSmoother, OrderDisguise
+    from modelprivacy.defenses.optimal import KernelConfusion, OptimalLinearSmoother, OrderDisguise
 
-    krr_game = _fixed(krr_function, -1, 1, 40, 150, NoDefense(), KRR)
-    ols_game = _fixed(quadratic, 0, 1, 40, 150, NoDefense(), OLSRegression(n_terms=3))
-    grid = GridQueries(-1, 1)
+    krr_game = _fixed(F_KRR, -1, 1, 40, 150, NoDefense(), KRR)
+    ols_game = _fixed(F_POLY, 0, 1, 40, 150, NoDefense(), OLSRegression(n_terms=3))
+    grid = GridQueries((-1, 1))
     tms = [
         krr_game.replace(defense=OptimalLinearSmoother(0.3, attacker=KRR, evaluation=grid, n_emp=150)),
         krr_game.replace(defense=KernelConfusion.paper_surrogate(0.3, evaluation=grid, n_emp=150)),

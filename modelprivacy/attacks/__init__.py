@@ -1,11 +1,13 @@
 """Learning algorithms (attackers).
 
-Regression attackers are scikit-learn regressors; any scikit-learn regressor
-can be passed wherever an attacker is expected. Linear smoothers expose
-``smoother_matrix(X, Z)``.
+Regression attackers (:mod:`modelprivacy.attacks.regression`) are
+scikit-learn regressors, and any scikit-learn regressor can be passed
+wherever an attacker is expected; linear smoothers expose
+``smoother_matrix(X, Z)``. Classification attackers
+(:mod:`modelprivacy.attacks.classification`) learn from probability answers.
 """
 
-from sklearn.base import clone, is_regressor
+from sklearn.base import clone
 from sklearn.linear_model import ElasticNetCV, LassoCV, RidgeCV
 
 from .classification import (
@@ -16,28 +18,19 @@ from .classification import (
     SoftmaxMLP,
     equation_solving_queries,
     invert_reverse_sigmoid,
+    reverse_sigmoid_branch,
 )
-from .regression import (
-    KernelRidgeAttacker,
-    OLSRegression,
-    PolynomialRegression,
-    default_p_max,
-    is_linear_smoother,
-    kernel_matrix,
-    polynomial_basis,
-)
+from .regression import CRITERIA, KernelRidgeAttacker, OLSRegression, PolynomialRegression, is_linear_smoother
 
 __all__ = [
     "KernelRidgeAttacker",
     "OLSRegression",
     "PolynomialRegression",
-    "default_p_max",
     "is_linear_smoother",
-    "kernel_matrix",
-    "polynomial_basis",
+    "CRITERIA",
     "ATTACKERS",
+    "CLASSIFICATION_ATTACKERS",
     "make_attacker",
-    # classification attackers (classifiers: not built through make_attacker)
     "SoftLabelLogisticRegression",
     "SoftmaxMLP",
     "LabelOnlyAttacker",
@@ -45,13 +38,14 @@ __all__ = [
     "ReverseSigmoidAwareAttacker",
     "equation_solving_queries",
     "invert_reverse_sigmoid",
+    "reverse_sigmoid_branch",
 ]
 
-#: registry name -> factory of a fresh attacker with the paper's settings
+#: registry name -> factory of a fresh regression attacker with the paper's settings
 ATTACKERS = {
-    "poly_aic": lambda **kw: PolynomialRegression(criterion="AIC", **kw),
-    "poly_bic": lambda **kw: PolynomialRegression(criterion="BIC", **kw),
-    "poly_bc": lambda **kw: PolynomialRegression(criterion="BC", **kw),
+    "poly_aic": lambda **kw: PolynomialRegression(**{"criterion": "AIC", **kw}),
+    "poly_bic": lambda **kw: PolynomialRegression(**{"criterion": "BIC", **kw}),
+    "poly_bc": lambda **kw: PolynomialRegression(**{"criterion": "BC", **kw}),
     "ols": lambda **kw: OLSRegression(**kw),
     "krr": lambda **kw: KernelRidgeAttacker(**{"kernel": "rbf", "alpha": 1e-3, "gamma": 1.0, **kw}),
     "lasso_cv": lambda **kw: LassoCV(**{"cv": 5, **kw}),
@@ -59,19 +53,36 @@ ATTACKERS = {
     "ridge_cv": lambda **kw: RidgeCV(**kw),
 }
 
+#: registry name -> classification attacker class
+CLASSIFICATION_ATTACKERS = {
+    "soft": SoftLabelLogisticRegression,
+    "mlp": SoftmaxMLP,
+    "labels": LabelOnlyAttacker,
+    "equation_solving": EquationSolvingAttack,
+    "reverse_sigmoid_aware": ReverseSigmoidAwareAttacker,
+}
+
 
 def make_attacker(name, **params):
-    """Build an attacker by registry name, or validate and clone a given regressor.
+    """Build a regression attacker by registry name, or clone a given regressor.
+
+    Parameters
+    ----------
+    name : str or estimator
+        A key of :data:`ATTACKERS`, or an object with ``fit`` and ``predict``
+        (cloned, then given ``params``).
+    **params
+        Constructor parameters.
 
     Raises
     ------
     ValueError
-        For an unknown name, or an object that is not a scikit-learn regressor.
+        For an unknown name, unknown parameters, or an object without ``fit`` and ``predict``.
     """
     if not isinstance(name, str):
         if not (hasattr(name, "fit") and hasattr(name, "predict")):
             raise ValueError(f"attacker must have fit and predict methods, got {type(name).__name__}.")
-        est = clone(name) if is_regressor(name) or hasattr(name, "get_params") else name
+        est = clone(name) if hasattr(name, "get_params") else name
         return est.set_params(**params) if params else est
     if name not in ATTACKERS:
         raise ValueError(f"unknown attacker {name!r}; known attackers: {sorted(ATTACKERS)}.")

@@ -50,17 +50,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from .._validation import (
-    check_int,
-    check_matrix,
-    check_queries,
-    check_generator,
-    check_scalar,
-)
-from ..defenses.postprocess import _ART_CLIP, _safe_normalise
+from numbers import Integral, Real
+
+from .._param_validation import HasMethods, Interval, StrOptions
+from .._simplex import ART_CLIP, as_soft_labels
+from .._validation import check_int, check_queries, check_generator, check_scalar
+from ..base import ParamsMixin
 
 __all__ = [
-    "as_soft_labels",
     "SoftLabelLogisticRegression",
     "SoftmaxMLP",
     "LabelOnlyAttacker",
@@ -72,42 +69,13 @@ __all__ = [
 ]
 
 
-def as_soft_labels(P, name="P", *, n_rows=None, n_classes=None):
-    """Return answers as an ``(n, K)`` array of rows summing to 1.
-
-    1-D input is read as class-1 probabilities of a binary API. Entries must
-    be finite and in [0, 1]; rows are divided by their sums (all-zero rows,
-    e.g. from a high-confidence cutoff, become uniform).
-    """
-    arr = np.asarray(P, dtype=float)
-    if arr.ndim == 1:
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} contains NaN or infinite values.")
-        if np.any(arr < -1e-9) or np.any(arr > 1 + 1e-9):
-            raise ValueError(f"{name} must contain probabilities in [0, 1].")
-        arr = np.clip(arr, 0.0, 1.0)
-        arr = np.column_stack([1.0 - arr, arr])
-    else:
-        arr = check_matrix(arr, name)
-        if np.any(arr < -1e-9) or np.any(arr > 1 + 1e-9):
-            raise ValueError(f"{name} must contain probabilities in [0, 1].")
-        arr = np.clip(arr, 0.0, 1.0)
-    if n_rows is not None and arr.shape[0] != n_rows:
-        raise ValueError(f"{name} must have {n_rows} rows (one per query), got {arr.shape[0]}.")
-    if n_classes is not None and arr.shape[1] != n_classes:
-        raise ValueError(f"{name} must have {n_classes} columns (classes), got {arr.shape[1]}.")
-    if arr.shape[1] < 2:
-        raise ValueError(f"{name} must have at least 2 classes, got {arr.shape[1]}.")
-    return _safe_normalise(arr)
-
-
 def _check_fit_input(X, P, n_classes=None):
     X = check_queries(X, "X")
     P = as_soft_labels(P, "P", n_rows=X.shape[0], n_classes=n_classes)
     return X, P
 
 
-class _SoftClassifier(ClassifierMixin, BaseEstimator):
+class _SoftClassifier(ParamsMixin, ClassifierMixin, BaseEstimator):
     """Shared ``predict`` of the soft-label learners."""
 
     def predict(self, X):
@@ -167,7 +135,15 @@ class SoftLabelLogisticRegression(_LinearScores, _SoftClassifier):
     classes_ : ndarray of shape (K,)
     """
 
-    def __init__(self, C=1.0, fit_intercept=True, max_iter=1000, tol=1e-6, solver="repeat"):
+    _parameter_constraints = {
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "solver": [StrOptions({"repeat", "lbfgs"})],
+    }
+
+    def __init__(self, C=1.0, *, fit_intercept=True, max_iter=1000, tol=1e-6, solver="repeat"):
         self.C = C
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
@@ -176,10 +152,8 @@ class SoftLabelLogisticRegression(_LinearScores, _SoftClassifier):
 
     def fit(self, X, P):
         """Fit on queries ``X`` and soft answers ``P`` (``(n, K)`` or binary ``(n,)``)."""
-        C = check_scalar(self.C, "C", low=0.0, low_inclusive=False)
-        check_int(self.max_iter, "max_iter", low=1)
-        if self.solver not in ("repeat", "lbfgs"):
-            raise ValueError(f"solver must be 'repeat' or 'lbfgs', got {self.solver!r}.")
+        self._validate_params()
+        C = float(self.C)
         X, P = _check_fit_input(X, P)
         n, K = P.shape
         self.n_classes_ = K
@@ -274,7 +248,15 @@ class SoftmaxMLP(_SoftClassifier):
     loss_ : float
     """
 
-    def __init__(self, hidden=32, alpha=1e-3, max_iter=300, tol=1e-7, random_state=0):
+    _parameter_constraints = {
+        "hidden": [Interval(Integral, 1, None)],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, hidden=32, *, alpha=1e-3, max_iter=300, tol=1e-7, random_state=0):
         self.hidden = hidden
         self.alpha = alpha
         self.max_iter = max_iter
@@ -316,9 +298,7 @@ class SoftmaxMLP(_SoftClassifier):
 
     def fit(self, X, P):
         """Fit on queries ``X`` and soft answers ``P`` (``(n, K)`` or binary ``(n,)``)."""
-        check_int(self.hidden, "hidden", low=1)
-        check_scalar(self.alpha, "alpha", low=0.0)
-        check_int(self.max_iter, "max_iter", low=1)
+        self._validate_params()
         rng = check_generator(self.random_state, "random_state")
         X, P = _check_fit_input(X, P)
         d, K = X.shape[1], P.shape[1]
@@ -362,10 +342,13 @@ class LabelOnlyAttacker(_SoftClassifier):
         even those never observed, which get zero weight).
     """
 
+    _parameter_constraints = {"estimator": [HasMethods(["fit", "predict_proba"]), None]}
+
     def __init__(self, estimator=None):
         self.estimator = estimator
 
     def fit(self, X, P):
+        self._validate_params()
         X, P = _check_fit_input(X, P)
         Y = np.zeros_like(P)
         Y[np.arange(P.shape[0]), np.argmax(P, axis=1)] = 1.0
@@ -425,11 +408,14 @@ class EquationSolvingAttack(_LinearScores, _SoftClassifier):
         Rank of ``[X, 1]``.
     """
 
+    _parameter_constraints = {"floor": [Interval(Real, 0, None, closed="neither")]}
+
     def __init__(self, floor=1e-300):
         self.floor = floor
 
     def fit(self, X, P):
-        floor = check_scalar(self.floor, "floor", low=0.0, low_inclusive=False)
+        self._validate_params()
+        floor = float(self.floor)
         X, P = _check_fit_input(X, P)
         n, d = X.shape
         if n < d + 1:
@@ -457,7 +443,7 @@ class EquationSolvingAttack(_LinearScores, _SoftClassifier):
 # --------------------------------------------------------------------------------------
 # defense-aware attacker against ReverseSigmoid
 # --------------------------------------------------------------------------------------
-_T_MAX = float(np.log((1.0 - _ART_CLIP) / _ART_CLIP))  # ART clips y to [1e-9, 1 - 1e-9]
+_T_MAX = float(np.log((1.0 - ART_CLIP) / ART_CLIP))  # ART clips y to [1e-9, 1 - 1e-9]
 
 
 def _F(t, beta, gamma):
@@ -656,7 +642,14 @@ class ReverseSigmoidAwareAttacker(_SoftClassifier):
         victim.
     """
 
-    def __init__(self, beta=1.0, gamma=0.1, estimator=None, low_classes="small"):
+    _parameter_constraints = {
+        "beta": [Interval(Real, 0, None, closed="neither")],
+        "gamma": [Interval(Real, 0, None, closed="neither")],
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "low_classes": [StrOptions({"small", "branch"})],
+    }
+
+    def __init__(self, beta=1.0, *, gamma=0.1, estimator=None, low_classes="small"):
         self.beta = beta
         self.gamma = gamma
         self.estimator = estimator
@@ -667,6 +660,7 @@ class ReverseSigmoidAwareAttacker(_SoftClassifier):
         return invert_reverse_sigmoid(P_hat, self.beta, self.gamma, low_classes=self.low_classes)
 
     def fit(self, X, P):
+        self._validate_params()
         X, P = _check_fit_input(X, P)
         base = SoftLabelLogisticRegression() if self.estimator is None else self.estimator
         self.estimator_ = clone(base).fit(X, self.invert(P))

@@ -5,72 +5,34 @@ any scikit-learn regressor can be passed wherever an attacker is expected.
 Attackers that are *linear smoothers* -- their predictions on evaluation
 points :math:`Z` are :math:`\hat f(Z) = S\,Y` with :math:`S` built from the
 queries alone -- also implement ``smoother_matrix(X, Z)``; the optimal designs
-and the exact bounds are built on it.
+and the exact bounds are built on it. Attackers that can fit many answer
+vectors on the same queries at once implement ``fit_predict_many(X, Y, Z)``,
+which the simulator uses to fit every defense of a replication together.
 """
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
-from scipy import special
 from scipy.linalg import cho_factor, cho_solve, solve_triangular
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int, check_interval, check_queries, check_scalar, check_vector
+from .._param_validation import Interval, StrOptions
+from .._validation import check_interval, check_queries, check_vector
+from ..base import ParamsMixin
+from ..features import BASES, KERNELS, basis_matrix, default_p_max, kernel_matrix
 
 __all__ = [
-    "polynomial_basis",
-    "default_p_max",
     "PolynomialRegression",
     "OLSRegression",
     "KernelRidgeAttacker",
     "is_linear_smoother",
+    "CRITERIA",
 ]
 
 CRITERIA = ("AIC", "BIC", "BC")
-BASES = ("monomial", "legendre")
-
-
-def default_p_max(n):
-    r"""The attacker's number of candidate orders, :math:`p_{\max} = \lfloor n^{1/3} \rfloor`.
-
-    Computed in integers, so that perfect cubes (n = 8, 27, 125, ...) are
-    not lost to floating-point rounding.
-    """
-    n = check_int(n, "n", low=1)
-    p = int(round(n ** (1.0 / 3.0)))
-    while p**3 > n:
-        p -= 1
-    while (p + 1) ** 3 <= n:
-        p += 1
-    return max(p, 1)
-
-
-def polynomial_basis(x, n_terms, *, basis="monomial", interval=(0.0, 1.0)):
-    r"""Design matrix :math:`[\phi_0(x), \dots, \phi_{p-1}(x)]` of a 1-D polynomial basis.
-
-    Parameters
-    ----------
-    x : array-like of shape (n,) or (n, 1)
-    n_terms : int
-        Number of columns ``p`` (polynomial order ``p - 1``).
-    basis : {"monomial", "legendre"}
-        ``monomial`` gives :math:`x^j`; ``legendre`` gives :math:`P_j(t)` with
-        ``t`` the affine map of ``interval`` onto [-1, 1]. Both span the same
-        space, so nested least-squares fits agree up to conditioning.
-    interval : (float, float)
-        Domain mapped onto [-1, 1] by the Legendre basis.
-    """
-    X = check_queries(x, "x", n_features=1)[:, 0]
-    p = check_int(n_terms, "n_terms", low=1)
-    if basis == "monomial":
-        return np.vander(X, p, increasing=True)
-    if basis == "legendre":
-        lb, ub = check_interval(*interval, name="interval")
-        t = (2.0 * X - (lb + ub)) / (ub - lb)
-        return np.column_stack([special.eval_legendre(j, t) for j in range(p)])
-    raise ValueError(f"basis must be one of {BASES}, got {basis!r}.")
 
 
 def is_linear_smoother(attacker):
@@ -78,37 +40,53 @@ def is_linear_smoother(attacker):
     return callable(getattr(attacker, "smoother_matrix", None))
 
 
-class _BasisMixin:
+class _BasisAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
+    """Shared parts of the least-squares attackers on a 1-D basis."""
+
+    _parameter_constraints = {"basis": [StrOptions(set(BASES))]}
+
+    def _validate_params(self):
+        super()._validate_params()
+        check_interval(*self.interval, name="interval")
+
     def _design(self, X, n_terms):
-        return polynomial_basis(X, n_terms, basis=self.basis, interval=self.interval)
+        return basis_matrix(X, n_terms, basis=self.basis, interval=self.interval)
+
+    def _projection(self, X, Z, p):
+        return self._design(Z, p) @ np.linalg.pinv(self._design(X, p))
 
 
-class OLSRegression(_BasisMixin, RegressorMixin, BaseEstimator):
-    r"""Ordinary least squares on a fixed polynomial basis with ``n_terms`` columns.
+class OLSRegression(_BasisAttacker):
+    r"""Ordinary least squares on a fixed 1-D basis with ``n_terms`` columns.
 
     The fit is :math:`\hat\theta = B(X)^+ Y`, a projection, so the copy on
-    evaluation points is the linear smoother :math:`S = B(Z)\,B(X)^+`.
+    evaluation points is the linear smoother :math:`S = B(Z)\,B(X)^+`. With
+    ``basis="cosine"`` it is the projection estimator of a smoothness class
+    (the tuned-series attacker of :func:`modelprivacy.bounds.tuned_series_privacy_level`).
 
     Parameters
     ----------
     n_terms : int
         Number of basis columns ``p`` (intercept included).
-    basis : {"monomial", "legendre"}
+    basis : {"monomial", "legendre", "cosine"}
     interval : (float, float)
-        Domain of the Legendre basis.
+        Domain of the Legendre and cosine bases.
     """
 
-    def __init__(self, n_terms=3, basis="monomial", interval=(0.0, 1.0)):
+    _parameter_constraints = {**_BasisAttacker._parameter_constraints,
+                              "n_terms": [Interval(Integral, 1, None)]}
+
+    def __init__(self, n_terms=3, *, basis="monomial", interval=(0.0, 1.0)):
         self.n_terms = n_terms
         self.basis = basis
         self.interval = interval
 
     def fit(self, X, y):
+        self._validate_params()
         X = check_queries(X, "X", n_features=1)
         y = check_vector(y, "y", n=X.shape[0])
-        p = check_int(self.n_terms, "n_terms", low=1)
-        B = self._design(X, p)
-        self.coef_ = np.linalg.lstsq(B, y, rcond=None)[0]
+        p = int(self.n_terms)
+        self.coef_ = np.linalg.lstsq(self._design(X, p), y, rcond=None)[0]
         self.n_terms_ = p
         return self
 
@@ -118,16 +96,35 @@ class OLSRegression(_BasisMixin, RegressorMixin, BaseEstimator):
 
     def fit_predict_many(self, X, Y, Z):
         """``fit(X, Y[:, j]).predict(Z)`` for every column of ``Y`` (n, D), as (m, D)."""
-        p = check_int(self.n_terms, "n_terms", low=1)
+        self._validate_params()
+        X = check_queries(X, "X", n_features=1)
+        Y = _check_answers(Y, X.shape[0])
+        return self._fit_predict_many(X, Y, check_queries(Z, "Z", n_features=1))
+
+    def _fit_predict_many(self, X, Y, Z):
+        p = int(self.n_terms)
         return self._design(Z, p) @ (np.linalg.pinv(self._design(X, p)) @ Y)
 
     def smoother_matrix(self, X, Z):
         """Return ``S`` (m, n) with ``predict(Z) = S @ Y`` after ``fit(X, Y)``."""
-        p = check_int(self.n_terms, "n_terms", low=1)
-        return self._design(Z, p) @ np.linalg.pinv(self._design(X, p))
+        self._validate_params()
+        return self._projection(check_queries(X, "X", n_features=1), check_queries(Z, "Z", n_features=1),
+                                int(self.n_terms))
 
 
-class PolynomialRegression(_BasisMixin, RegressorMixin, BaseEstimator):
+def _check_answers(Y, n):
+    """Answers as an ``(n, D)`` finite array (one column per answer vector)."""
+    Y = np.asarray(Y, dtype=float)
+    if Y.ndim == 1:
+        Y = Y[:, None]
+    if Y.ndim != 2 or Y.shape[0] != n:
+        raise ValueError(f"Y must have shape ({n}, D), one row per query, got {Y.shape}.")
+    if not np.all(np.isfinite(Y)):
+        raise ValueError("Y contains NaN or infinite values.")
+    return Y
+
+
+class PolynomialRegression(_BasisAttacker):
     r"""Polynomial regression with the order chosen by AIC, BIC or the bridge criterion.
 
     For :math:`i = 0, \dots, p_{\max}-1` fit OLS on the first :math:`i+1`
@@ -166,16 +163,20 @@ class PolynomialRegression(_BasisMixin, RegressorMixin, BaseEstimator):
     autoregression", IEEE Trans. Inf. Theory 64(6), 2018.
     """
 
-    def __init__(self, p_max=None, criterion="AIC", basis="monomial", interval=(0.0, 1.0)):
+    _parameter_constraints = {
+        "p_max": [Interval(Integral, 1, None), None],
+        "criterion": [StrOptions(set(CRITERIA))],
+        "basis": [StrOptions({"monomial", "legendre"})],
+    }
+
+    def __init__(self, p_max=None, *, criterion="AIC", basis="monomial", interval=(0.0, 1.0)):
         self.p_max = p_max
         self.criterion = criterion
         self.basis = basis
         self.interval = interval
 
     def _resolve_p_max(self, n):
-        if self.p_max is None:
-            return default_p_max(n)
-        return check_int(self.p_max, "p_max", low=1)
+        return default_p_max(n) if self.p_max is None else int(self.p_max)
 
     def _select(self, X, Y):
         """Order selection for every column of ``Y`` (n, D) at once.
@@ -185,8 +186,6 @@ class PolynomialRegression(_BasisMixin, RegressorMixin, BaseEstimator):
         first i+1 columns of Q span the first i+1 basis columns.
         """
         n = X.shape[0]
-        if self.criterion not in CRITERIA:
-            raise ValueError(f"criterion must be one of {CRITERIA}, got {self.criterion!r}.")
         if n < 2:
             raise ValueError(f"PolynomialRegression needs n >= 2 queries, got n={n}.")
         p_max = self._resolve_p_max(n)
@@ -231,6 +230,7 @@ class PolynomialRegression(_BasisMixin, RegressorMixin, BaseEstimator):
         return best, coefs, scores, p_max
 
     def fit(self, X, y):
+        self._validate_params()
         X = check_queries(X, "X", n_features=1)
         y = check_vector(y, "y", n=X.shape[0])
         best, coefs, scores, p_max = self._select(X, y[:, None])
@@ -246,8 +246,12 @@ class PolynomialRegression(_BasisMixin, RegressorMixin, BaseEstimator):
         Equivalent to ``fit(X, Y[:, j]).predict(Z)`` for each ``j``, sharing
         the QR decomposition of the design across columns.
         """
+        self._validate_params()
         X = check_queries(X, "X", n_features=1)
-        Y = np.asarray(Y, dtype=float).reshape(X.shape[0], -1)
+        Y = _check_answers(Y, X.shape[0])
+        return self._fit_predict_many(X, Y, check_queries(Z, "Z", n_features=1))
+
+    def _fit_predict_many(self, X, Y, Z):
         best, coefs, _, p_max = self._select(X, Y)
         BZ = self._design(Z, p_max)
         return np.column_stack([BZ[:, :k] @ c for k, c in zip(best, coefs)])
@@ -263,15 +267,18 @@ class PolynomialRegression(_BasisMixin, RegressorMixin, BaseEstimator):
         a linear smoother only once the order is fixed: ``n_terms`` defaults to
         the order selected by the last ``fit`` (or ``p_max`` if not fitted).
         """
+        self._validate_params()
+        X = check_queries(X, "X", n_features=1)
         if n_terms is None:
             n_terms = getattr(self, "n_terms_", None)
         if n_terms is None:
-            n_terms = self._resolve_p_max(check_queries(X, "X").shape[0])
-        p = check_int(n_terms, "n_terms", low=1)
-        return self._design(Z, p) @ np.linalg.pinv(self._design(X, p))
+            n_terms = self._resolve_p_max(X.shape[0])
+        if isinstance(n_terms, bool) or not isinstance(n_terms, Integral) or n_terms < 1:
+            raise ValueError(f"n_terms must be an int >= 1, got {n_terms!r}.")
+        return self._projection(X, check_queries(Z, "Z", n_features=1), int(n_terms))
 
 
-class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
+class KernelRidgeAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
     r"""Kernel ridge regression, :math:`\hat f(z) = k(z, X)\,(K + \alpha I)^{-1} Y`.
 
     A linear smoother with :math:`S = k(Z, X)(K + \alpha I)^{-1}`. The authors'
@@ -284,9 +291,9 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    kernel : str
+    kernel : str or callable
         Any name of :func:`sklearn.metrics.pairwise.pairwise_kernels`
-        (``"rbf"``, ``"poly"``, ``"laplacian"``, ...).
+        (``"rbf"``, ``"poly"``, ``"laplacian"``, ...), or ``kernel(A, B)``.
     alpha : float
         Ridge added to the Gram matrix (no factor ``n``).
     gamma, degree, coef0 : kernel parameters (``None`` uses scikit-learn's default
@@ -294,7 +301,16 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
     solver : {"pinv", "solve"}
     """
 
-    def __init__(self, kernel="rbf", alpha=1e-3, gamma=None, degree=3, coef0=1.0, solver="solve"):
+    _parameter_constraints = {
+        "kernel": [StrOptions(set(KERNELS)), callable],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "gamma": [Interval(Real, 0, None, closed="neither"), None],
+        "degree": [Interval(Real, 0, None, closed="left")],
+        "coef0": [Interval(Real, None, None)],
+        "solver": [StrOptions({"pinv", "solve"})],
+    }
+
+    def __init__(self, kernel="rbf", *, alpha=1e-3, gamma=None, degree=3, coef0=1.0, solver="solve"):
         self.kernel = kernel
         self.alpha = alpha
         self.gamma = gamma
@@ -306,10 +322,8 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
         return kernel_matrix(A, B, self.kernel, gamma=self.gamma, degree=self.degree, coef0=self.coef0)
 
     def _solve(self, X, B):
-        """Return :math:`(K + \alpha I)^{-1} B` (or the pseudo-inverse times ``B``)."""
-        alpha = check_scalar(self.alpha, "alpha", low=0.0)
-        if self.solver not in ("pinv", "solve"):
-            raise ValueError(f"solver must be 'pinv' or 'solve', got {self.solver!r}.")
+        r"""Return :math:`(K + \alpha I)^{-1} B` (or the pseudo-inverse times ``B``)."""
+        alpha = float(self.alpha)
         K = self._kernel(X, X)
         A = K + alpha * np.eye(K.shape[0])
         if self.solver == "solve" and alpha > 0:
@@ -319,10 +333,8 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
                 pass  # not numerically positive definite: use the pseudo-inverse
         return np.linalg.pinv(A, hermitian=True) @ B
 
-    def _dual_operator(self, X):
-        return self._solve(X, np.eye(X.shape[0]))
-
     def fit(self, X, y):
+        self._validate_params()
         X = check_queries(X, "X")
         y = check_vector(y, "y", n=X.shape[0])
         self.X_fit_ = X
@@ -339,37 +351,17 @@ class KernelRidgeAttacker(RegressorMixin, BaseEstimator):
 
         The regularised Gram matrix is inverted once for all columns.
         """
+        self._validate_params()
         X = check_queries(X, "X")
-        Z = check_queries(Z, "Z", n_features=X.shape[1])
-        return self._kernel(Z, X) @ self._solve(X, np.asarray(Y, dtype=float))
+        Y = _check_answers(Y, X.shape[0])
+        return self._fit_predict_many(X, Y, check_queries(Z, "Z", n_features=X.shape[1]))
+
+    def _fit_predict_many(self, X, Y, Z):
+        return self._kernel(Z, X) @ self._solve(X, Y)
 
     def smoother_matrix(self, X, Z):
+        """Return ``S = k(Z, X)(K + alpha I)^{-1}`` of shape ``(m, n)``."""
+        self._validate_params()
         X = check_queries(X, "X")
         Z = check_queries(Z, "Z", n_features=X.shape[1])
-        return self._kernel(Z, X) @ self._dual_operator(X)
-
-
-def kernel_matrix(A, B, kernel, *, gamma=None, degree=3, coef0=1.0):
-    """Kernel matrix ``k(A, B)`` for any scikit-learn pairwise kernel name.
-
-    Raises
-    ------
-    ValueError
-        If scikit-learn does not know ``kernel``.
-    """
-    if callable(kernel):
-        return np.asarray(kernel(A, B), dtype=float)
-    if kernel not in PAIRWISE_KERNEL_FUNCTIONS:
-        raise ValueError(
-            f"kernel {kernel!r} is not a scikit-learn pairwise kernel; "
-            f"known: {sorted(PAIRWISE_KERNEL_FUNCTIONS)}."
-        )
-    params = {}
-    if kernel in ("rbf", "laplacian", "poly", "polynomial", "sigmoid", "chi2"):
-        if gamma is not None:
-            params["gamma"] = gamma
-    if kernel in ("poly", "polynomial"):
-        params["degree"] = degree
-    if kernel in ("poly", "polynomial", "sigmoid"):
-        params["coef0"] = coef0
-    return pairwise_kernels(A, B, metric=kernel, **params)
+        return self._kernel(Z, X) @ self._solve(X, np.eye(X.shape[0]))

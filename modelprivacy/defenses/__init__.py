@@ -1,14 +1,20 @@
 """Response mechanisms (defenses).
 
-Regression defenses perturb answers, ``Y = f(X) + e``, and are calibrated to a
-utility budget ``U_n = sigma**2``; query-dependent designs (Order Disguise,
-Kernel Confusion, Misleading Variable Projection) live in
-:mod:`modelprivacy.defenses.designs`, classification postprocessors in
-:mod:`modelprivacy.defenses.postprocess`.
+* :mod:`modelprivacy.defenses.regression`: perturbations of real-valued
+  answers, ``Y = f(X) + e``, calibrated to a utility budget ``U_n = sigma**2``
+  and exposing the moments of ``e`` (none, IID, constant shift, long-range,
+  a random function, the two-point midpoint);
+* :mod:`modelprivacy.defenses.optimal`: query-dependent optimal designs
+  (Order Disguise, Kernel Confusion, Misleading Variable Projection, the
+  exact and robust linear-smoother designs), built on :mod:`modelprivacy.solvers`;
+* :mod:`modelprivacy.defenses.postprocess`: postprocessors of classification
+  probability answers (Misleading Shift, ReverseSigmoid, ...).
 """
 
-from .base import Defense, Moments
-from .designs import (
+from sklearn.base import clone
+
+from .base import SIGMA_MAX, Defense, Moments
+from .optimal import (
     KernelConfusion,
     MisleadingVariableProjection,
     OptimalLinearSmoother,
@@ -26,8 +32,9 @@ from .postprocess import (
     ReverseSigmoid,
     Rounding,
     TopLabel,
-    flip_rate,
     reverse_sigmoid,
+    reverse_sigmoid_map,
+    reverse_sigmoid_r,
 )
 from .regression import (
     ConstantShift,
@@ -35,17 +42,20 @@ from .regression import (
     IIDNoise,
     LongRangeNoise,
     NoDefense,
+    TwoPointDefense,
     long_range_autocovariance,
 )
 
 __all__ = [
     "Defense",
     "Moments",
+    "SIGMA_MAX",
     "NoDefense",
     "IIDNoise",
     "ConstantShift",
     "LongRangeNoise",
     "GaussianProcessNoise",
+    "TwoPointDefense",
     "long_range_autocovariance",
     "OrderDisguise",
     "KernelConfusion",
@@ -54,7 +64,6 @@ __all__ = [
     "RobustLinearSmoother",
     "DEFENSES",
     "make_defense",
-    # classification postprocessors
     "Postprocessor",
     "NoPostprocessing",
     "MisleadingShift",
@@ -65,28 +74,45 @@ __all__ = [
     "Rounding",
     "TopLabel",
     "HighConfidence",
+    "POSTPROCESSORS",
     "reverse_sigmoid",
-    "flip_rate",
+    "reverse_sigmoid_r",
+    "reverse_sigmoid_map",
 ]
 
-#: registry name -> class (names as used by the CLI and the figures)
+#: registry name -> regression defense class (names as used by the CLI, the games and the figures)
 DEFENSES = {
     "none": NoDefense,
     "iid": IIDNoise,
     "constant": ConstantShift,
     "long_range": LongRangeNoise,
     "random_function": GaussianProcessNoise,
+    "two_point": TwoPointDefense,
     "order_disguise": OrderDisguise,
     "kernel_confusion": KernelConfusion,
     "misleading_variable_projection": MisleadingVariableProjection,
     "optimal_linear_smoother": OptimalLinearSmoother,
+    "robust_linear_smoother": RobustLinearSmoother,
+}
+
+#: registry name -> classification postprocessor class
+POSTPROCESSORS = {
+    "none": NoPostprocessing,
+    "misleading_shift": MisleadingShift,
+    "reverse_sigmoid": ReverseSigmoid,
+    "adaptive_misinformation": AdaptiveMisinformation,
+    "random_shuffle": RandomShuffle,
+    "gaussian_noise": GaussianNoise,
+    "rounding": Rounding,
+    "top_label": TopLabel,
+    "high_confidence": HighConfidence,
 }
 
 
-
-
 def make_defense(name, **params):
-    """Build a registered defense by name, e.g. ``make_defense("iid", sigma=0.5)``.
+    """Build a registered regression defense by name, e.g. ``make_defense("iid", sigma=0.5)``.
+
+    A :class:`Defense` instance is cloned and given ``params``.
 
     Raises
     ------
@@ -94,11 +120,11 @@ def make_defense(name, **params):
         For an unknown name or a parameter the defense does not take.
     """
     if isinstance(name, Defense):
-        return name.set_params(**params) if params else name
+        return clone(name).set_params(**params)
     if name not in DEFENSES:
         raise ValueError(f"unknown defense {name!r}; known defenses: {sorted(DEFENSES)}.")
     cls = DEFENSES[name]
-    valid = cls._param_names()
+    valid = cls._get_param_names()
     bad = [k for k in params if k not in valid]
     if bad:
         raise ValueError(f"defense {name!r} takes parameters {valid}, got unknown {bad}.")

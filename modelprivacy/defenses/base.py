@@ -8,12 +8,19 @@ earlier answers (sequential games).
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
+from sklearn.base import BaseEstimator
 
-from .._params import ParamsMixin
-from .._validation import check_queries, check_generator, check_scalar, check_vector
+from .._param_validation import Interval
+from .._validation import check_generator, check_queries, check_vector
+from ..base import ParamsMixin
 
-__all__ = ["Defense", "Moments"]
+__all__ = ["Defense", "Moments", "SIGMA_MAX"]
+
+#: largest noise level: sigma**2 (the utility loss) and n * sigma**2 must stay finite
+SIGMA_MAX = 1e100
 
 
 class Moments:
@@ -38,18 +45,20 @@ class Moments:
         return f"Moments(n={self.mean.shape[0]})"
 
 
-class Defense(ParamsMixin):
-    """Base class of a regression defense calibrated to a utility budget.
+class Defense(ParamsMixin, BaseEstimator):
+    r"""Base class of a regression defense calibrated to a utility budget.
 
-    Subclasses implement :meth:`perturbation`. ``__init__`` only stores
-    parameters (scikit-learn convention); validation happens in
-    :meth:`_validate`, called before every use.
+    Subclasses implement :meth:`_perturbation` (and :meth:`_moments` when
+    the law of ``e`` given the queries has known moments). ``__init__`` only
+    stores parameters; the public methods (:meth:`respond`,
+    :meth:`perturbation`, :meth:`moments`) validate them once and call the
+    private ones, which the simulator calls directly after validating a game.
 
     Parameters
     ----------
     sigma : float
         Utility budget as a noise level: the defense is calibrated so that the
-        utility loss :math:`U_n = E\\,\\frac1n\\sum_i (Y_i - f(X_i))^2` equals
+        utility loss :math:`U_n = E\,\frac1n\sum_i (Y_i - f(X_i))^2` equals
         ``sigma**2``.
     """
 
@@ -57,30 +66,22 @@ class Defense(ParamsMixin):
     display_name = "Defense"
     #: True when e depends on the queries/target (no fixed moments)
     query_dependent = False
+    _parameter_constraints = {"sigma": [Interval(Real, 0, SIGMA_MAX, closed="both")]}
 
     def __init__(self, sigma=0.1):
         self.sigma = sigma
 
-    def __eq__(self, other):
-        return type(self) is type(other) and repr(self) == repr(other)
-
-    def __hash__(self):
-        return hash(repr(self))
-
-    # ----- the mechanism --------------------------------------------------------
-    def _validate(self):
-        check_scalar(self.sigma, "sigma", low=0.0)
-
-    def perturbation(self, X, y, *, rng, target=None, history=None):
+    # ----- public, validated --------------------------------------------------------
+    def perturbation(self, X, y, *, rng=None, target=None, history=None):
         """Return the perturbation ``e`` (shape ``(n,)``) for queries ``X``.
 
         Parameters
         ----------
-        X : ndarray of shape (n, d)
+        X : array-like of shape (n, d)
             The queries of this call.
-        y : ndarray of shape (n,)
+        y : array-like of shape (n,)
             Clean answers ``f(X)``.
-        rng : numpy.random.Generator
+        rng : None, int, SeedSequence or numpy.random.Generator
             The defense's random stream.
         target : callable, optional
             The server's model ``f``; designs that need ``f`` off the queries
@@ -88,17 +89,16 @@ class Defense(ParamsMixin):
         history : tuple (X_prev, Y_prev), optional
             Earlier queries and answers of a sequential game.
         """
-        raise NotImplementedError
-
-    def respond(self, X, y, *, rng=None, target=None, history=None):
-        """Return the answers ``Y = y + e`` to queries ``X``."""
-        self._validate()
+        self._validate_params()
         X = check_queries(X, "X")
         y = check_vector(y, "y", n=X.shape[0])
-        rng = check_generator(rng, "rng")
-        e = self.perturbation(X, y, rng=rng, target=target, history=history)
-        e = check_vector(e, f"{type(self).__name__} perturbation", n=X.shape[0])
-        return y + e
+        e = self._perturbation(X, y, rng=check_generator(rng, "rng"), target=target, history=history)
+        return check_vector(e, f"{type(self).__name__} perturbation", n=X.shape[0])
+
+    def respond(self, X, y, *, rng=None, target=None, history=None):
+        """Return the answers ``Y = y + e`` to queries ``X`` (arguments as in :meth:`perturbation`)."""
+        y = check_vector(y, "y")
+        return y + self.perturbation(X, y, rng=rng, target=target, history=history)
 
     def moments(self, X):
         """Mean and covariance of ``e`` given the queries ``X``.
@@ -114,6 +114,14 @@ class Defense(ParamsMixin):
             For query- and target-dependent designs, whose perturbation is a
             deterministic function of the game (use ``perturbation`` instead).
         """
+        self._validate_params()
+        return self._moments(check_queries(X, "X"))
+
+    # ----- private, trusted -----------------------------------------------------------
+    def _perturbation(self, X, y, *, rng, target=None, history=None):
+        raise NotImplementedError
+
+    def _moments(self, X):
         raise NotImplementedError(
             f"{type(self).__name__} is a query-dependent design; its perturbation is "
             "deterministic given the queries and the target: call perturbation()."

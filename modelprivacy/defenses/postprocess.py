@@ -40,13 +40,17 @@ References
 
 from __future__ import annotations
 
-import numbers
 import warnings
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import BaseEstimator, clone
 
-from .._params import ParamsMixin
-from .._validation import check_int, check_probabilities, check_generator, check_scalar
+from .._param_validation import Interval, StrOptions
+from .._simplex import ART_CLIP, MP_CLIP, safe_normalise, softmax, two_columns
+from .._validation import check_generator, check_probabilities, check_scalar
+from ..base import ParamsMixin
+from ..metrics import flip_rate
 
 __all__ = [
     "Postprocessor",
@@ -62,54 +66,7 @@ __all__ = [
     "reverse_sigmoid",
     "reverse_sigmoid_r",
     "reverse_sigmoid_map",
-    "top1_labels",
-    "flip_rate",
 ]
-
-#: clipping used by the Model Privacy code before taking logs [1]
-_TOL = 1e-10
-#: clipping used by ART's ReverseSigmoid for the logit only [4]
-_ART_CLIP = 1e-9
-
-
-# --------------------------------------------------------------------------------------
-# helpers
-# --------------------------------------------------------------------------------------
-def top1_labels(P):
-    """Top-1 labels: ``argmax`` of rows, or ``p > 1/2`` for binary ``(n,)`` input."""
-    P = np.asarray(P, dtype=float)
-    if P.ndim == 1:
-        return (P > 0.5).astype(int)
-    return np.argmax(P, axis=1)
-
-
-def flip_rate(P, P_hat):
-    """Fraction of rows whose top-1 label differs between ``P`` and ``P_hat``."""
-    P, P_hat = np.asarray(P, dtype=float), np.asarray(P_hat, dtype=float)
-    if P.shape != P_hat.shape:
-        raise ValueError(f"P_hat must have the shape {P.shape} of P, got {P_hat.shape}.")
-    return float(np.mean(top1_labels(P) != top1_labels(P_hat)))
-
-
-def _softmax(Z):
-    Z = Z - Z.max(axis=1, keepdims=True)
-    E = np.exp(Z)
-    return E / E.sum(axis=1, keepdims=True)
-
-
-def _safe_normalise(Q):
-    """Divide rows by their sums (keepdims); all-zero rows become uniform."""
-    s = Q.sum(axis=1, keepdims=True)
-    zero = s[:, 0] <= 0
-    if np.any(zero):
-        Q = Q.copy()
-        Q[zero] = 1.0
-        s = Q.sum(axis=1, keepdims=True)
-    return Q / s
-
-
-def _two_columns(p):
-    return np.column_stack([1.0 - p, p])
 
 
 def reverse_sigmoid_r(y, beta, gamma):
@@ -171,7 +128,7 @@ def reverse_sigmoid(P, beta=1.0, gamma=0.1, *, variant="art"):
 # --------------------------------------------------------------------------------------
 # base class
 # --------------------------------------------------------------------------------------
-class Postprocessor(ParamsMixin):
+class Postprocessor(ParamsMixin, BaseEstimator):
     """Base class of classification output defenses.
 
     Subclasses implement ``_transform(P, rng)`` on an ``(n, K)`` array and
@@ -196,9 +153,6 @@ class Postprocessor(ParamsMixin):
     _strength = None
 
     # ----- the mechanism -------------------------------------------------------------
-    def _validate(self):
-        """Check the parameters (raise naming the bad one)."""
-
     def _check_input(self, P, name="P"):
         P = check_probabilities(P, name)
         K = getattr(self, "n_classes_", None)
@@ -215,7 +169,7 @@ class Postprocessor(ParamsMixin):
         raise NotImplementedError
 
     def _transform_binary(self, p, rng):
-        return self._transform(_two_columns(p), rng)[:, 1]
+        return self._transform(two_columns(p), rng)[:, 1]
 
     def _apply(self, P, rng):
         if P.ndim == 1:
@@ -237,10 +191,9 @@ class Postprocessor(ParamsMixin):
         -------
         ndarray of the shape of ``P``
         """
-        self._validate()
+        self._validate_params()
         P = self._check_input(P, "P")
-        rng = check_generator(rng, "rng")
-        return self._apply(P, rng)
+        return self._apply(P, check_generator(rng, "rng"))
 
     def __call__(self, P, *, rng=None):
         return self.respond(P, rng=rng)
@@ -252,8 +205,8 @@ class Postprocessor(ParamsMixin):
 
     def flip_rate_at(self, P, value, *, rng=0):
         """Top-1 flip rate on ``P`` with the strength parameter set to ``value``."""
-        d = self.set_params(**{self._strength: value})
-        d._validate()
+        d = clone(self).set_params(**{self._strength: value})
+        d._validate_params()
         return flip_rate(P, d._apply(P, check_generator(rng)))
 
     def calibrate(self, P_benign, target_flip_rate, *, rng=0, tol=0.005, max_iter=100):
@@ -294,15 +247,18 @@ class Postprocessor(ParamsMixin):
         """
         if self._strength is None:
             raise NotImplementedError(f"{type(self).__name__} has no strength parameter to calibrate.")
-        self._validate()
+        self._validate_params()
         P = check_probabilities(P_benign, "P_benign")
+        if P.shape[0] == 0:
+            raise ValueError("P_benign must have at least one row to calibrate on.")
         u = check_scalar(target_flip_rate, "target_flip_rate", low=0.0, high=1.0,
                          low_inclusive=False, high_inclusive=False)
         tol = check_scalar(tol, "tol", low=0.0, low_inclusive=False)
-        max_iter = check_int(max_iter, "max_iter", low=1)
+        if isinstance(max_iter, bool) or not isinstance(max_iter, Integral) or max_iter < 1:
+            raise ValueError(f"max_iter must be an int >= 1, got {max_iter!r}.")
         if isinstance(rng, np.random.Generator):
             rng = int(rng.integers(0, 2**63 - 1))
-        elif not isinstance(rng, numbers.Integral):
+        elif isinstance(rng, bool) or not isinstance(rng, Integral):
             raise TypeError(f"rng must be an int seed or a numpy Generator, got {type(rng).__name__}.")
 
         lo, hi = self._bracket(P)
@@ -334,7 +290,7 @@ class Postprocessor(ParamsMixin):
                 f"P_benign: the flip rate jumps from {r_lo:.4f} to {r_hi:.4f} at "
                 f"{self._strength}={hi:.6g} (too few or tied benign rows)."
             )
-        setattr(self, self._strength, float(value))
+        self.set_params(**{self._strength: float(value)})
         self.calibrated_flip_rate_ = float(rate)
         self.n_classes_ = 2 if P.ndim == 1 else P.shape[1]
         return self
@@ -403,14 +359,14 @@ class MisleadingShift(Postprocessor):
     display_name = "Misleading Shift (Ours)"
     _strength = "shift"
 
-    def __init__(self, shift=1.0, target_class=None):
+    _parameter_constraints = {
+        "shift": [Interval(Real, 0, None, closed="left")],
+        "target_class": [Interval(Integral, 0, None), None],
+    }
+
+    def __init__(self, shift=1.0, *, target_class=None):
         self.shift = shift
         self.target_class = target_class
-
-    def _validate(self):
-        check_scalar(self.shift, "shift", low=0.0)
-        if self.target_class is not None:
-            check_int(self.target_class, "target_class", low=0)
 
     def _class(self, P):
         if self.target_class is not None:
@@ -422,27 +378,27 @@ class MisleadingShift(Postprocessor):
 
     def _transform(self, P, rng):
         c = self._class(P)
-        L = np.log(np.clip(P, _TOL, 1.0))
+        L = np.log(np.clip(P, MP_CLIP, 1.0))
         L[:, c] += self.shift
-        return _softmax(L)
+        return softmax(L)
 
     def _transform_binary(self, p, rng):
         if self.target_class is not None:
-            sign = 1.0 if self._class(_two_columns(p)) == 1 else -1.0
+            sign = 1.0 if self._class(two_columns(p)) == 1 else -1.0
         else:
             sign = 1.0 if np.sum(p > 0.5) > np.sum(p <= 0.5) else -1.0
-        q = np.clip(p, _TOL, 1.0 - _TOL)
+        q = np.clip(p, MP_CLIP, 1.0 - MP_CLIP)
         z = np.log(q) - np.log1p(-q) + sign * self.shift
         return 1.0 / (1.0 + np.exp(-z))
 
     def majority_class(self, P):
         """The class :math:`c^*` the batch ``P`` is shifted toward."""
         P = check_probabilities(P, "P")
-        return self._class(_two_columns(P) if P.ndim == 1 else P)
+        return self._class(two_columns(P) if P.ndim == 1 else P)
 
     def _bracket(self, P):
-        Q = _two_columns(P) if P.ndim == 1 else P
-        L = np.log(np.clip(Q, _TOL, 1.0))
+        Q = two_columns(P) if P.ndim == 1 else P
+        L = np.log(np.clip(Q, MP_CLIP, 1.0))
         c = self._class(Q)
         margin = L.max(axis=1) - L[:, c]
         # beyond the largest margin every row already flips: the flip rate saturates
@@ -492,25 +448,24 @@ class ReverseSigmoid(Postprocessor):
 
     display_name = "Deceptive Perturbation"
 
-    def __init__(self, beta=1.0, gamma=0.1, variant="art", preserve_top1=False):
+    _parameter_constraints = {
+        "beta": [Interval(Real, 0, None, closed="neither")],
+        "gamma": [Interval(Real, 0, None, closed="neither")],
+        "variant": [StrOptions({"art", "orekondy"})],
+        "preserve_top1": ["boolean"],
+    }
+
+    def __init__(self, beta=1.0, *, gamma=0.1, variant="art", preserve_top1=False):
         self.beta = beta
         self.gamma = gamma
         self.variant = variant
         self.preserve_top1 = preserve_top1
 
-    def _validate(self):
-        check_scalar(self.beta, "beta", low=0.0, low_inclusive=False)
-        check_scalar(self.gamma, "gamma", low=0.0, low_inclusive=False)
-        if self.variant not in ("art", "orekondy"):
-            raise ValueError(f"variant must be 'art' or 'orekondy', got {self.variant!r}.")
-        if not isinstance(self.preserve_top1, (bool, np.bool_)):
-            raise TypeError(f"preserve_top1 must be a bool, got {self.preserve_top1!r}.")
-
     def _transform(self, P, rng):
         if self.variant == "art":
-            r = reverse_sigmoid_r(np.clip(P, _ART_CLIP, 1.0 - _ART_CLIP), self.beta, self.gamma)
+            r = reverse_sigmoid_r(np.clip(P, ART_CLIP, 1.0 - ART_CLIP), self.beta, self.gamma)
             Q = np.clip(P - r, 0.0, 1.0)
-            Q = _safe_normalise(Q)
+            Q = safe_normalise(Q)
         else:
             Q = P - reverse_sigmoid_r(P, self.beta, self.gamma)
             Q = Q / Q.sum(axis=1, keepdims=True)
@@ -564,11 +519,10 @@ class AdaptiveMisinformation(Postprocessor):
     randomised = True
     _strength = "p"
 
+    _parameter_constraints = {"p": [Interval(Real, 0, 1, closed="both")]}
+
     def __init__(self, p=0.5):
         self.p = p
-
-    def _validate(self):
-        check_scalar(self.p, "p", low=0.0, high=1.0)
 
     def _transform(self, P, rng):
         n, K = P.shape
@@ -607,11 +561,10 @@ class RandomShuffle(Postprocessor):
     randomised = True
     _strength = "p"
 
+    _parameter_constraints = {"p": [Interval(Real, 0, 1, closed="both")]}
+
     def __init__(self, p=0.1):
         self.p = p
-
-    def _validate(self):
-        check_scalar(self.p, "p", low=0.0, high=1.0)
 
     def _transform(self, P, rng):
         n = P.shape[0]
@@ -659,15 +612,14 @@ class GaussianNoise(Postprocessor):
     randomised = True
     _strength = "scale"
 
+    _parameter_constraints = {"scale": [Interval(Real, 0, None, closed="left")]}
+
     def __init__(self, scale=0.2):
         self.scale = scale
 
-    def _validate(self):
-        check_scalar(self.scale, "scale", low=0.0)
-
     def _transform(self, P, rng):
         Q = np.maximum(P + self.scale * rng.standard_normal(P.shape), 0.0)
-        return _safe_normalise(Q)
+        return safe_normalise(Q)
 
     def _transform_binary(self, p, rng):
         return np.clip(p + self.scale * rng.standard_normal(p.shape), 0.0, 1.0)
@@ -692,7 +644,9 @@ class Rounding(Postprocessor):
 
     display_name = "Rounding"
 
-    def __init__(self, decimals=3, renormalise=False):
+    _parameter_constraints = {"decimals": [Interval(Integral, 0, None)], "renormalise": ["boolean"]}
+
+    def __init__(self, decimals=3, *, renormalise=False):
         self.decimals = decimals
         self.renormalise = renormalise
 
@@ -701,12 +655,9 @@ class Rounding(Postprocessor):
         """Only with ``renormalise=True`` do the rows sum to 1 exactly."""
         return bool(self.renormalise)
 
-    def _validate(self):
-        check_int(self.decimals, "decimals", low=0)
-
     def _transform(self, P, rng):
         Q = np.around(P, int(self.decimals))
-        return _safe_normalise(Q) if self.renormalise else Q
+        return safe_normalise(Q) if self.renormalise else Q
 
     def _transform_binary(self, p, rng):
         return np.around(p, int(self.decimals))
@@ -750,11 +701,10 @@ class HighConfidence(Postprocessor):
     display_name = "High Confidence"
     returns_probabilities = False
 
+    _parameter_constraints = {"cutoff": [Interval(Real, 0, None, closed="neither")]}
+
     def __init__(self, cutoff=0.25):
         self.cutoff = cutoff
-
-    def _validate(self):
-        check_scalar(self.cutoff, "cutoff", low=0.0, low_inclusive=False)
 
     def _transform(self, P, rng):
         return np.where(P < self.cutoff, 0.0, P)

@@ -1,4 +1,4 @@
-r"""Baseline regression defenses: none, IID noise, constant shift, long-range noise.
+r"""Baseline regression defenses: none, IID noise, constant shift, long-range noise, a random function.
 
 Each is calibrated to a utility budget: :math:`U_n = E\,\frac1n\|e\|^2 = \sigma^2`
 (exactly for the constant shift, in expectation for the random ones), and each
@@ -9,10 +9,13 @@ levels can be computed without simulation.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from scipy.linalg import toeplitz
 
-from .._validation import check_int, check_queries, check_scalar
+from .._param_validation import Interval, Options, StrOptions
+from .._validation import check_int, check_scalar, check_vector
 from .base import Defense, Moments
 
 __all__ = [
@@ -21,6 +24,7 @@ __all__ = [
     "ConstantShift",
     "LongRangeNoise",
     "GaussianProcessNoise",
+    "TwoPointDefense",
     "long_range_autocovariance",
 ]
 
@@ -29,18 +33,16 @@ class NoDefense(Defense):
     """Answer the truth: ``Y = f(X)`` (utility loss 0)."""
 
     display_name = "No Defense"
+    _parameter_constraints = {}
 
     def __init__(self):
         pass
 
-    def _validate(self):
-        pass
-
-    def perturbation(self, X, y, *, rng, target=None, history=None):
+    def _perturbation(self, X, y, *, rng, target=None, history=None):
         return np.zeros(y.shape[0])
 
-    def moments(self, X):
-        n = check_queries(X, "X").shape[0]
+    def _moments(self, X):
+        n = X.shape[0]
         return Moments(np.zeros(n), np.zeros((n, n)))
 
 
@@ -56,12 +58,11 @@ class IIDNoise(Defense):
     def __init__(self, sigma=0.1):
         self.sigma = sigma
 
-    def perturbation(self, X, y, *, rng, target=None, history=None):
+    def _perturbation(self, X, y, *, rng, target=None, history=None):
         return float(self.sigma) * rng.standard_normal(y.shape[0])
 
-    def moments(self, X):
-        self._validate()
-        n = check_queries(X, "X").shape[0]
+    def _moments(self, X):
+        n = X.shape[0]
         return Moments(np.zeros(n), float(self.sigma) ** 2 * np.eye(n))
 
 
@@ -78,12 +79,11 @@ class ConstantShift(Defense):
     def __init__(self, sigma=0.1):
         self.sigma = sigma
 
-    def perturbation(self, X, y, *, rng, target=None, history=None):
+    def _perturbation(self, X, y, *, rng, target=None, history=None):
         return np.full(y.shape[0], float(self.sigma))
 
-    def moments(self, X):
-        self._validate()
-        n = check_queries(X, "X").shape[0]
+    def _moments(self, X):
+        n = X.shape[0]
         return Moments(np.full(n, float(self.sigma)), np.zeros((n, n)))
 
 
@@ -177,19 +177,21 @@ class LongRangeNoise(Defense):
 
     display_name = "Long-Range Correlated Noising"
 
-    def __init__(self, sigma=0.1, gamma=None, sort=False, legacy_inverse_perm=False):
+    _parameter_constraints = {
+        **Defense._parameter_constraints,
+        "gamma": [Interval(Real, 0, 1, closed="right"), None],
+        "sort": ["boolean"],
+        "legacy_inverse_perm": ["boolean"],
+    }
+
+    def __init__(self, sigma=0.1, *, gamma=None, sort=False, legacy_inverse_perm=False):
         self.sigma = sigma
         self.gamma = gamma
         self.sort = sort
         self.legacy_inverse_perm = legacy_inverse_perm
 
-    def _validate(self):
-        super()._validate()
-        if self.gamma is not None:
-            _resolve_gamma(self.gamma, 2)
-
     def _series(self, n, rng):
-        gamma = _resolve_gamma(self.gamma, n)
+        gamma = 1.0 / n if self.gamma is None else float(self.gamma)
         w = _spectral_weights(n, 1.0 - gamma)
         re = rng.standard_normal(w.shape[0]) * w
         im = rng.standard_normal(w.shape[0]) * w
@@ -213,15 +215,13 @@ class LongRangeNoise(Defense):
         inv[perm] = np.arange(n)  # e[perm[k]] = xi[k]
         return inv
 
-    def perturbation(self, X, y, *, rng, target=None, history=None):
+    def _perturbation(self, X, y, *, rng, target=None, history=None):
         n = y.shape[0]
         if n == 1:
             return float(self.sigma) * rng.standard_normal(1)
         return float(self.sigma) * self._series(n, rng)[self._order(X)]
 
-    def moments(self, X):
-        self._validate()
-        X = check_queries(X, "X")
+    def _moments(self, X):
         n = X.shape[0]
         if n == 1:
             return Moments(np.zeros(1), np.array([[float(self.sigma) ** 2]]))
@@ -289,19 +289,18 @@ class GaussianProcessNoise(Defense):
 
     display_name = "Random-Function Noising"
 
-    def __init__(self, sigma=0.1, kernel="rbf", gamma=1.0, jitter=1e-10):
+    _parameter_constraints = {
+        **Defense._parameter_constraints,
+        "kernel": [StrOptions({"rbf", "laplacian"})],
+        "gamma": [Interval(Real, 0, None, closed="neither"), None],
+        "jitter": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, sigma=0.1, *, kernel="rbf", gamma=1.0, jitter=1e-10):
         self.sigma = sigma
         self.kernel = kernel
         self.gamma = gamma
         self.jitter = jitter
-
-    def _validate(self):
-        super()._validate()
-        if self.kernel not in ("rbf", "laplacian"):
-            raise ValueError(f"kernel must be a stationary kernel, 'rbf' or 'laplacian', got {self.kernel!r}.")
-        if self.gamma is not None:
-            check_scalar(self.gamma, "gamma", low=0.0, low_inclusive=False)
-        check_scalar(self.jitter, "jitter", low=0.0)
 
     def _corr(self, A, B):
         # the two stationary kernels in closed form (scikit-learn's validation
@@ -312,8 +311,7 @@ class GaussianProcessNoise(Defense):
             return np.exp(-gamma * np.einsum("ijk,ijk->ij", diff, diff))
         return np.exp(-gamma * np.abs(diff).sum(axis=2))
 
-    def perturbation(self, X, y, *, rng, target=None, history=None):
-        self._validate()
+    def _perturbation(self, X, y, *, rng, target=None, history=None):
         s = float(self.sigma)
         K_nn = self._corr(X, X)
         n = X.shape[0]
@@ -339,7 +337,56 @@ class GaussianProcessNoise(Defense):
             g[hit] = g_old[same[hit].argmax(axis=1)]
         return s * g
 
-    def moments(self, X):
-        self._validate()
-        X = check_queries(X, "X")
+    def _moments(self, X):
         return Moments(np.zeros(X.shape[0]), float(self.sigma) ** 2 * self._corr(X, X))
+
+
+class TwoPointDefense(Defense):
+    r"""The midpoint answer of the two-point construction: :math:`e = \pm\sigma\,g(X)/\|g\|_n`.
+
+    In world 0 (target :math:`f_0`, ``sign=+1``) and world 1 (target
+    :math:`f_1 = f_0 + 2\sigma g/\|g\|_n`, ``sign=-1``) the answers are the
+    same, :math:`f_0 + \sigma g/\|g\|_n`, at utility loss exactly
+    :math:`\sigma^2` (``u = sigma**2``); see
+    :func:`modelprivacy.bounds.two_point_games`. ``scale`` fixes
+    :math:`\|g\|_n` (``None``: normalise on the queries of each call).
+
+    Parameters
+    ----------
+    sigma : float
+        :math:`\sqrt u`.
+    sign : {+1, -1}
+    direction : callable, optional
+        ``g``; default the constant 1.
+    scale : float, optional
+        :math:`\|g\|_n` to divide by.
+    """
+
+    display_name = "Two-point midpoint"
+    _parameter_constraints = {
+        **Defense._parameter_constraints,
+        "sign": [Options({1, -1})],
+        "direction": [callable, None],
+        "scale": [Interval(Real, 0, None, closed="neither"), None],
+    }
+
+    def __init__(self, sigma=0.1, *, sign=1, direction=None, scale=None):
+        self.sigma = sigma
+        self.sign = sign
+        self.direction = direction
+        self.scale = scale
+
+    def _e(self, X):
+        g = np.ones(X.shape[0]) if self.direction is None else check_vector(
+            self.direction(X), "direction(X)", n=X.shape[0])
+        scale = float(np.sqrt(np.mean(g**2))) if self.scale is None else float(self.scale)
+        if not scale > 0:
+            raise ValueError("direction vanishes on the queries; the two worlds cannot be told apart at any cost.")
+        return self.sign * float(self.sigma) * g / scale
+
+    def _perturbation(self, X, y, *, rng=None, target=None, history=None):
+        return self._e(X)
+
+    def _moments(self, X):
+        e = self._e(X)
+        return Moments(e, np.zeros((e.shape[0], e.shape[0])))

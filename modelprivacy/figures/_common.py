@@ -7,6 +7,7 @@ import csv
 import os
 
 import numpy as np
+from joblib import parallel_config
 
 __all__ = ["executor", "write_rows", "DISPLAY", "MARKERS", "style_axes_log", "save"]
 
@@ -42,8 +43,6 @@ def executor(scheduler, n_jobs):
         from dask.distributed import Client, LocalCluster
     except ImportError as exc:  # pragma: no cover - the extra is not installed
         raise ImportError("--scheduler needs Dask: pip install 'modelprivacy[dask]'") from exc
-    from joblib import parallel_config
-
     cluster = None
     if scheduler == "local":
         workers = max(n_jobs, 1) if n_jobs != -1 else (os.cpu_count() or 1)

@@ -17,6 +17,9 @@ import functools
 import os
 from dataclasses import dataclass, field
 
+from .._validation import check_int
+from ._common import executor
+
 __all__ = ["FIGURES", "FigureOutput", "register", "get_figure"]
 
 FIGURES: dict = {}
@@ -46,9 +49,6 @@ def register(name, *, group=None):
 
         @functools.wraps(func)
         def run(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
-            from .._validation import check_int
-            from ._common import executor
-
             if reps is not None:
                 reps = check_int(reps, "reps", low=1)
             seed = check_int(seed, "seed", low=0)

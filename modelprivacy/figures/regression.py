@@ -18,26 +18,18 @@ import os
 import time
 
 import numpy as np
-from scipy.linalg import toeplitz
 
 from ..attacks import KernelRidgeAttacker, PolynomialRegression, make_attacker
-from ..defenses import (
-    ConstantShift,
-    IIDNoise,
-    KernelConfusion,
-    LongRangeNoise,
-    MisleadingVariableProjection,
-    NoDefense,
-    OrderDisguise,
-    long_range_autocovariance,
-)
-from ..games import krr_game, lasso_game, poly_game
-from ..queries import UniformQueries
+from ..bounds import least_squares_rate, long_range_mean_variance, privacy_frontier
+from ..defenses import NoDefense
+from ..games import game_defenses, krr_game, lasso_game, poly_game
+from ..metrics import support_f1, support_symmetric_difference
 from ..simulate import grid, sweep
+from ..targets import CubicCosineTarget
 from ._common import DISPLAY, MARKERS, clamp_zero, save, style_axes_log, write_rows
 from ._registry import FigureOutput, register
 
-__all__ = ["SETTINGS", "SCORERS", "figure_cells", "figure_reps", "poly_defenses", "krr_defenses", "lasso_defenses", "krr_frontier"]
+__all__ = ["SETTINGS", "SCORERS", "figure_cells", "figure_reps", "krr_frontier"]
 
 #: paper settings (spec 5.1-5.3) and the quick smoke-run replications
 SETTINGS = {
@@ -49,39 +41,6 @@ SIGMAS = list(np.logspace(-1, 0, 10))
 QUICK_SIGMAS = [SIGMAS[0], SIGMAS[5], SIGMAS[-1]]
 
 
-def poly_defenses(sigma=0.5):
-    """None, IID, Const, Corr (gamma = 1/n, unsorted) and Order Disguise (p = floor(n^(1/3)))."""
-    return {
-        "none": NoDefense(),
-        "iid": IIDNoise(sigma),
-        "constant": ConstantShift(sigma),
-        "long_range": LongRangeNoise(sigma),
-        "order_disguise": OrderDisguise(sigma),
-    }
-
-
-def krr_defenses(sigma=0.5):
-    """None, IID, Const, Corr and Kernel Confusion with the paper's cubic-kernel surrogate."""
-    return {
-        "none": NoDefense(),
-        "iid": IIDNoise(sigma),
-        "constant": ConstantShift(sigma),
-        "long_range": LongRangeNoise(sigma),
-        "kernel_confusion": KernelConfusion.paper_surrogate(sigma, evaluation=UniformQueries(-1.0, 1.0), n_emp=1000),
-    }
-
-
-def lasso_defenses(sigma=0.5):
-    """None, IID, Const, Corr and Misleading Variable Projection (r = 0.9)."""
-    return {
-        "none": NoDefense(),
-        "iid": IIDNoise(sigma),
-        "constant": ConstantShift(sigma),
-        "long_range": LongRangeNoise(sigma),
-        "misleading_variable_projection": MisleadingVariableProjection(sigma, exclude_ratio=0.9),
-    }
-
-
 def _reps(game, quick, reps):
     if reps is not None:
         return reps
@@ -91,11 +50,6 @@ def _reps(game, quick, reps):
 def _run(name, cells, reps, seed, out_dir, n_jobs, scorers=None):
     path = os.path.join(out_dir, f"{name}_records.csv")
     return sweep(cells, reps, seed, out=path, n_jobs=n_jobs, desc=name, scorers=scorers)
-
-
-def _long_range_var_mean(n):
-    r""":math:`\operatorname{Var}(\bar\xi_n)` of the unit-variance long-range series (gamma = 1/n)."""
-    return float(toeplitz(long_range_autocovariance(n)).mean())
 
 
 def _plot_lines(ax, rows, xkey, defenses, xfloor=None):
@@ -193,20 +147,21 @@ def figure_cells(name, quick=False):
         attackers = {f"poly_{criterion.lower()}": PolynomialRegression(criterion=criterion)}
         if kind == "poly_n":
             base = poly_game(st["n"][0], NoDefense(), None, criterion=criterion)
-            return grid(base, defenses=poly_defenses(st["sigma"]), n=st["n"], attackers=attackers)
+            return grid(base, defenses=game_defenses("poly", st["sigma"]), n=st["n"], attackers=attackers)
         base = poly_game(st["n_ratio"], NoDefense(), None, criterion=criterion)
-        return grid(base, defenses=poly_defenses(), sigma=sigmas, attackers=attackers)
+        return grid(base, defenses=game_defenses("poly"), sigma=sigmas, attackers=attackers)
     if name == "krr_n":
         st = SETTINGS["krr"]
         base = krr_game(st["n"][0], NoDefense(), None)
-        return grid(base, defenses=krr_defenses(st["sigma"]), n=st["n"], attackers={"krr": make_attacker("krr")})
+        return grid(base, defenses=game_defenses("krr", st["sigma"]), n=st["n"],
+                    attackers={"krr": make_attacker("krr")})
     if name == "krr_ratio":
         base = krr_game(SETTINGS["krr"]["n_ratio"], NoDefense(), None)
-        return grid(base, defenses=krr_defenses(), sigma=sigmas, attackers={"krr": make_attacker("krr")})
+        return grid(base, defenses=game_defenses("krr"), sigma=sigmas, attackers={"krr": make_attacker("krr")})
     if name == "lasso":
-        attackers = {"lasso_cv": make_attacker("lasso_cv"), "elasticnet_cv": make_attacker("elasticnet_cv")}
+        attackers = {a: make_attacker(a) for a in ("lasso_cv", "elasticnet_cv")}
         base = lasso_game(SETTINGS["lasso"]["n"], NoDefense(), None)
-        return grid(base, defenses=lasso_defenses(), sigma=sigmas, attackers=attackers)
+        return grid(base, defenses=game_defenses("lasso"), sigma=sigmas, attackers=attackers)
     raise KeyError(f"no regression figure named {name!r}.")
 
 
@@ -220,13 +175,13 @@ def _poly_n(criterion):
         """Polynomial game: PL_n vs n at sigma = 0.5 (spec 5.1, sweep A)."""
         st = SETTINGS["poly"]
         sigma = st["sigma"]
-        defs = poly_defenses(sigma)
+        defs = game_defenses("poly", sigma)
         cells = figure_cells(f"poly_n_{criterion}", quick)
         ns = np.array(st["n"])
         theory = {
-            r"IID $\sigma^2 p/n$, p=3": sigma**2 * 3 / ns,
+            r"IID $\sigma^2 p/n$, p=3": least_squares_rate(sigma, 3, ns),
             r"$\sigma^2$": np.full(len(ns), sigma**2),
-            r"Corr $\sigma^2\,\mathrm{Var}(\bar\xi_n)$": np.array([sigma**2 * _long_range_var_mean(n) for n in ns]),
+            r"Corr $\sigma^2\,\mathrm{Var}(\bar\xi_n)$": sigma**2 * long_range_mean_variance(ns),
         }
         return _vs_n(f"poly_n_{criterion}", "poly", cells, theory, out_dir=out_dir, quick=quick, reps=reps, seed=seed,
                      n_jobs=n_jobs, defenses=list(defs))
@@ -239,10 +194,10 @@ def _poly_ratio(criterion):
         """Polynomial game: PL_n vs U_n = sigma^2 at n = 100 (spec 5.1, sweep B)."""
         n = SETTINGS["poly"]["n_ratio"]
         sigmas = QUICK_SIGMAS if quick else SIGMAS
-        defs = poly_defenses()
+        defs = game_defenses("poly")
         cells = figure_cells(f"poly_ratio_{criterion}", quick)
         us = np.array([s**2 for s in sigmas])
-        theory = {r"$PL_n = U_n$": us, rf"IID $U_n p/n$, p=3, n={n}": us * 3 / n}
+        theory = {r"$PL_n = U_n$": us, rf"IID $U_n p/n$, p=3, n={n}": us * least_squares_rate(1.0, 3, n)}
         return _vs_u(f"poly_ratio_{criterion}", "poly", cells, theory, out_dir=out_dir, quick=quick, reps=reps, seed=seed,
                      n_jobs=n_jobs, defenses=list(defs), sigmas=sigmas)
 
@@ -259,23 +214,19 @@ def krr_frontier(utility_losses, n=100, draws=5, seed=0):
 
     For each of ``draws`` query sets (U(-1, 1), the attacker's RBF kernel ridge
     with :math:`\gamma = 1`, :math:`\alpha = 10^{-3}`, 1000 evaluation points)
-    the optimal design value at radius :math:`\sqrt{nu}` comes from the exact
-    trust-region solver; no defense against this attacker can do better on
+    :func:`~modelprivacy.bounds.privacy_frontier` gives the optimal design
+    value at every budget; no defense against this attacker can do better on
     average.
     """
-    from ..design import stealing_quadratic, trust_region
-    from ..targets import krr_function
-
     us = np.asarray(utility_losses, dtype=float)
     vals = np.zeros((draws, us.size))
     attacker = KernelRidgeAttacker(kernel="rbf", gamma=1.0, alpha=1e-3)
+    target = CubicCosineTarget()
     for k, ss in enumerate(np.random.SeedSequence(seed).spawn(draws)):
         rng = np.random.default_rng(ss)
         X = rng.uniform(-1, 1, (n, 1))
         Z = rng.uniform(-1, 1, (1000, 1))
-        q = stealing_quadratic(attacker.smoother_matrix(X, Z), krr_function(X), krr_function(Z))
-        for j, u in enumerate(us):
-            vals[k, j] = trust_region(q.M, q.u, np.sqrt(n * u)).objective + q.c
+        vals[k] = privacy_frontier(attacker.smoother_matrix(X, Z), target(X), target(Z), us).privacy_level
     return vals.mean(axis=0)
 
 
@@ -283,7 +234,7 @@ def krr_frontier(utility_losses, n=100, draws=5, seed=0):
 def krr_n(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
     """Kernel game: PL_n vs n at sigma = 0.5."""
     st = SETTINGS["krr"]
-    defs = krr_defenses(st["sigma"])
+    defs = game_defenses("krr", st["sigma"])
     cells = figure_cells("krr_n", quick)
     ns = np.array(st["n"])
     theory = {r"$\sigma^2$": np.full(len(ns), st["sigma"] ** 2)}
@@ -296,7 +247,7 @@ def krr_ratio(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=No
     """Kernel game: PL_n vs U_n at n = 100, with the known-attacker frontier."""
     n = SETTINGS["krr"]["n_ratio"]
     sigmas = QUICK_SIGMAS if quick else SIGMAS
-    defs = krr_defenses()
+    defs = game_defenses("krr")
     cells = figure_cells("krr_ratio", quick)
     us = np.array([s**2 for s in sigmas])
     theory = {
@@ -307,23 +258,12 @@ def krr_ratio(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=No
                  defenses=list(defs), sigmas=sigmas)
 
 
-def _support_scores(attacker, tm):
-    true = np.abs(tm.target.coef) > 0
-    est = np.abs(np.asarray(attacker.coef_)) > 0
-    tp = np.sum(true & est)
-    fp = np.sum(~true & est)
-    fn = np.sum(true & ~est)
-    return tp, fp, fn
-
-
 def _f1(attacker, tm):
-    tp, fp, fn = _support_scores(attacker, tm)
-    return 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
+    return support_f1(tm.target.coef, attacker.coef_)
 
 
 def _sym_diff(attacker, tm):
-    _, fp, fn = _support_scores(attacker, tm)
-    return fp + fn
+    return support_symmetric_difference(tm.target.coef, attacker.coef_)
 
 
 SCORERS = {"lasso": {"f1": _f1, "sym_diff": _sym_diff}}
@@ -337,7 +277,7 @@ def lasso(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
     t0 = time.perf_counter()
     name = "lasso"
     sigmas = QUICK_SIGMAS if quick else SIGMAS
-    defs = lasso_defenses()
+    defs = game_defenses("lasso")
     cells = figure_cells(name, quick)
     res = _run(name, cells, _reps("lasso", quick, reps), seed, out_dir, n_jobs, scorers=SCORERS["lasso"])
     rows = _summary_rows(res, ("attacker", "defense", "sigma"))

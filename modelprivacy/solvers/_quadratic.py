@@ -19,6 +19,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from .._validation import check_matrix, check_queries, check_scalar, check_vector
+from ..features import kernel_matrix
 
 __all__ = [
     "StealingQuadratic",
@@ -224,9 +225,6 @@ def kernel_ridge_smoother(X, Z, *, kernel="rbf", alpha=1e-3, gamma=None, degree=
     -------
     ndarray of shape (m, n)
     """
-    # imported here: attacks -> defenses -> designs -> design must not cycle back at import time
-    from ..attacks.regression import kernel_matrix
-
     X = check_queries(X, "X")
     Z = check_queries(Z, "Z", n_features=X.shape[1])
     alpha = check_scalar(alpha, "alpha", low=0.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
+from ..features import basis_matrix
 
 __all__ = ["order_disguise_direction"]
 
@@ -31,17 +32,14 @@ def order_disguise_direction(x, n_terms, *, basis="monomial", interval=(0.0, 1.0
     x : array-like of shape (n,) or (n, 1)
     n_terms : int
         ``p``, the attacker's largest candidate number of columns.
-    basis, interval : see :func:`~modelprivacy.attacks.polynomial_basis`.
+    basis, interval : see :func:`~modelprivacy.features.basis_matrix`.
 
     Returns
     -------
     ndarray of shape (n,), unit norm
     """
-    # imported here: attacks -> defenses -> designs -> design must not cycle back at import time
-    from ..attacks.regression import polynomial_basis
-
     p = check_int(n_terms, "n_terms", low=1)
-    B = polynomial_basis(x, p, basis=basis, interval=interval)
+    B = basis_matrix(x, p, basis=basis, interval=interval)
     e1 = B[:, p - 1]
     e2 = B @ np.linalg.pinv(B.T @ B, hermitian=True)[:, p - 1]
     n1, n2 = np.linalg.norm(e1), np.linalg.norm(e2)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from modelprivacy.attacks import KernelRidgeAttacker, OLSRegression, PolynomialRegression
-from modelprivacy.design import kernel_ridge_smoother, stealing_quadratic
+from modelprivacy.solvers import kernel_ridge_smoother, stealing_quadratic
 
 
 def _target(A):

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from modelprivacy.design import (
+from modelprivacy.solvers import (
     DesignSolverError,
     constrained_design,
     robust_design,

@@ -12,7 +12,7 @@ Every design here is calibrated exactly: :math:`\frac1n\|e\|^2 = \sigma^2`
       \frac1m \|S(y + e) - f(Z)\|^2 ,
 
   a trust-region problem solved globally by
-  :func:`modelprivacy.design.trust_region`;
+  :func:`modelprivacy.solvers.trust_region`;
 * :class:`KernelConfusion`: the same design with a kernel-ridge model of the
   attacker (the known attacker, or the authors' surrogate);
 * :class:`OrderDisguise`: the closed-form design against polynomial order
@@ -23,21 +23,16 @@ Every design here is calibrated exactly: :math:`\frac1n\|e\|^2 = \sigma^2`
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.base import clone
-from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS
 
-from .._validation import (
-    check_int,
-    check_interval,
-    check_matrix,
-    check_queries,
-    check_generator,
-    check_scalar,
-    check_vector,
-)
-from ..attacks.regression import KernelRidgeAttacker, default_p_max, is_linear_smoother
-from ..design import (
+from .._param_validation import HasMethods, Interval, StrOptions
+from .._validation import check_generator, check_interval, check_queries, check_vector
+from ..attacks.regression import KernelRidgeAttacker
+from ..features import KERNELS, default_p_max
+from ..solvers import (
     REGULARIZATIONS,
     kernel_ridge_smoother,
     order_disguise_direction,
@@ -54,7 +49,6 @@ __all__ = [
     "KernelConfusion",
     "OrderDisguise",
     "MisleadingVariableProjection",
-    "order_disguise_direction",
 ]
 
 SOLVERS = ("trust_region", "slsqp_unit", "lanczos")
@@ -80,7 +74,80 @@ def _needs_target(target, name):
         raise TypeError(f"target must be callable (X -> y), got {type(target).__name__}.")
 
 
-class OptimalLinearSmoother(Defense):
+class _SmootherDesign(Defense):
+    """Designs against linear-smoother attackers: evaluation points, quadratics, calibration."""
+
+    query_dependent = True
+    _parameter_constraints = {
+        **Defense._parameter_constraints,
+        "evaluation": [None, HasMethods("sample"), callable, "array-like"],
+        "n_emp": [Interval(Integral, 1, None)],
+        "random_state": ["random_state"],
+    }
+
+    def evaluation_points(self, X, rng=None):
+        """Evaluation points ``Z`` (shape ``(m, d)``) of the defender's objective."""
+        self._validate_params()
+        return self._evaluation_points(check_queries(X, "X"), check_generator(rng, "rng"))
+
+    def _evaluation_points(self, X, rng):
+        ev = self.evaluation
+        m = int(self.n_emp)
+        if self.random_state is not None:
+            rng = check_generator(self.random_state, "random_state")
+        if ev is None:
+            lo, hi = X.min(axis=0), X.max(axis=0)
+            Z = lo + (hi - lo) * rng.random((m, X.shape[1]))
+        elif callable(getattr(ev, "sample", None)):
+            Z = ev.sample(m, rng)
+        elif callable(ev):
+            Z = ev(m, rng)
+        else:
+            Z = ev
+        return check_queries(Z, "evaluation points", n_features=X.shape[1])
+
+    def _attackers(self):
+        """The modelled attackers (linear smoothers)."""
+        raise NotImplementedError
+
+    def _smoother(self, attacker, X, Z):
+        # an unfitted copy: a fitted order-selecting attacker would leak its last order
+        return np.asarray(clone(attacker).smoother_matrix(X, Z), dtype=float)
+
+    def _quadratics(self, X, y, rng, target, as_operator=False):
+        _needs_target(target, type(self).__name__)
+        Z = self._evaluation_points(X, rng)
+        f_Z = check_vector(target(Z), "target(Z)", n=Z.shape[0])
+        return [stealing_quadratic(self._smoother(a, X, Z), y, f_Z, as_operator=as_operator)
+                for a in self._attackers()]
+
+    def design(self, X, y, *, rng=None, target=None):
+        """Solve the design problem on queries ``X``; returns ``(result, quadratic(s))``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+        y : array-like of shape (n,)
+            Clean answers ``f(X)``.
+        rng : None, int, SeedSequence or Generator
+            Draws the evaluation points (unless ``random_state`` fixes them).
+        target : callable
+            The server's model ``f``.
+        """
+        self._validate_params()
+        X = check_queries(X, "X")
+        y = check_vector(y, "y", n=X.shape[0])
+        return self._design(X, y, check_generator(rng, "rng"), target)
+
+    def _perturbation(self, X, y, *, rng, target=None, history=None):
+        radius = float(self.sigma) * np.sqrt(X.shape[0])
+        if radius == 0.0:
+            return np.zeros(X.shape[0])
+        res, _ = self._design(X, y, rng, target)
+        return _calibrate(res.e, radius, type(self).__name__)
+
+
+class OptimalLinearSmoother(_SmootherDesign):
     r"""Exact optimal perturbation against a known linear-smoother attacker.
 
     For an attacker whose copy on evaluation points :math:`Z` (``n_emp``
@@ -125,9 +192,14 @@ class OptimalLinearSmoother(Defense):
     """
 
     display_name = "Optimal Linear-Smoother Design"
-    query_dependent = True
+    _parameter_constraints = {
+        **_SmootherDesign._parameter_constraints,
+        "attacker": [HasMethods("smoother_matrix"), None],
+        "solver": [StrOptions(set(SOLVERS))],
+        "n_components": [Interval(Integral, 1, None)],
+    }
 
-    def __init__(self, sigma=0.1, attacker=None, evaluation=None, n_emp=1000, random_state=None,
+    def __init__(self, sigma=0.1, *, attacker=None, evaluation=None, n_emp=1000, random_state=None,
                  solver="trust_region", n_components=20):
         self.sigma = sigma
         self.attacker = attacker
@@ -137,92 +209,36 @@ class OptimalLinearSmoother(Defense):
         self.solver = solver
         self.n_components = n_components
 
-    # ----- validation ------------------------------------------------------------
-    def _validate(self):
-        check_scalar(self.sigma, "sigma", low=0.0)
-        check_int(self.n_emp, "n_emp", low=1)
-        check_int(self.n_components, "n_components", low=1)
-        if self.solver not in SOLVERS:
-            raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}.")
-        if self.random_state is not None:
-            check_generator(self.random_state, "random_state")
-        ev = self.evaluation
-        if not (ev is None or callable(ev) or callable(getattr(ev, "sample", None))):
-            check_matrix(np.asarray(ev, dtype=float).reshape(len(ev), -1), "evaluation")
-        self._validate_attacker()
+    def _attackers(self):
+        return [KernelRidgeAttacker(kernel="rbf", gamma=1.0, alpha=1e-3) if self.attacker is None else self.attacker]
 
-    def _validate_attacker(self):
-        if self.attacker is not None and not is_linear_smoother(self.attacker):
-            raise TypeError(
-                f"attacker must expose smoother_matrix(X, Z) (a linear smoother), got "
-                f"{type(self.attacker).__name__}."
-            )
+    def quadratic(self, X, y, *, rng=None, target=None):
+        r"""The defender's objective :math:`e^\top M e + 2u^\top e + c` on queries ``X``.
 
-    # ----- the game's pieces -----------------------------------------------------
-    def evaluation_points(self, X, rng):
-        """Evaluation points ``Z`` (shape ``(m, d)``) of the defender's objective."""
-        X = check_queries(X, "X")
-        ev = self.evaluation
-        m = check_int(self.n_emp, "n_emp", low=1)
-        if self.random_state is not None:
-            rng = check_generator(self.random_state, "random_state")
-        if ev is None:
-            lo, hi = X.min(axis=0), X.max(axis=0)
-            Z = lo + (hi - lo) * rng.random((m, X.shape[1]))
-        elif callable(getattr(ev, "sample", None)):
-            Z = ev.sample(m, rng)
-        elif callable(ev):
-            Z = ev(m, rng)
-        else:
-            Z = ev
-        return check_queries(Z, "evaluation points", n_features=X.shape[1])
-
-    def _smoother(self, X, Z):
-        attacker = self.attacker
-        if attacker is None:
-            attacker = KernelRidgeAttacker(kernel="rbf", gamma=1.0, alpha=1e-3)
-        # an unfitted copy: a fitted order-selecting attacker would leak its last order
-        return np.asarray(clone(attacker).smoother_matrix(X, Z), dtype=float)
-
-    def quadratic(self, X, y, *, rng, target):
-        r"""The defender's objective :math:`e^\top M e + 2u^\top e + c` for these queries."""
-        _needs_target(target, type(self).__name__)
+        Returns
+        -------
+        StealingQuadratic
+        """
+        self._validate_params()
         X = check_queries(X, "X")
         y = check_vector(y, "y", n=X.shape[0])
-        Z = self.evaluation_points(X, rng)
-        f_Z = check_vector(target(Z), "target(Z)", n=Z.shape[0])
-        S = self._smoother(X, Z)
-        return stealing_quadratic(S, y, f_Z, as_operator=(self.solver == "lanczos"))
+        return self._quadratics(X, y, check_generator(rng, "rng"), target,
+                                as_operator=(self.solver == "lanczos"))[0]
 
-    def design(self, X, y, *, rng, target):
-        """Solve the design problem; returns ``(result, quadratic)``.
-
-        ``result`` is a :class:`~modelprivacy.design.TrustRegionResult` whose
-        ``certificate.check()`` verifies global optimality (``'trust_region'``).
-        """
-        self._validate()
-        rng = check_generator(rng, "rng")
-        q = self.quadratic(X, y, rng=rng, target=target)
+    def _design(self, X, y, rng, target):
+        """``(TrustRegionResult, StealingQuadratic)``; ``result.certificate.check()`` verifies optimality."""
+        q = self._quadratics(X, y, rng, target, as_operator=(self.solver == "lanczos"))[0]
         radius = float(self.sigma) * np.sqrt(q.n)
         if self.solver == "trust_region":
             res = trust_region(q.M, q.u, radius)
         elif self.solver == "lanczos":
-            res = trust_region(q.M, q.u, radius, method="lanczos", n_components=self.n_components)
+            res = trust_region(q.M, q.u, radius, method="lanczos", n_components=int(self.n_components))
         else:
             res = unit_sphere_slsqp(q.M, q.u, radius)
         return res, q
 
-    def perturbation(self, X, y, *, rng, target=None, history=None):
-        self._validate()
-        X = check_queries(X, "X")
-        radius = float(self.sigma) * np.sqrt(X.shape[0])
-        if radius == 0.0:
-            return np.zeros(X.shape[0])
-        res, _ = self.design(X, y, rng=rng, target=target)
-        return _calibrate(res.e, radius, type(self).__name__)
 
-
-class RobustLinearSmoother(OptimalLinearSmoother):
+class RobustLinearSmoother(_SmootherDesign):
     r"""Perturbation maximising the worst stealing error over candidate linear-smoother attackers.
 
     For an unknown attacker from a finite family :math:`\{S_k\}` (e.g. kernel
@@ -234,7 +250,7 @@ class RobustLinearSmoother(OptimalLinearSmoother):
         \max_{\|e\| \le \sigma\sqrt n}\; \min_k\; \ell_k(e),
 
     solved by the SDP relaxation and rounding of
-    :func:`~modelprivacy.design.robust_design` (whose ``gap`` bounds the
+    :func:`~modelprivacy.solvers.robust_design` (whose ``gap`` bounds the
     sub-optimality). The rounded ``e`` is put on the sphere
     :math:`\|e\| = \sigma\sqrt n`, so :math:`U_n = \sigma^2` exactly.
 
@@ -253,8 +269,14 @@ class RobustLinearSmoother(OptimalLinearSmoother):
     """
 
     display_name = "Robust Linear-Smoother Design"
+    _parameter_constraints = {
+        **_SmootherDesign._parameter_constraints,
+        "attackers": [list, tuple],
+        "conic_solver": [StrOptions({"CLARABEL", "SCS"}), None],
+        "n_samples": [Interval(Integral, 1, None)],
+    }
 
-    def __init__(self, sigma=0.1, attackers=(), evaluation=None, n_emp=1000, random_state=None,
+    def __init__(self, sigma=0.1, *, attackers=(), evaluation=None, n_emp=1000, random_state=None,
                  conic_solver=None, n_samples=100):
         self.sigma = sigma
         self.attackers = attackers
@@ -264,32 +286,35 @@ class RobustLinearSmoother(OptimalLinearSmoother):
         self.conic_solver = conic_solver
         self.n_samples = n_samples
 
-    def _validate(self):
-        check_scalar(self.sigma, "sigma", low=0.0)
-        check_int(self.n_emp, "n_emp", low=1)
-        check_int(self.n_samples, "n_samples", low=1)
-        if self.random_state is not None:
-            check_generator(self.random_state, "random_state")
+    def _validate_params(self):
+        super()._validate_params()
         if len(self.attackers) == 0:
             raise ValueError("attackers must be a non-empty sequence of linear smoothers.")
         for k, att in enumerate(self.attackers):
-            if not is_linear_smoother(att):
+            if not HasMethods("smoother_matrix").is_satisfied_by(att):
                 raise TypeError(f"attackers[{k}] must expose smoother_matrix(X, Z), got {type(att).__name__}.")
 
-    def design(self, X, y, *, rng, target):
-        """Solve the robust design; returns ``(DesignResult, list of quadratics)``."""
-        self._validate()
-        _needs_target(target, type(self).__name__)
-        rng = check_generator(rng, "rng")
+    def _attackers(self):
+        return list(self.attackers)
+
+    def quadratic(self, X, y, *, rng=None, target=None):
+        r"""The defender's objectives :math:`\ell_k(e)`, one per candidate attacker.
+
+        Returns
+        -------
+        list of StealingQuadratic
+        """
+        self._validate_params()
         X = check_queries(X, "X")
         y = check_vector(y, "y", n=X.shape[0])
-        Z = self.evaluation_points(X, rng)
-        f_Z = check_vector(target(Z), "target(Z)", n=Z.shape[0])
-        quads = [stealing_quadratic(np.asarray(clone(a).smoother_matrix(X, Z), dtype=float), y, f_Z)
-                 for a in self.attackers]
+        return self._quadratics(X, y, check_generator(rng, "rng"), target)
+
+    def _design(self, X, y, rng, target):
+        """``(DesignResult, list of StealingQuadratic)``."""
+        quads = self._quadratics(X, y, rng, target)
         radius = float(self.sigma) * np.sqrt(X.shape[0])
         res = robust_design(quads, radius=radius, solver=self.conic_solver, random_state=rng,
-                            n_samples=self.n_samples)
+                            n_samples=int(self.n_samples))
         return res, quads
 
 
@@ -335,7 +360,17 @@ class KernelConfusion(OptimalLinearSmoother):
 
     display_name = "Kernel Confusion (Ours)"
 
-    def __init__(self, sigma=0.1, kernel="rbf", alpha=1e-3, gamma=None, degree=3, coef0=1.0,
+    _parameter_constraints = {
+        **{k: v for k, v in OptimalLinearSmoother._parameter_constraints.items() if k != "attacker"},
+        "kernel": [StrOptions(set(KERNELS)), callable],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "gamma": [Interval(Real, 0, None, closed="neither"), None],
+        "degree": [Interval(Real, 0, None, closed="left")],
+        "coef0": [Interval(Real, None, None)],
+        "regularization": [StrOptions(set(REGULARIZATIONS))],
+    }
+
+    def __init__(self, sigma=0.1, *, kernel="rbf", alpha=1e-3, gamma=None, degree=3, coef0=1.0,
                  regularization="attacker", evaluation=None, n_emp=1000, random_state=None,
                  solver="trust_region", n_components=20):
         self.sigma = sigma
@@ -358,23 +393,10 @@ class KernelConfusion(OptimalLinearSmoother):
         base.update(params)
         return cls(sigma=sigma, **base)
 
-    def _validate_attacker(self):
-        if not callable(self.kernel) and self.kernel not in PAIRWISE_KERNEL_FUNCTIONS:
-            raise ValueError(
-                f"kernel {self.kernel!r} is not a scikit-learn pairwise kernel; "
-                f"known: {sorted(PAIRWISE_KERNEL_FUNCTIONS)}."
-            )
-        check_scalar(self.alpha, "alpha", low=0.0)
-        if self.gamma is not None:
-            check_scalar(self.gamma, "gamma", low=0.0, low_inclusive=False)
-        check_scalar(self.coef0, "coef0")
-        check_scalar(self.degree, "degree", low=0.0)
-        if self.regularization not in REGULARIZATIONS:
-            raise ValueError(
-                f"regularization must be one of {REGULARIZATIONS}, got {self.regularization!r}."
-            )
+    def _attackers(self):
+        return [None]  # the kernel-ridge model below, under the chosen regularisation
 
-    def _smoother(self, X, Z):
+    def _smoother(self, attacker, X, Z):
         return kernel_ridge_smoother(X, Z, kernel=self.kernel, alpha=self.alpha, gamma=self.gamma,
                                      degree=self.degree, coef0=self.coef0,
                                      regularization=self.regularization)
@@ -405,26 +427,29 @@ class OrderDisguise(Defense):
 
     display_name = "Order Disguise (Ours)"
     query_dependent = True
+    _parameter_constraints = {
+        **Defense._parameter_constraints,
+        "p": [Interval(Integral, 1, None), None],
+        "basis": [StrOptions({"monomial", "legendre"})],
+    }
 
-    def __init__(self, sigma=0.1, p=None, basis="monomial", interval=(0.0, 1.0)):
+    def __init__(self, sigma=0.1, *, p=None, basis="monomial", interval=(0.0, 1.0)):
         self.sigma = sigma
         self.p = p
         self.basis = basis
         self.interval = interval
 
-    def _validate(self):
-        check_scalar(self.sigma, "sigma", low=0.0)
-        if self.p is not None:
-            check_int(self.p, "p", low=1)
-        if self.basis not in ("monomial", "legendre"):
-            raise ValueError(f"basis must be 'monomial' or 'legendre', got {self.basis!r}.")
+    def _validate_params(self):
+        super()._validate_params()
         check_interval(*self.interval, name="interval")
 
     def perturbation(self, X, y, *, rng=None, target=None, history=None):
-        self._validate()
-        X = check_queries(X, "X", n_features=1)
+        X = check_queries(X, "X", n_features=1)  # a 1-D design
+        return super().perturbation(X, y, rng=rng, target=target, history=history)
+
+    def _perturbation(self, X, y, *, rng=None, target=None, history=None):
         n = X.shape[0]
-        p = default_p_max(n) if self.p is None else check_int(self.p, "p", low=1)
+        p = default_p_max(n) if self.p is None else int(self.p)
         e = order_disguise_direction(X, p, basis=self.basis, interval=self.interval)
         return _calibrate(e, float(self.sigma) * np.sqrt(n), "OrderDisguise")
 
@@ -462,15 +487,19 @@ class MisleadingVariableProjection(Defense):
 
     display_name = "Misleading Variable Projection (Ours)"
     query_dependent = True
+    _parameter_constraints = {
+        **Defense._parameter_constraints,
+        "coef": ["array-like", None],
+        "exclude_ratio": [Interval(Real, 0, 1, closed="both")],
+    }
 
-    def __init__(self, sigma=0.1, coef=None, exclude_ratio=0.9):
+    def __init__(self, sigma=0.1, *, coef=None, exclude_ratio=0.9):
         self.sigma = sigma
         self.coef = coef
         self.exclude_ratio = exclude_ratio
 
-    def _validate(self):
-        check_scalar(self.sigma, "sigma", low=0.0)
-        check_scalar(self.exclude_ratio, "exclude_ratio", low=0.0, high=1.0)
+    def _validate_params(self):
+        super()._validate_params()
         if self.coef is not None:
             check_vector(self.coef, "coef")
 
@@ -484,12 +513,8 @@ class MisleadingVariableProjection(Defense):
         coef = check_vector(coef, "coef", n=d)
         return coef
 
-    def perturbation(self, X, y, *, rng, target=None, history=None):
-        self._validate()
-        X = check_queries(X, "X")
+    def _perturbation(self, X, y, *, rng, target=None, history=None):
         n, d = X.shape
-        y = check_vector(y, "y", n=n)
-        rng = check_generator(rng, "rng")
         radius = float(self.sigma) * np.sqrt(n)
         if radius == 0.0:
             return np.zeros(n)

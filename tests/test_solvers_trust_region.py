@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.sparse.linalg import aslinearoperator
 
-from modelprivacy.design import (
+from modelprivacy.solvers import (
     exact_memory_bytes,
     sdp_relaxation,
     stealing_quadratic,
@@ -110,7 +110,7 @@ def test_certificate_rejects_a_suboptimal_point():
     M, u, r = _instance("indefinite", 20, rng)
     res = trust_region(M, u, r)
     assert res.certificate.check(1e-10)
-    from modelprivacy.design import TrustRegionCertificate
+    from modelprivacy.solvers import TrustRegionCertificate
 
     bad = TrustRegionCertificate(M, u, r, res.e + 1e-3 * rng.standard_normal(20), res.lam)
     assert not bad.check(1e-8)
@@ -231,7 +231,7 @@ def test_eigenbasis_solver_equals_the_full_solver():
     M = A @ A.T / 30
     u = rng.standard_normal(30)
     d, V = np.linalg.eigh(M)
-    from modelprivacy.design import trust_region_eigen
+    from modelprivacy.solvers import trust_region_eigen
 
     for r in (0.1, 1.0, 10.0):
         w, lam, _ = trust_region_eigen(d, V.T @ u, r)

@@ -7,7 +7,7 @@ a quadratic :math:`e^\top M e + 2u^\top e + c` becomes the linear
 bound on the design problem; a rounding step returns a feasible ``e`` and the
 gap between the bound and the rounded objective is reported. With a single
 quadratic and the norm constraint only, the relaxation is tight (S-lemma) and
-certifies :func:`~modelprivacy.design.trust_region` independently.
+certifies :func:`~modelprivacy.solvers.trust_region` independently.
 
 Solvers: Clarabel by default, SCS as a fallback. A solver failure, an
 infeasible or an unbounded program raises; it is never returned as a result.
@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import warnings
 
+import cvxpy as cp
 import numpy as np
 
 from .._validation import check_generator, check_scalar, check_symmetric, check_vector
 from ._quadratic import StealingQuadratic
+from ._trust_region import trust_region
 
 __all__ = [
     "DesignResult",
@@ -203,7 +205,6 @@ class _Constraints:
 
     def cvxpy(self, E, e, rho=1.0):
         """Lifted constraints on the scaled variables ``E / rho^2``, ``e / rho``."""
-        import cvxpy as cp
 
         cons = []
         if self.radius is not None:
@@ -308,7 +309,6 @@ class _Constraints:
 
 # ----- solving --------------------------------------------------------------------
 def _solve(problem, solver, n):
-    import cvxpy as cp
 
     if solver is None:
         order = SOLVERS if n <= CLARABEL_MAX_N else SOLVERS[::-1]
@@ -386,7 +386,6 @@ def _ascend(quads, cons, e0, val0, max_iter):
     For PSD :math:`M_k`, :math:`q_k(e) \ge q_k(e_j) + \nabla q_k(e_j)^\top(e - e_j)`, so the
     step's optimum never lowers :math:`\min_k q_k`; the result stays exactly feasible.
     """
-    import cvxpy as cp
 
     n = cons.n
     e = cp.Variable(n)
@@ -430,7 +429,6 @@ def _ascend(quads, cons, e0, val0, max_iter):
 
 
 def _lifted(quads, cons, *, solver, random_state, n_samples, extra=(), refine=20):
-    import cvxpy as cp
 
     n = cons.n
     # solve in e/rho with the objective divided by s: SCS's tolerances are absolute
@@ -481,7 +479,7 @@ def sdp_relaxation(M, u, radius, *, solver=None, random_state=0, n_samples=50):
         \operatorname{tr}(E) \le r^2 .
 
     Its value equals :math:`\max_{\|e\|\le r} e^\top Me + 2u^\top e`, so it
-    certifies :func:`~modelprivacy.design.trust_region` with an independent
+    certifies :func:`~modelprivacy.solvers.trust_region` with an independent
     (interior-point) computation.
 
     Parameters
@@ -606,7 +604,6 @@ def robust_design(quadratics, *, radius=None, weight=None, budget=None, y=None, 
     cons = _Constraints(n, radius, weight, budget, y, lb, ub, cap)
     extra = []
     if radius is not None:
-        from ._trust_region import trust_region
 
         for M, u, _ in quads:
             extra.append(trust_region(M, u, cons.radius).e)

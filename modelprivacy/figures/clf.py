@@ -38,10 +38,10 @@ import time
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..attacks.classification import SoftLabelLogisticRegression
 from ..classification import (
     RS_GRID,
     UTILITY_LEVELS,
-    budget_grid,
     default_attackers,
     format_table,
     reverse_sigmoid_utility,
@@ -61,6 +61,7 @@ from ..defenses.postprocess import (
     Rounding,
     TopLabel,
 )
+from ..metrics import budget_grid
 from ..victims import make_victim
 from ._registry import FigureOutput, register
 
@@ -129,10 +130,10 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, s
         victim = make_victim("digits", "mlp", random_state=seed)
         budgets, reps = budget_grid(4, 9), reps or 5
     Pb = _benign(victim)
-    defenses = {"none": NoPostprocessing(), "RS(1, 0.1)": ReverseSigmoid(1.0, 0.1)}
+    defenses = {"none": NoPostprocessing(), "RS(1, 0.1)": ReverseSigmoid(1.0, gamma=0.1)}
     defenses["MS(u=.05)"] = MisleadingShift().calibrate(Pb, 0.05)
     if not quick:
-        defenses["RS(0.5, 0.2)"] = ReverseSigmoid(0.5, 0.2)
+        defenses["RS(0.5, 0.2)"] = ReverseSigmoid(0.5, gamma=0.2)
         defenses["Shuffle(u=.05)"] = RandomShuffle().calibrate(Pb, 0.05, rng=seed)
         defenses["top-1 label"] = TopLabel()
     attackers = default_attackers(mlp=not quick)
@@ -268,8 +269,8 @@ def _eq_defenses(victim, seed):
     return {
         "none": NoPostprocessing(),
         "MS(u=.05)": MisleadingShift().calibrate(Pb, 0.05),
-        "RS(0.1, 0.2)": ReverseSigmoid(0.1, 0.2),
-        "RS(1, 0.1)": ReverseSigmoid(1.0, 0.1),
+        "RS(0.1, 0.2)": ReverseSigmoid(0.1, gamma=0.2),
+        "RS(1, 0.1)": ReverseSigmoid(1.0, gamma=0.1),
         "AM(u=.05)": AdaptiveMisinformation().calibrate(Pb, 0.05, rng=seed),
         "Shuffle(p=.2)": RandomShuffle(0.2),
         "Gauss(1e-3)": GaussianNoise(1e-3),
@@ -418,8 +419,6 @@ def clf_privacy_utility(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, sc
     tag = f"{'quick' if quick else 'full'}-seed{seed}"
 
     def attacker(defense):
-        from ..attacks.classification import SoftLabelLogisticRegression
-
         return SoftLabelLogisticRegression(C=10.0, solver="lbfgs", tol=1e-4)
 
     rows = []
