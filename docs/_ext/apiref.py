@@ -312,7 +312,8 @@ def check_lost_escapes(app, what, name, obj, options, lines):
         bad = _LOST_ESCAPE.search(line)
         if bad:
             logger.warning("apiref: docstring of %s, line %d, has the control character %r before %r: "
-                           "a backslash escape was lost (make the docstring raw, r\"\"\"...)",
+                           "a backslash escape was lost (a docstring without the r prefix, or a literal "
+                           "control character in the source)",
                            name, i + 1, bad.group()[0], line[bad.start() + 1: bad.start() + 8],
                            type="apiref", subtype="docstring")
             return
