@@ -37,13 +37,13 @@ appended to a CSV as replications finish and a rerun skips those present.
 
 References
 ----------
-.. [1] G. Wang, Y. Yang and J. Ding, "Model Privacy: A Unified Framework for
-   Understanding Model Stealing Attacks and Defenses", arXiv:2502.15567.
-.. [2] T. Lee, B. Edwards, I. Molloy and D. Su, "Defending Against Machine
-   Learning Model Stealing Attacks Using Deceptive Perturbations",
-   arXiv:1806.00054.
-.. [3] F. Tramer et al., "Stealing Machine Learning Models via Prediction
-   APIs", USENIX Security 2016.
+* [1] G. Wang, Y. Yang and J. Ding, "Model Privacy: A Unified Framework for
+  Understanding Model Stealing Attacks and Defenses", arXiv:2502.15567.
+* [2] T. Lee, B. Edwards, I. Molloy and D. Su, "Defending Against Machine
+  Learning Model Stealing Attacks Using Deceptive Perturbations",
+  arXiv:1806.00054.
+* [3] F. Tramer et al., "Stealing Machine Learning Models via Prediction
+  APIs", USENIX Security 2016.
 """
 
 from __future__ import annotations

@@ -29,13 +29,13 @@ Learners
 
 References
 ----------
-.. [1] F. Tramer, F. Zhang, A. Juels, M. K. Reiter and T. Ristenpart,
-   "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016.
-.. [2] T. Lee, B. Edwards, I. Molloy and D. Su, "Defending Against Machine
-   Learning Model Stealing Attacks Using Deceptive Perturbations",
-   arXiv:1806.00054.
-.. [3] G. Wang, Y. Yang and J. Ding, "Model Privacy: A Unified Framework for
-   Understanding Model Stealing Attacks and Defenses", arXiv:2502.15567.
+* [1] F. Tramer, F. Zhang, A. Juels, M. K. Reiter and T. Ristenpart,
+  "Stealing Machine Learning Models via Prediction APIs", USENIX Security 2016.
+* [2] T. Lee, B. Edwards, I. Molloy and D. Su, "Defending Against Machine
+  Learning Model Stealing Attacks Using Deceptive Perturbations",
+  arXiv:1806.00054.
+* [3] G. Wang, Y. Yang and J. Ding, "Model Privacy: A Unified Framework for
+  Understanding Model Stealing Attacks and Defenses", arXiv:2502.15567.
 """
 
 from __future__ import annotations

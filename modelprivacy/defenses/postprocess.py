@@ -27,15 +27,15 @@ Perturbation" (ReverseSigmoid), ``AM`` = "Adaptive Misinformation".
 
 References
 ----------
-.. [1] G. Wang, Y. Yang and J. Ding, "Model Privacy: A Unified Framework for
-   Understanding Model Stealing Attacks and Defenses", arXiv:2502.15567.
-.. [2] T. Lee, B. Edwards, I. Molloy and D. Su, "Defending Against Machine
-   Learning Model Stealing Attacks Using Deceptive Perturbations",
-   arXiv:1806.00054 (IEEE SPW 2019).
-.. [3] S. Kariyappa and M. K. Qureshi, "Defending Against Model Stealing
-   Attacks with Adaptive Misinformation", CVPR 2020.
-.. [4] IBM Adversarial Robustness Toolbox, ``art.defences.postprocessor``
-   (ReverseSigmoid, GaussianNoise, Rounded, ClassLabels, HighConfidence).
+* [1] G. Wang, Y. Yang and J. Ding, "Model Privacy: A Unified Framework for
+  Understanding Model Stealing Attacks and Defenses", arXiv:2502.15567.
+* [2] T. Lee, B. Edwards, I. Molloy and D. Su, "Defending Against Machine
+  Learning Model Stealing Attacks Using Deceptive Perturbations",
+  arXiv:1806.00054 (IEEE SPW 2019).
+* [3] S. Kariyappa and M. K. Qureshi, "Defending Against Model Stealing
+  Attacks with Adaptive Misinformation", CVPR 2020.
+* [4] IBM Adversarial Robustness Toolbox, ``art.defences.postprocessor``
+  (ReverseSigmoid, GaussianNoise, Rounded, ClassLabels, HighConfidence).
 """
 
 from __future__ import annotations

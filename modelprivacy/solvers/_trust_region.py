@@ -272,10 +272,10 @@ def trust_region_eigen(eigenvalues, c, radius, *, tol=1e-13, hard_case_tol=1e-10
 
     .. math::
 
-        \max_w\; \sum_i d_i w_i^2 + 2c^	op w \quad	ext{s.t.}\quad \|w\|_2 \le r,
+        \max_w\; \sum_i d_i w_i^2 + 2c^\top w \quad\text{s.t.}\quad \|w\|_2 \le r,
 
-    i.e. :func:`trust_region` with :math:`M = V\operatorname{diag}(d)V^	op`,
-    :math:`c = V^	op u` and :math:`e = Vw`. Callers that already hold the
+    i.e. :func:`trust_region` with :math:`M = V\operatorname{diag}(d)V^\top`,
+    :math:`c = V^\top u` and :math:`e = Vw`. Callers that already hold the
     eigendecomposition (a frontier over many budgets, a low-rank row space)
     skip the :math:`O(n^3)` step.
 
