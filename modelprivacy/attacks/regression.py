@@ -30,9 +30,19 @@ __all__ = [
     "KernelRidgeAttacker",
     "is_linear_smoother",
     "CRITERIA",
+    "KERNEL_RIDGE_CONSTRAINTS",
 ]
 
 CRITERIA = ("AIC", "BIC", "BC")
+
+#: constraints of a kernel ridge model's kernel and ridge (the attacker's and the designs that model it)
+KERNEL_RIDGE_CONSTRAINTS = {
+    "kernel": [StrOptions(set(KERNELS)), callable],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "gamma": [Interval(Real, 0, None, closed="neither"), None],
+    "degree": [Interval(Real, 0, None, closed="left")],
+    "coef0": [Interval(Real, None, None)],
+}
 
 
 def is_linear_smoother(attacker):
@@ -301,14 +311,7 @@ class KernelRidgeAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
     solver : {"pinv", "solve"}
     """
 
-    _parameter_constraints = {
-        "kernel": [StrOptions(set(KERNELS)), callable],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "gamma": [Interval(Real, 0, None, closed="neither"), None],
-        "degree": [Interval(Real, 0, None, closed="left")],
-        "coef0": [Interval(Real, None, None)],
-        "solver": [StrOptions({"pinv", "solve"})],
-    }
+    _parameter_constraints = {**KERNEL_RIDGE_CONSTRAINTS, "solver": [StrOptions({"pinv", "solve"})]}
 
     def __init__(self, kernel="rbf", *, alpha=1e-3, gamma=None, degree=3, coef0=1.0, solver="solve"):
         self.kernel = kernel

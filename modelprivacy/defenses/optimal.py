@@ -30,8 +30,8 @@ from sklearn.base import clone
 
 from .._param_validation import HasMethods, Interval, StrOptions
 from .._validation import check_generator, check_interval, check_queries, check_vector
-from ..attacks.regression import KernelRidgeAttacker
-from ..features import KERNELS, default_p_max
+from ..attacks.regression import KERNEL_RIDGE_CONSTRAINTS, KernelRidgeAttacker
+from ..features import default_p_max
 from ..solvers import (
     REGULARIZATIONS,
     kernel_ridge_smoother,
@@ -362,11 +362,7 @@ class KernelConfusion(OptimalLinearSmoother):
 
     _parameter_constraints = {
         **{k: v for k, v in OptimalLinearSmoother._parameter_constraints.items() if k != "attacker"},
-        "kernel": [StrOptions(set(KERNELS)), callable],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "gamma": [Interval(Real, 0, None, closed="neither"), None],
-        "degree": [Interval(Real, 0, None, closed="left")],
-        "coef0": [Interval(Real, None, None)],
+        **KERNEL_RIDGE_CONSTRAINTS,
         "regularization": [StrOptions(set(REGULARIZATIONS))],
     }
 
