@@ -290,8 +290,11 @@ class ThreatModel(Game):
         else:
             X = tm0.queries._sample(tm0.n, np.random.default_rng(s_q))
             y = _values(tm0.target, X)
+            rng_d = np.random.default_rng(s_d)
+            start = rng_d.bit_generator.state
             for tm in games:
-                e = tm.defense._perturbation(X, y, rng=np.random.default_rng(s_d), target=tm.target)
+                rng_d.bit_generator.state = start  # every defense draws from the same stream (CRN)
+                e = tm.defense._perturbation(X, y, rng=rng_d, target=tm.target)
                 answers.append((X, y, y + check_vector(e, f"{type(tm.defense).__name__} perturbation", n=tm.n)))
         fitted = [None] * len(games)
         wants_fit = any(getattr(h, "needs_attacker", False) for h in hooks.values())
@@ -446,12 +449,15 @@ class ClassificationThreatModel(Game):
         P_test = victim.predict_proba(Z)
         answers = {}
         records = []
+        rng_d = np.random.default_rng(s_d)
+        start = rng_d.bit_generator.state
         for g in games:
             if g.n not in answers:
                 X = draw(g.n)
                 answers[g.n] = (X, victim.answers(X))
             X, P = answers[g.n]
-            P_hat = g.defense._apply(P, np.random.default_rng(s_d))
+            rng_d.bit_generator.state = start  # every defense draws from the same stream (CRN)
+            P_hat = g.defense._apply(P, rng_d)
             est = clone(g.attacker)
             if "random_state" in est.get_params(deep=False):
                 est.set_params(random_state=_attacker_seed(streams))

@@ -195,14 +195,25 @@ class PolynomialRegression(_BasisAttacker):
         return default_p_max(n) if self.p_max is None else int(self.p_max)
 
     def _factor(self, X):
-        """The design on the queries and its QR decomposition, shared by every answer vector."""
+        """What every answer vector on these queries shares: the design, its QR, the criterion's terms."""
         n = X.shape[0]
         if n < 2:
             raise ValueError(f"PolynomialRegression needs n >= 2 queries, got n={n}.")
         p_max = self._resolve_p_max(n)
         B = self._design(X, p_max)
         Q, R = np.linalg.qr(B)
-        return B, Q, R, p_max
+        # candidates i = 0..k-1 with n - i - 1 > 0 (the authors' criterion divides by zero otherwise)
+        k = min(p_max, n - 1)
+        i = np.arange(k)
+        if self.criterion == "AIC":
+            term = 1.0 + 2.0 * i / (n - i - 1.0)       # score = MSE * term
+        elif self.criterion == "BIC":
+            term = 1.0 + np.log(n) * i / (n - i - 1.0)
+        else:                                           # score = log MSE + term
+            term = 2.0 * np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, p_max + 1))])[:k] * p_max / n
+        diag = np.abs(np.diag(R))
+        return {"B": B, "QT": np.ascontiguousarray(Q.T[:k]), "R": R, "p_max": p_max, "k": k, "term": term,
+                "diag": diag, "n": n}
 
     def _select(self, factor, y):
         """Order selection and coefficients for one answer vector ``y`` (n,).
@@ -217,37 +228,26 @@ class PolynomialRegression(_BasisAttacker):
         (int, ndarray, ndarray)
             Selected number of columns, coefficients, scores of all candidates.
         """
-        B, Q, R, p_max = factor
-        n = B.shape[0]
-        qy = Q.T @ y
-        # candidates i = 0..k-1 with n - i - 1 > 0 (the authors' criterion divides by zero otherwise)
-        k = min(p_max, n - 1)
-        i = np.arange(k)
-        dof = n - i - 1.0
+        QT, k, n, p_max = factor["QT"], factor["k"], factor["n"], factor["p_max"]
+        qy = QT @ y
         # residuals of all nested fits, formed explicitly (not as ||y||^2 - sum qy^2,
         # which would lose exact fits to cancellation)
-        resid = y - np.cumsum(Q.T[:k] * qy[:k, None], axis=0)
-        mses = np.full(p_max, np.inf)
-        mses[:k] = np.einsum("ki,ki->k", resid, resid) / n
-        scores = np.full(p_max, np.inf)
-        if self.criterion == "AIC":
-            scores[:k] = mses[:k] * (1.0 + 2.0 * i / dof)
-        elif self.criterion == "BIC":
-            scores[:k] = mses[:k] * (1.0 + np.log(n) * i / dof)
+        resid = y - np.cumsum(QT * qy[:, None], axis=0)
+        mses = np.einsum("ki,ki->k", resid, resid) / n
+        if self.criterion == "BC":
+            with np.errstate(divide="ignore"):
+                scores = np.log(mses) + factor["term"]
         else:
-            harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, p_max + 1))])[:k]
-            logmse = np.full(k, -np.inf)
-            np.log(mses[:k], out=logmse, where=mses[:k] > 0)
-            scores[:k] = logmse + 2.0 * harmonic * p_max / n
+            scores = mses * factor["term"]
         # an exact fit scores 0 (or -inf): the smallest exact order wins
-        exact = mses <= 1e-28 * max(float(y @ y) / n, 1e-300)
-        kk = int(exact.argmax() if exact.any() else scores.argmin()) + 1
-        diag = np.abs(np.diag(R))
-        if diag[:kk].min() > 1e-12 * max(diag[:kk].max(), 1e-300) * np.sqrt(n):
-            coef = dtrtrs(R[:kk, :kk], qy[:kk])[0]  # LAPACK's back substitution (as solve_triangular)
+        exact = np.flatnonzero(mses <= 1e-28 * max(float(y @ y) / n, 1e-300))
+        kk = int(exact[0] if exact.size else scores.argmin()) + 1
+        diag = factor["diag"][:kk]
+        if diag.min() > 1e-12 * max(diag.max(), 1e-300) * np.sqrt(n):
+            coef = dtrtrs(factor["R"][:kk, :kk], qy[:kk])[0]  # LAPACK's back substitution (as solve_triangular)
         else:  # repeated query points: the minimum-norm solution
-            coef = np.linalg.lstsq(B[:, :kk], y, rcond=None)[0]
-        return kk, coef, scores
+            coef = np.linalg.lstsq(factor["B"][:, :kk], y, rcond=None)[0]
+        return kk, coef, np.concatenate([scores, np.full(p_max - k, np.inf)])
 
     def fit(self, X, y):
         self._validate_params()
@@ -255,7 +255,7 @@ class PolynomialRegression(_BasisAttacker):
         y = check_vector(y, "y", n=X.shape[0])
         factor = self._factor(X)
         self.n_terms_, self.coef_, self.scores_ = self._select(factor, y)
-        self.p_max_ = factor[3]
+        self.p_max_ = factor["p_max"]
         return self
 
     def fit_predict_many(self, X, Y, Z):
@@ -272,7 +272,7 @@ class PolynomialRegression(_BasisAttacker):
 
     def _fit_predict_many(self, X, Y, Z):
         factor = self._factor(X)
-        BZ = self._design(Z, factor[3])
+        BZ = self._design(Z, factor["p_max"])
         out = np.empty((Z.shape[0], Y.shape[1]))
         for j in range(Y.shape[1]):
             k, coef, _ = self._select(factor, np.ascontiguousarray(Y[:, j]))
