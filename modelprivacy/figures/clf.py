@@ -79,8 +79,8 @@ __all__ = [
     "reverse_sigmoid_utility",
 ]
 
-#: paper-scale precision: the disagreement's 95% interval within 0.01 (or 5%)
-PRECISION = Precision(metric="disagreement", rel_half_width=0.05, abs_half_width=0.01, min_reps=5, max_reps=40)
+#: paper-scale precision: the disagreement's 95% interval within 0.02 (two points of agreement) or 5%
+PRECISION = Precision(metric="disagreement", rel_half_width=0.05, abs_half_width=0.02, min_reps=5, max_reps=20)
 
 _ATTACKER_LABELS = {
     "soft": "soft labels (softmax regression)",
@@ -240,7 +240,7 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, fresh=False
     for (d, a, b), recs in _groups(rows, ("defense", "attacker", "budget")).items():
         agr = np.array([r["agreement"] for r in recs])
         table.append({"defense": d, "attacker": a, "budget": b, "reps": len(recs), "agreement": agr.mean(),
-                      "agreement_sd": agr.std(), "stolen_acc": np.mean([r["stolen_acc"] for r in recs]),
+                      "agreement_sd": agr.std(ddof=1) if len(agr) > 1 else math.nan, "stolen_acc": np.mean([r["stolen_acc"] for r in recs]),
                       "kl_fwd": np.mean([r["kl_fwd"] for r in recs]),
                       "flip_queries": np.mean([r["flip_queries"] for r in recs])})
     write_rows(os.path.join(out_dir, f"{name}.csv"), table)
@@ -256,7 +256,7 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, fresh=False
             if not pts:
                 continue
             ax.errorbar([r["budget"] for r in pts], [r["agreement"] for r in pts],
-                        yerr=[r["agreement_sd"] for r in pts], marker=_MARKERS[i], ms=4, capsize=2,
+                        yerr=[np.nan_to_num(r["agreement_sd"]) for r in pts], marker=_MARKERS[i], ms=4, capsize=2,
                         label=_ATTACKER_LABELS.get(aname, aname))
         ax.set_xscale("log", base=2)
         ax.set_title(dname, fontsize=10)
@@ -325,9 +325,12 @@ def clf_table(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
         fh.write(table + "\n")
     plotted = []
     for (d, u, b), recs in _groups(rows, ("defense", "u", "budget")).items():
-        plotted.append({"defense": d, "u": u, "budget": b, "reps": len(recs),
-                        "u_measured": recs[0]["u_measured"], "param": recs[0]["param"],
-                        **{m: float(np.mean([r[m] for r in recs])) for m in ("stolen_acc", "f1", "auc", "agreement")}})
+        row = {"defense": d, "u": u, "budget": b, "reps": len(recs), "u_measured": recs[0]["u_measured"],
+               "param": recs[0]["param"]}
+        for m in ("stolen_acc", "f1", "auc", "agreement"):
+            values = np.array([r[m] for r in recs], dtype=float)
+            row[m], row[f"{m}_sd"] = float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else math.nan
+        plotted.append(row)
     write_rows(os.path.join(out_dir, f"{name}.csv"), plotted)
 
     b = budgets[-1]
@@ -530,7 +533,8 @@ def clf_privacy_utility(*, out_dir, quick=False, reps=None, seed=0, fresh=False)
         for (d, u), recs in _groups(list(res), ("defense", "u")).items():
             dis = np.array([r["disagreement"] for r in recs])
             rows.append({"pool": pool, "n": n, "defense": d, "u": u, "u_measured": recs[0]["u_measured"],
-                         "reps": len(recs), "disagreement": dis.mean(), "disagreement_sd": dis.std()})
+                         "reps": len(recs), "disagreement": dis.mean(),
+                         "disagreement_sd": dis.std(ddof=1) if len(dis) > 1 else math.nan})
     write_rows(os.path.join(out_dir, f"{name}.csv"), rows)
 
     fig = Figure(figsize=(9, 3.4), layout="constrained")
