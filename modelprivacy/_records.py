@@ -10,8 +10,9 @@ that the current code would compute again:
 * a garbled row (wrong number of fields, a number that does not parse, a
   NaN or infinite value where a finite one is required, a line cut short by
   a kill) is reported by line number and recomputed;
-* two rows for the same (fingerprint, replication) with different values are
-  an error naming both lines; identical duplicates are counted;
+* two rows for the same (fingerprint, replication[, round]) with different
+  values (timings aside: ``seconds`` and ``*_seconds``) are an error naming
+  both lines; identical duplicates are counted;
 * a file whose header is not this sweep's (another layout, an older version)
   is not appended to: the sweep writes a new file ``<path>.new`` and, once
   complete, moves the old file to ``<path>.old`` (or ``.old.1``, ...) and the
@@ -104,14 +105,19 @@ class RecordsFile:
         Fields that must be finite numbers (a NaN there marks the row garbled).
     fresh : bool
         Recompute into a new file even if this one matches.
+    key : tuple of str
+        Fields that, with the fingerprint, identify a record: ``("rep",)``,
+        or ``("rep", "round")`` for the rounds of arms races (a row without a
+        round gets ``None``).
     """
 
-    def __init__(self, path, fields, numeric, finite, *, fresh=False):
+    def __init__(self, path, fields, numeric, finite, *, fresh=False, key=("rep",)):
         self.path = os.fspath(path)
         self.fields = list(fields)
         self.numeric = set(numeric)
         self.finite = set(finite)
         self.fresh = fresh
+        self.key = tuple(key)
         self.new_path = self.path + ".new"
         self.report = RecordsReport(path=self.path)
         self._fh = self._writer = self._lock = None
@@ -193,21 +199,23 @@ class RecordsFile:
                         rec[name] = value
                 if not wanted[fp] <= rec.keys():
                     raise ValueError("a field of this record is missing")
-                rep = int(rec["rep"])
-                if rep < 0:
-                    raise ValueError("negative replication")
+                ids = tuple(rec.get(k) for k in self.key)
+                if not isinstance(ids[0], int) or any(i is not None and (not isinstance(i, int) or i < 0)
+                                                      for i in ids):
+                    raise ValueError("replication and round must be non-negative integers")
             except (KeyError, ValueError):
                 self.report.garbled.append(line)
                 continue
-            key = (fp, rep)
+            key = (fp, *ids)
+            rep = ", ".join(f"{_NAMES.get(k, k)} {i}" for k, i in zip(self.key, ids) if i is not None)
             if key in index:
                 old = index[key]
-                same = all(_same(old.get(k), rec.get(k)) for k in rec if k not in ("seconds",))
+                same = all(_same(old.get(k), rec.get(k)) for k in rec if not _timing(k))
                 if same:
                     self.report.duplicates += 1
                     continue
                 raise RecordsConflictError(
-                    f"{path} holds two different records of replication {rep} of cell {fp} "
+                    f"{path} holds two different records of {rep} of cell {fp} "
                     f"(lines {lines_of[key]} and {line}); one of them is wrong: remove one of the "
                     "two lines (or move the file away) and run again."
                 )
@@ -223,7 +231,7 @@ class RecordsFile:
         Returns
         -------
         dict
-            ``(fingerprint, rep) -> record`` of every usable record.
+            ``(fingerprint, *key) -> record`` of every usable record.
         """
         self._acquire()
         try:
@@ -290,6 +298,13 @@ class RecordsFile:
                 os.replace(self.new_path, self.path)
         finally:
             self._release()
+
+
+_NAMES = {"rep": "replication"}
+
+
+def _timing(name):
+    return name == "seconds" or name.endswith("_seconds")
 
 
 def _same(a, b):

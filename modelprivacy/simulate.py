@@ -33,14 +33,25 @@ the studentised bootstrap interval of the cell's primary metric is narrow
 enough (or a maximum is reached); every decision depends only on the
 records, so the result does not depend on the executor.
 
-Results are tidy records (one per replication and cell), written to CSV as
-they are produced, so an interrupted sweep resumes where it stopped.
+Rounds
+------
+A :class:`~modelprivacy.threat.RoundGame` (an arms race) is played in rounds
+that carry state; one replication is a whole race and gives one record per
+round. With a records file the state after every completed round is saved
+(``<out>.rounds/``) and a killed race resumes from its last completed round.
+A precision target then refers to the metric of each race's final round.
+
+Results are tidy records (one per replication -- or round -- and cell),
+written to CSV as they are produced, so an interrupted sweep resumes where it
+stopped.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import os
+import pickle
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -58,7 +69,7 @@ from ._param_validation import Interval, validate_params
 from ._records import RecordsConflictError, RecordsFile, RecordsLockedError, RecordsReport
 from .defenses import DEFENSES
 from .metrics import bootstrap_t_interval, privacy_gain, privacy_level
-from .threat import Game, ThreatModel, hook_fields
+from .threat import Game, RoundGame, ThreatModel, _round_record, hook_fields, round_stream
 
 __all__ = ["Cell", "Precision", "CellStatus", "Results", "simulate", "sweep", "grid", "replication_streams"]
 
@@ -127,6 +138,12 @@ class Cell:
             if not (v is None or isinstance(v, (str, bool, Integral, Real))):
                 raise TypeError(f"label {k!r} must be a plain str, int, float or bool, got {type(v).__name__}.")
         object.__setattr__(self, "labels", labels)
+
+    def fingerprint(self, seed=0, hooks=None):
+        """The hash that identifies this cell's records: game, labels, seed, hooks and source code."""
+        hooks = dict(hooks or {})
+        return fingerprint({"game": canonical(self.game), "labels": canonical(self.labels), "seed": seed,
+                            "hooks": canonical(hooks), "code": code_digest([self.game, hooks], __version__, [__name__])})
 
     @property
     def threat_model(self):
@@ -207,10 +224,77 @@ class CellStatus:
 
 # --------------------------------------------------------------------------- tasks
 def _run_task(task):
-    """Run replications ``reps`` of ``games`` (sharing draws); return ``(ids, [(rep, records)])``."""
-    ids, games, reps, seed, hooks = task
+    """Run replications ``reps`` of ``games`` (sharing draws); return ``(ids, [(rep, records)])``.
+
+    A round game's replication gives, per game, the list of its rounds' records.
+    """
+    ids, games, fps, reps, seed, hooks, rounds_dir = task
+    if isinstance(games[0], RoundGame):
+        return ids, [(rep, [_race(g, fp, rep, seed, rounds_dir) for g, fp in zip(games, fps)]) for rep in reps]
     cls = type(games[0])
     return ids, [(rep, cls.replicate(games, rep, _Streams(seed, rep), hooks)) for rep in reps]
+
+
+def _checkpoint_path(rounds_dir, fp, rep):
+    return None if rounds_dir is None else os.path.join(rounds_dir, f"{fp}-{rep}.pkl")
+
+
+def _load_checkpoint(path, fp, rep):
+    """``(state, records)`` saved after the last completed round, or ``(None, [])``."""
+    if path is None or not os.path.exists(path):
+        return None, []
+    try:
+        with open(path, "rb") as fh:
+            saved = pickle.load(fh)
+        if saved["fingerprint"] == fp and saved["rep"] == rep:
+            return saved["state"], list(saved["records"])
+    except Exception:  # a checkpoint cut short by a kill: the race starts again from round 0
+        pass
+    return None, []
+
+
+def _save_checkpoint(path, fp, rep, state, records):
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as fh:
+        pickle.dump({"fingerprint": fp, "rep": rep, "state": state, "records": records}, fh,
+                    protocol=pickle.HIGHEST_PROTOCOL)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _race(game, fp, rep, seed, rounds_dir):
+    """Play replication ``rep`` of a round game to its stop, saving the state after every round."""
+    limit = game.max_rounds
+    if isinstance(limit, bool) or not isinstance(limit, Integral) or limit < 1:
+        raise ValueError(f"{type(game).__name__}.max_rounds must be an int >= 1, got {limit!r}.")
+    path = _checkpoint_path(rounds_dir, fp, rep)
+    state, records = _load_checkpoint(path, fp, rep)
+    if state is None:
+        state, records = game.init_state(round_stream(seed, rep, None)), []
+    while not (records and records[-1]["stop_reason"]):
+        t = len(records)
+        state, record = game.step(state, round_stream(seed, rep, t))
+        records.append(_round_record(game, t, record))
+        if path is not None:
+            _save_checkpoint(path, fp, rep, state, records)
+    return records
+
+
+def _races(index, round_fps):
+    """Split the stored rows of round games into finished races ``(fp, rep) -> [records]`` and rounds stored."""
+    by_race = {}
+    for (fp, rep, rnd), rec in list(index.items()):
+        if fp in round_fps:
+            by_race.setdefault((fp, rep), {})[rnd] = rec
+            del index[(fp, rep, rnd)]
+    finished, stored = {}, {}
+    for key, rounds in by_race.items():
+        stored[key] = set(rounds)
+        ordered = [rounds.get(t) for t in range(max(rounds) + 1)]
+        if all(r is not None for r in ordered) and ordered[-1]["stop_reason"]:
+            finished[key] = ordered
+    return finished, stored
 
 
 def _tasks(groups, targets, done, chunk):
@@ -303,12 +387,20 @@ def sweep(cells, reps=100, seed=0, *, precision=None, out=None, fresh=False, n_j
     for name, hook in hooks.items():
         if not callable(hook):
             raise TypeError(f"hooks[{name!r}] must be callable (draw -> number or dict).")
+    rounds = [isinstance(c.game, RoundGame) for c in cells]
+    if hooks and any(rounds):
+        raise ValueError("hooks are not supported for round games (arms races); compute the quantity in the "
+                         "game's step.")
     label_fields = []
     for c in cells:
         label_fields += [k for k in c.labels if k not in label_fields]
-    metric_fields = []
+    metric_fields, text_fields = [], []
     for c in cells:
         metric_fields += [f for f in c.game.record_fields if f not in metric_fields]
+        text_fields += [f for f in c.game.text_fields if f not in text_fields]
+    clash = (set(metric_fields) | set(text_fields)) & (set(label_fields) | set(BOOKKEEPING) | {"round"})
+    if clash:
+        raise ValueError(f"record fields clash with labels or bookkeeping fields: {sorted(clash)}.")
     hook_columns = [f for name, hook in hooks.items() for f in hook_fields(name, hook)]
     clash = set(hook_columns) & (set(label_fields) | set(metric_fields) | set(BOOKKEEPING))
     if clash:
@@ -320,24 +412,35 @@ def sweep(cells, reps=100, seed=0, *, precision=None, out=None, fresh=False, n_j
             raise ValueError(f"precision metric {missing} is not a field of these cells' records.")
 
     # fingerprints: the full specification, the seed, the hooks and the code
-    fps = []
-    for c in cells:
-        fps.append(fingerprint({"game": canonical(c.game), "labels": canonical(c.labels), "seed": seed,
-                                "hooks": canonical(hooks), "code": code_digest([c.game, hooks], __version__, [__name__])}))
+    fps = [c.fingerprint(seed, hooks) for c in cells]
     if len(set(fps)) != len(fps):
         dup = [cells[i].labels for i, fp in enumerate(fps) if fps.count(fp) > 1]
         raise ValueError(f"cells with identical games and labels: {dup[:4]}.")
 
-    numeric = {"rep", "seed", "seconds", *metric_fields, *hook_columns}
+    round_fps = {fp for fp, r in zip(fps, rounds) if r}
+    key = ("rep", "round") if round_fps else ("rep",)
+    numeric = {"rep", "seed", "seconds", *metric_fields, *hook_columns} | ({"round"} if round_fps else set())
     finite = {"rep", "seed", *(f for c in cells for f in c.game.finite_fields)}
-    fields = ["fingerprint", *label_fields, "rep", "seed", *metric_fields, *hook_columns, "seconds", *VERSIONS]
-    store = RecordsFile(out, fields, numeric, finite, fresh=fresh) if out is not None else None
-    required = {fp: {"rep", "seed", *c.game.record_fields, *hook_columns} for fp, c in zip(fps, cells)}
+    timing = [] if "seconds" in metric_fields else ["seconds"]
+    fields = ["fingerprint", *label_fields, *key, "seed", *metric_fields, *text_fields, *hook_columns, *timing,
+              *VERSIONS]
+    store = RecordsFile(out, fields, numeric, finite, fresh=fresh, key=key) if out is not None else None
+    required = {fp: {"seed", *key, *c.game.record_fields, *c.game.text_fields, *hook_columns}
+                for fp, c in zip(fps, cells)}
     done = store.open(required) if store is not None else {}
     report = store.report if store is not None else RecordsReport()
     labels_of = {fp: c.labels for fp, c in zip(fps, cells)}
-    for key, rec in done.items():
-        rec.update(labels_of[key[0]])  # typed labels of the cell (the file holds text)
+    for rec in done.values():
+        rec.update(labels_of[rec["fingerprint"]])  # typed labels of the cell (the file holds text)
+    if round_fps:
+        finished, stored = _races(done, round_fps)
+        done = {k[:2]: v for k, v in done.items()}
+        done.update(finished)
+    else:
+        stored = {}
+    rounds_dir = None if out is None or not round_fps else os.fspath(out) + ".rounds"
+    if rounds_dir is not None:
+        os.makedirs(rounds_dir, exist_ok=True)
 
     # cells sharing their draws run together (common random numbers)
     groups = OrderedDict()
@@ -353,20 +456,33 @@ def sweep(cells, reps=100, seed=0, *, precision=None, out=None, fresh=False, n_j
     complete = False
     try:
         while True:
-            payload = ((ids, tuple(cells[i].game for i in ids), reps_, seed, hooks)
-                       for ids, reps_ in _tasks(groups, targets, done, chunk=16))
+            payload = ((ids, tuple(cells[i].game for i in ids), tuple(fps[i] for i in ids), reps_, seed, hooks,
+                        rounds_dir)
+                       for ids, reps_ in _tasks(groups, targets, done, chunk=1 if round_fps else 16))
             for ids, results in executor.map(_run_task, payload):
-                written = []
+                written, finished = [], 0
                 for rep, recs in results:
                     for i, rec in zip(ids, recs):
-                        full = {"fingerprint": fps[i], **cells[i].labels, "rep": rep, "seed": seed, **rec, **VERSIONS}
-                        done[(fps[i], rep)] = full
-                        written.append(full)
+                        head = {"fingerprint": fps[i], **cells[i].labels, "rep": rep, "seed": seed}
+                        if fps[i] in round_fps:
+                            race = [{**head, **r, **VERSIONS} for r in rec]
+                            have = stored.pop((fps[i], rep), set())
+                            written += [r for r in race if r["round"] not in have]
+                            done[(fps[i], rep)] = race
+                        else:
+                            done[(fps[i], rep)] = {**head, **rec, **VERSIONS}
+                            written.append(done[(fps[i], rep)])
+                        finished += 1
                 if store is not None:
                     store.append(written)
                 else:
                     report.computed += len(written)
-                bar.update(len(written))
+                for i in ids:  # the records are stored: the races' saved states are no longer needed
+                    for rep, _ in results:
+                        path = _checkpoint_path(rounds_dir, fps[i], rep)
+                        if path is not None and os.path.exists(path):
+                            os.unlink(path)
+                bar.update(finished)
             if precision is None:
                 for st in status:
                     st.reps = reps
@@ -374,7 +490,7 @@ def sweep(cells, reps=100, seed=0, *, precision=None, out=None, fresh=False, n_j
             before = list(targets)
             for i in sorted(open_cells):
                 metric = precision.metric or cells[i].game.primary_metric
-                values = np.array([done[(fps[i], r)][metric] for r in range(targets[i])], dtype=float)
+                values = np.array([_final(done[(fps[i], r)])[metric] for r in range(targets[i])], dtype=float)
                 _, half, goal = precision.half_width(values)
                 status[i].reps, status[i].half_width, status[i].met = targets[i], half, half <= goal
                 if half <= goal or targets[i] >= precision.max_reps:
@@ -390,9 +506,20 @@ def sweep(cells, reps=100, seed=0, *, precision=None, out=None, fresh=False, n_j
         bar.close()
         if store is not None:
             store.close(complete)
-    report.reused = sum(st.reps for st in status) - report.computed
-    records = [done[(fp, r)] for fp, st in zip(fps, status) for r in range(st.reps)]
+        if rounds_dir is not None and os.path.isdir(rounds_dir) and not os.listdir(rounds_dir):
+            os.rmdir(rounds_dir)
+    records = []
+    for fp, st in zip(fps, status):
+        for r in range(st.reps):
+            rec = done[(fp, r)]
+            records += rec if isinstance(rec, list) else [rec]
+    report.reused = len(records) - report.computed
     return Results(records, status=status, report=report)
+
+
+def _final(record):
+    """The record a precision target reads: a race's final round."""
+    return record[-1] if isinstance(record, list) else record
 
 
 def simulate(threat_model, reps=100, seed=0, *, precision=None, n_jobs=1, scheduler=None, out=None,

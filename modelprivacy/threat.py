@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import time
 from dataclasses import dataclass
 
@@ -32,12 +33,14 @@ from .targets import Target
 
 __all__ = [
     "Game",
+    "RoundGame",
     "Draw",
     "ThreatModel",
     "ClassificationThreatModel",
     "Server",
     "attacker_min_queries",
     "needs_attacker",
+    "round_stream",
     "hook_fields",
 ]
 
@@ -57,6 +60,8 @@ class Game:
     ----------
     record_fields : tuple of str
         Numeric fields of every record.
+    text_fields : tuple of str
+        String fields of every record.
     finite_fields : tuple of str
         Those that must be finite (a NaN there marks a stored record garbled).
     primary_metric : str
@@ -66,6 +71,7 @@ class Game:
     """
 
     record_fields = ()
+    text_fields = ()
     finite_fields = ()
     primary_metric = None
     shared = ()
@@ -82,6 +88,97 @@ class Game:
     def replicate(cls, games, rep, streams, hooks):
         """Run replication ``rep`` of ``games`` (sharing their draws); one record per game."""
         raise NotImplementedError
+
+
+class RoundGame(Game):
+    r"""A game played in rounds that carry state: an arms race.
+
+    Replication ``r`` of a round game is one whole race. The engine builds
+    the state from the replication's first stream and plays rounds until a
+    round's record names a stop reason::
+
+        state = game.init_state(SeedSequence(seed, spawn_key=(r, 0)))
+        for t = 0, 1, ...:
+            state, record = game.step(state, SeedSequence(seed, spawn_key=(r, 1, t)))
+            if record["stop_reason"]: break
+
+    so the numbers of round ``t`` depend only on ``(seed, r, t)`` and the
+    game, and a race resumed from the state saved after round ``t - 1``
+    continues exactly as an uninterrupted one. The engine stores one record
+    per round (with a ``round`` field) and, when the sweep writes a records
+    file, the state after every completed round
+    (``<out>.rounds/<fingerprint>-<r>.pkl``, replaced atomically), so an
+    interrupted race restarts from its last completed round, not from round 0.
+
+    Subclasses implement :meth:`init_state` and :meth:`step` (a pure function
+    of the state and the round's seed) and declare the fields of a round's
+    record: :attr:`record_fields` (numbers; ``bool`` values are stored as
+    0/1) and :attr:`text_fields` (strings; ``stop_reason`` is always one).
+    Fields named ``seconds`` or ``*_seconds`` are timings, the only values
+    that may differ between two runs of the same round.
+    """
+
+    text_fields = ("stop_reason",)
+    max_rounds = None
+
+    def shared_key(self):
+        # one race per task: races do not share draws, and a long race should not wait for another
+        return fingerprint(["round", self])
+
+    def init_state(self, seed):
+        """The state before round 0, drawn from ``seed`` (a ``numpy.random.SeedSequence``)."""
+        raise NotImplementedError
+
+    def step(self, state, seed):
+        """Play one round: ``(state, seed) -> (new_state, record)``; ``state`` is not modified."""
+        raise NotImplementedError
+
+    def play(self, seed=0, rep=0):
+        """Play replication ``rep`` of the race in this process, yielding ``(state, record)`` per round.
+
+        The records are those :func:`~modelprivacy.simulate.sweep` stores for
+        replication ``rep`` with this ``seed`` (timings aside); the states let
+        a notebook inspect the race (or attack the final state) afterwards.
+        """
+        seed = check_int(seed, "seed", low=0)
+        rep = check_int(rep, "rep", low=0)
+        state = self.init_state(round_stream(seed, rep, None))
+        for t in itertools.count():
+            state, record = self.step(state, round_stream(seed, rep, t))
+            record = _round_record(self, t, record)
+            yield state, record
+            if record["stop_reason"]:
+                return
+
+
+def round_stream(seed, rep, t):
+    """Seed of round ``t`` of replication ``rep`` (``t=None``: the race's initial state)."""
+    if t is None:
+        return np.random.SeedSequence(seed, spawn_key=(rep, 0))
+    return np.random.SeedSequence(seed, spawn_key=(rep, 1, t))
+
+
+def _round_record(game, t, record):
+    """Check a round's record against the game's declared fields; bools become 0/1."""
+    if not isinstance(record, dict):
+        raise TypeError(f"{type(game).__name__}.step must return (state, dict), got a {type(record).__name__}.")
+    expected = {*game.record_fields, *game.text_fields}
+    got = set(record) - {"round"}
+    if got != expected:
+        raise ValueError(f"round {t} of {type(game).__name__}: record fields differ from the declared ones "
+                         f"(missing {sorted(expected - got)}, undeclared {sorted(got - expected)}).")
+    out = {"round": t}
+    for k in game.record_fields:
+        v = record[k]
+        out[k] = int(v) if isinstance(v, (bool, np.bool_)) else v
+    for k in game.text_fields:
+        if not isinstance(record[k], str):
+            raise TypeError(f"round {t}: text field {k!r} must be a str, got {type(record[k]).__name__}.")
+        out[k] = record[k]
+    if not out["stop_reason"] and game.max_rounds is not None and t + 1 >= int(game.max_rounds):
+        raise ValueError(f"{type(game).__name__} played round {t} of max_rounds={game.max_rounds} "
+                         "without a stop reason.")
+    return out
 
 
 @dataclass

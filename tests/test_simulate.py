@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import LassoCV
 
 import modelprivacy._fingerprint as fpmod
@@ -21,7 +22,8 @@ from modelprivacy.metrics import privacy_level
 from modelprivacy.queries import BetaQueries, GridQueries, PoolQueries, UniformQueries
 from modelprivacy.simulate import Cell, Precision, grid, replication_streams, simulate, sweep
 from modelprivacy.targets import CubicCosineTarget, QuadraticTarget
-from modelprivacy.threat import ThreatModel
+from modelprivacy.base import ParamsMixin
+from modelprivacy.threat import RoundGame, ThreatModel
 from modelprivacy.victims import Victim
 
 F_POLY = QuadraticTarget()
@@ -259,7 +261,7 @@ def _counting(monkeypatch):
     real = sim._run_task
 
     def counted(task):
-        calls.append((task[0], tuple(task[2])))
+        calls.append((task[0], tuple(task[3])))
         return real(task)
 
     monkeypatch.setattr(sim, "_run_task", counted)
@@ -506,3 +508,120 @@ def test_memory_does_not_grow_with_the_number_of_replications(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+# --------------------------------------------------------------------------- round games (arms races)
+class Walk(ParamsMixin, BaseEstimator, RoundGame):
+    """A race whose state is a Gaussian random walk; it stops when |x| >= bound.
+
+    ``interrupt`` names a file: while it exists, round ``interrupt_at`` of
+    replication 1 deletes it and interrupts the sweep (a kill mid-race).
+    ``log`` names a file that receives one line per round played.
+    """
+
+    record_fields = ("x", "increment", "crossed")
+    text_fields = ("stop_reason", "side")
+
+    def __init__(self, *, bound=2.5, max_rounds=12, scale=1.0, log=None, interrupt=None, interrupt_at=3):
+        self.bound = bound
+        self.max_rounds = max_rounds
+        self.scale = scale
+        self.log = log
+        self.interrupt = interrupt
+        self.interrupt_at = interrupt_at
+
+    def init_state(self, seed):
+        return {"x": float(np.random.default_rng(seed).normal()), "t": 0, "rep": int(seed.spawn_key[0])}
+
+    def step(self, state, seed):
+        t, rep = state["t"], state["rep"]
+        if self.interrupt and t == self.interrupt_at and rep == 1 and os.path.exists(self.interrupt):
+            os.unlink(self.interrupt)
+            raise KeyboardInterrupt
+        if self.log:
+            with open(self.log, "a") as fh:
+                fh.write(f"{rep} {t}\n")
+        d = float(np.random.default_rng(seed).normal(scale=self.scale))
+        x = state["x"] + d
+        crossed = abs(x) >= self.bound
+        stop = "bound" if crossed else ("max_rounds" if t + 1 >= self.max_rounds else "")
+        record = {"x": x, "increment": d, "crossed": crossed, "side": "+" if x >= 0 else "-", "stop_reason": stop}
+        return {**state, "x": x, "t": t + 1}, record
+
+
+def _rounds(res):
+    return [(r["rep"], r["round"], r["x"], r["side"], r["stop_reason"]) for r in res]
+
+
+def test_round_game_records_follow_the_documented_seeds():
+    """Round t of replication r uses SeedSequence(seed, spawn_key=(r, 1, t)); the state SeedSequence(seed, (r, 0))."""
+    game = Walk()
+    res = sweep([Cell(game, {"game": "walk"})], reps=6, seed=11, progress=False)
+    for rep in range(6):
+        x = np.random.default_rng(np.random.SeedSequence(11, spawn_key=(rep, 0))).normal()
+        rows = [r for r in res if r["rep"] == rep]
+        assert [r["round"] for r in rows] == list(range(len(rows)))
+        for r in rows:
+            x += np.random.default_rng(np.random.SeedSequence(11, spawn_key=(rep, 1, r["round"]))).normal()
+            assert r["x"] == x and r["crossed"] == int(abs(x) >= 2.5)
+        assert rows[-1]["stop_reason"] in ("bound", "max_rounds") and all(not r["stop_reason"] for r in rows[:-1])
+    assert _rounds(res) == [(rep, r["round"], r["x"], r["side"], r["stop_reason"])
+                            for rep in range(6) for _, r in game.play(seed=11, rep=rep)]
+
+
+def test_round_games_are_identical_serial_and_in_processes():
+    cells = [Cell(Walk(scale=s), {"scale": s}) for s in (0.5, 1.0)]
+    serial = sweep(cells, reps=4, seed=3, progress=False)
+    parallel = sweep(cells, reps=4, seed=3, n_jobs=2, progress=False)
+    assert _rounds(serial) == _rounds(parallel) and len(serial) > 8
+
+
+def test_an_interrupted_race_resumes_from_its_last_completed_round(tmp_path):
+    out, log, flag = tmp_path / "race.csv", tmp_path / "log", tmp_path / "interrupt"
+    flag.touch()
+    game = Walk(bound=1e9, max_rounds=6, log=str(log), interrupt=str(flag), interrupt_at=3)
+    with pytest.raises(KeyboardInterrupt):
+        sweep([Cell(game, {"game": "walk"})], reps=3, seed=0, out=out, progress=False)
+    played = log.read_text().split("\n")[:-1]
+    assert played == [f"0 {t}" for t in range(6)] + ["1 0", "1 1", "1 2"]
+    assert sorted(os.listdir(tmp_path / "race.csv.rounds")) == [f"{Cell(game, {'game': 'walk'}).fingerprint(0)}-1.pkl"]
+    log.write_text("")
+    res = sweep([Cell(game, {"game": "walk"})], reps=3, seed=0, out=out, progress=False)
+    assert log.read_text().split("\n")[:-1] == ["1 3", "1 4", "1 5"] + [f"2 {t}" for t in range(6)]
+    assert not (tmp_path / "race.csv.rounds").exists()
+    assert res.report.reused == 6 and res.report.computed == 12
+    clean = sweep([Cell(game, {"game": "walk"})], reps=3, seed=0, progress=False)
+    assert _rounds(res) == _rounds(clean)
+    with open(out) as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 18 and len({(r["rep"], r["round"]) for r in rows}) == 18
+
+
+def test_precision_on_round_games_reads_the_final_round():
+    prec = Precision(rel_half_width=0.0, abs_half_width=0.4, min_reps=5, max_reps=80, metric="x")
+    res = sweep([Cell(Walk(bound=1.5), {"game": "walk"})], seed=2, precision=prec, progress=False)
+    st = res.status[0]
+    finals = np.array([r["x"] for r in res if r["stop_reason"]])
+    assert len(finals) == st.reps > 5
+    _, half, goal = prec.half_width(finals)
+    assert half == st.half_width and st.met == (half <= goal)
+
+
+def test_round_game_errors_name_the_problem():
+    class Undeclared(Walk):
+        record_fields = ("x", "increment")
+
+    with pytest.raises(ValueError, match=r"undeclared \['crossed'\]"):
+        sweep([Cell(Undeclared(), {"g": 1})], reps=1, progress=False)
+
+    class Endless(Walk):
+        def step(self, state, seed):
+            state, record = super().step(state, seed)
+            return state, {**record, "stop_reason": ""}
+
+    with pytest.raises(ValueError, match="without a stop reason"):
+        sweep([Cell(Endless(bound=1e9, max_rounds=3), {"g": 1})], reps=1, progress=False)
+    with pytest.raises(ValueError, match="max_rounds must be an int"):
+        sweep([Cell(Walk(max_rounds=0), {"g": 1})], reps=1, progress=False)
+    with pytest.raises(ValueError, match="hooks are not supported"):
+        sweep([Cell(Walk(), {"g": 1})], reps=1, progress=False, hooks={"h": lambda d: 0.0})
