@@ -338,8 +338,9 @@ def _play(spec, pool, game_seed, design_seed):
         record[f"pl_{name}"] = float(pl[j])
         record[f"pl_se_{name}"] = float(se[j])
         record[f"cv_{name}"] = float(cv_mean[j])
-    for a, k in enumerate(pool):
-        record[f"single_worst_case_{k}"] = float(single_worst[a])
+    for name in names:  # the same keys in every round (NaN: not in the pool)
+        record[f"single_worst_case_{name}"] = (float(single_worst[pool.index(name)]) if name in pool
+                                               else float("nan"))
     record["seconds"] = time.perf_counter() - t0
     return record, chosen
 
@@ -368,9 +369,12 @@ def step(state, seed):
         ``robust_minus_best_single`` (with its paired standard error),
         ``utility_loss``, ``gap``/``gap_max``/``relative_gap`` (relaxation gap
         on the defender's evaluation points; 0 for one attacker),
-        ``pl_<member>``, ``pl_se_<member>``, ``cv_<member>`` for every member,
-        ``single_worst_case_<k>`` for every pool member, ``stopped``,
-        ``stop_reason``, ``seconds``.
+        and for every member ``pl_<member>``, ``pl_se_<member>``,
+        ``cv_<member>`` and ``single_worst_case_<member>`` (the worst case over
+        the pool of the design against that member alone; NaN outside the
+        pool), ``stopped``, ``stop_reason``, ``seconds``. The keys are the same
+        in every round of a race. Ties in the validation error go to the
+        member listed first in the family.
     """
     if not isinstance(state, StealingArmsRaceState):
         raise TypeError(f"state must be a StealingArmsRaceState, got {type(state).__name__}.")
