@@ -58,6 +58,7 @@ from modelprivacy.attacks import (
     PolynomialRegression,
     RepeatAveraging,
     TruncatedPolynomialRegression,
+    group_repeats,
 )
 from modelprivacy.defenses import (
     GaussianProcessNoise,
@@ -126,9 +127,9 @@ def table_known_vs_aware(reps, seed, jobs):
         cells = []
         for dname, d in defenses.items():
             base = build(n=N, defense=d, attacker=known)
-            cells.append(Cell({"defense": dname, "attacker": "known"}, base))
+            cells.append(Cell(base, {"defense": dname, "attacker": "known"}))
             for aname, (att, q) in _aware_attackers(game, queries, known, d, owned, base.target).items():
-                cells.append(Cell({"defense": dname, "attacker": aname}, base.replace(attacker=att, queries=q)))
+                cells.append(Cell(base.replace(attacker=att, queries=q), {"defense": dname, "attacker": aname}))
         res = sweep(cells, reps=reps, seed=seed, n_jobs=jobs, progress=False)
         print(f"\n[{game} game] known attacker: {known!r}; {time.perf_counter() - t0:.0f} s")
         print(f"{'defense':17s} {'attacker':18s} {'PL_n [95% CI]':28s} {'U_n':>6s}")
@@ -145,6 +146,14 @@ def table_known_vs_aware(reps, seed, jobs):
                   f"(best/known = {ratio:.3f})")
 
 
+def repeat_spread(draw):
+    """Hook: pooled within-point standard deviation of the answers (0 when no query was repeated)."""
+    X, mean, counts, inverse = group_repeats(draw.X, draw.Y)
+    resid = draw.Y - mean[inverse]
+    dof = draw.Y.shape[0] - X.shape[0]
+    return float(np.sqrt(resid @ resid / dof)) if dof > 0 else 0.0
+
+
 def table_repetition(reps, seed, jobs, ks=(1, 2, 4, 8), m=100):
     print(f"\n=== 2. Repetition: m = {m} distinct points asked k times (n = km answers, rounds), "
           f"averaging attacker, {reps} replications ===")
@@ -158,9 +167,8 @@ def table_repetition(reps, seed, jobs, ks=(1, 2, 4, 8), m=100):
         for dname, d in defenses.items():
             for k in ks:
                 tm = build(n=k * m, defense=d, attacker=RepeatAveraging(known))
-                cells.append(Cell({"defense": dname, "k": k}, tm.replace(queries=RepeatedQueries(queries, repeats=k))))
-        res = sweep(cells, reps=reps, seed=seed, n_jobs=jobs, progress=False,
-                    scorers={"spread": lambda att, tm: float(np.nan_to_num(att.repeat_spread_))})
+                cells.append(Cell(tm.replace(queries=RepeatedQueries(queries, repeats=k)), {"defense": dname, "k": k}))
+        res = sweep(cells, reps=reps, seed=seed, n_jobs=jobs, progress=False, hooks={"spread": repeat_spread})
         print(f"\n[{game} game] learner: {known!r}; {time.perf_counter() - t0:.0f} s")
         head = "".join(f"{'k=' + str(k) + ' (n=' + str(k * m) + ')':>26s}" for k in ks)
         print(f"{'defense':17s}{head}{'spread':>9s}{'excess k=' + str(ks[-1]):>13s}{'n to halve':>11s}")
@@ -248,8 +256,8 @@ def table_online_vs_batch(reps, seed, jobs, ns=(100, 200, 400, 800)):
         online.fit(krr_game().target)
         t_design = time.perf_counter() - t0
         batch = OptimalLinearSmoother(SIGMA, attacker=att, evaluation=unif, n_emp=1000)
-        cells = [Cell({"defense": "online", "n": n}, krr_game(n=n, defense=online, attacker=att)),
-                 Cell({"defense": "batch", "n": n}, krr_game(n=n, defense=batch, attacker=att))]
+        cells = [Cell(krr_game(n=n, defense=online, attacker=att), {"defense": "online", "n": n}),
+                 Cell(krr_game(n=n, defense=batch, attacker=att), {"defense": "batch", "n": n})]
         res = sweep(cells, reps=reps, seed=seed, n_jobs=jobs, progress=False)
         a = res.filter(defense="online").column("stealing_error")
         b = res.filter(defense="batch").column("stealing_error")

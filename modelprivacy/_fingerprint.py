@@ -10,6 +10,7 @@ record fingerprints are both built on it.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import functools
 import hashlib
@@ -17,10 +18,11 @@ import json
 import math
 import numbers
 import types
+from pathlib import Path
 
 import numpy as np
 
-__all__ = ["canonical", "fingerprint", "canonical_json"]
+__all__ = ["canonical", "fingerprint", "canonical_json", "source_modules", "code_digest"]
 
 
 def _number(v):
@@ -127,3 +129,98 @@ def canonical_json(value):
 def fingerprint(value, length=20):
     """A stable hex digest (``length`` characters) of the canonical description of ``value``."""
     return hashlib.sha256(canonical_json(value).encode()).hexdigest()[:length]
+
+
+# --------------------------------------------------------------------------- code digest
+_PACKAGE = __name__.split(".")[0]
+_ROOT = Path(__file__).resolve().parent
+
+
+def _module_path(name):
+    rel = Path(*name.split(".")[1:])
+    package = _ROOT / rel / "__init__.py"
+    return package if package.exists() else (_ROOT / rel).with_suffix(".py")
+
+
+@functools.lru_cache(maxsize=None)
+def _module_imports(name):
+    """Package modules imported at the top of module ``name`` (and its parents, which import runs)."""
+    path = _module_path(name)
+    if not path.exists():
+        return frozenset()
+    tree = ast.parse(path.read_text())
+    is_package = path.name == "__init__.py"
+    out = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = name.split(".") if is_package else name.split(".")[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module
+            out.add(mod)
+            out.update(f"{mod}.{a.name}" for a in node.names)  # "from . import clf" imports a module
+    parts = name.split(".")
+    out.update(".".join(parts[:i]) for i in range(1, len(parts)))
+    return frozenset(m for m in out if m.split(".")[0] == _PACKAGE and _module_path(m).exists())
+
+
+def _modules_of(value, seen, out):
+    if id(value) in seen:
+        return
+    seen.add(id(value))
+    module = getattr(value, "__module__", None) if isinstance(value, type) or callable(value) else None
+    if module is None:
+        module = type(value).__module__
+    if isinstance(module, str) and module.split(".")[0] == _PACKAGE:
+        out.add(module)
+    if isinstance(value, dict):
+        for v in value.values():
+            _modules_of(v, seen, out)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for v in value:
+            _modules_of(v, seen, out)
+    elif hasattr(value, "get_params") and not isinstance(value, type):
+        _modules_of(value.get_params(deep=False), seen, out)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        _modules_of({f.name: getattr(value, f.name) for f in dataclasses.fields(value)}, seen, out)
+    elif isinstance(value, functools.partial):
+        _modules_of([value.func, value.args, value.keywords], seen, out)
+    if isinstance(value, types.FunctionType):
+        _modules_of(value.__globals__.get("__name__"), seen, out)
+
+
+def source_modules(values, modules=()):
+    """The package modules whose code computes with ``values`` (and ``modules``), sorted.
+
+    The modules defining the classes and functions found in ``values``
+    (walking parameters, dataclass fields and containers) and, transitively,
+    every package module they import at the top level, with the parent
+    packages whose ``__init__`` an import runs.
+    """
+    todo = set(modules)
+    _modules_of(values, set(), todo)
+    done = set()
+    while todo:
+        m = todo.pop()
+        if m in done:
+            continue
+        done.add(m)
+        todo |= _module_imports(m) - done
+    return sorted(done)
+
+
+def code_digest(values, version="", modules=()):
+    """SHA-256 (hex, 20 characters) of the source of :func:`source_modules` and the package version.
+
+    An edit to any module that computes a result changes the digest of every
+    result computed with it, and only of those: a figure's plotting code is
+    not part of a defense's digest.
+    """
+    h = hashlib.sha256(str(version).encode())
+    for m in source_modules(values, modules):
+        h.update(m.encode() + b"\0" + _module_path(m).read_bytes() + b"\0")
+    return h.hexdigest()[:20]

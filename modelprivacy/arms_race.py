@@ -71,6 +71,7 @@ from threadpoolctl import threadpool_limits
 
 from ._param_validation import Interval, StrOptions
 from .attacks import CrossValidatedAttacker, is_linear_smoother
+from .attacks.aware import _first_minimum
 from .base import ParamsMixin
 from .defenses import SIGMA_MAX, OptimalLinearSmoother, RobustLinearSmoother
 from .games import game_attacker_family, make_game
@@ -285,7 +286,7 @@ def _play(spec, pool, game_seed, design_seed):
     loss = np.zeros((R, len(names)))
     single = np.zeros((R, len(pool), len(pool)))  # [rep, design k, attacker j]
     cv = np.zeros((R, len(names)))
-    gaps, rel_gaps, utility = np.zeros(R), np.zeros(R), np.zeros(R)
+    gaps, rel_gaps, utility, energy = np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R)
     pool_idx = [names.index(k) for k in pool]
     for r in range(R):
         g = np.random.default_rng(_child(game_seed, r))
@@ -298,6 +299,7 @@ def _play(spec, pool, game_seed, design_seed):
         rel_gaps[r] = gap / max(abs(objective + gap), np.finfo(float).tiny)
         utility[r] = float(e @ e) / n
         Y = y + e
+        energy[r] = float(Y @ Y) / n
         S = [np.asarray(clone(family[name]).smoother_matrix(X, Z), dtype=float) for name in names]
         loss[r] = [np.mean((Sj @ Y - fZ) ** 2) for Sj in S]
         for a, q in enumerate(quads):
@@ -307,7 +309,7 @@ def _play(spec, pool, game_seed, design_seed):
     pl = loss.mean(axis=0)
     se = loss.std(axis=0, ddof=1) / np.sqrt(R) if R > 1 else np.full(len(names), np.nan)
     cv_mean = cv.mean(axis=0)
-    chosen = names[int(np.argmin(cv_mean))]
+    chosen = names[_first_minimum(cv_mean, float(np.mean(energy)))]
     in_pool = pl[pool_idx]
     worst = int(np.argmin(in_pool))
     single_worst = single.mean(axis=0).min(axis=1)  # worst case over the pool of each single design
@@ -374,7 +376,8 @@ def step(state, seed):
         the pool of the design against that member alone; NaN outside the
         pool), ``stopped``, ``stop_reason``, ``seconds``. The keys are the same
         in every round of a race. Ties in the validation error go to the
-        member listed first in the family.
+        member listed first in the family (scores within :math:`10^{-12}` times
+        the mean square answer of the minimum are ties).
     """
     if not isinstance(state, StealingArmsRaceState):
         raise TypeError(f"state must be a StealingArmsRaceState, got {type(state).__name__}.")

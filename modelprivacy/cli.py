@@ -2,7 +2,8 @@
 
 ``modelprivacy simulate`` runs a stealing game (flags or a TOML file) and
 prints a summary table; ``modelprivacy figures`` regenerates the paper's
-figures.
+figures. A mistake in a flag, a configuration file or an output path ends in
+one ``error:`` line naming the culprit and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
@@ -11,15 +12,19 @@ import argparse
 import os
 import sys
 import time
+from importlib.metadata import PackageNotFoundError, version
 
+from . import __version__
+from ._records import RecordsConflictError, RecordsLockedError
 from .attacks import make_attacker
 from .defenses import NoDefense, make_defense
 from .figures import FIGURES, get_figure
 from .games import GAME_ATTACKERS, GAME_DEFENSES, GAMES, game_defenses, make_game
-from .simulate import grid, sweep
+from .simulate import Precision, grid, sweep
 
 __all__ = ["main"]
 
+#: every key of ``simulate`` (flags and TOML) with its default and type
 SIMULATE_DEFAULTS = {
     "game": "poly",
     "attack": None,
@@ -27,10 +32,27 @@ SIMULATE_DEFAULTS = {
     "n": [100],
     "sigma": [0.5],
     "reps": 100,
+    "precision": None,
+    "max_reps": 5000,
     "seed": 0,
     "jobs": 1,
     "out": "simulate_results.csv",
+    "fresh": False,
 }
+_TYPES = {"game": str, "attack": str, "defense": [str], "n": [int], "sigma": [float], "reps": int, "precision": float,
+          "max_reps": int, "seed": int, "jobs": int, "out": str, "fresh": bool}
+
+
+class UsageError(ValueError):
+    """A mistake of the user (reported as one ``error:`` line)."""
+
+
+def _version():
+    try:
+        return version("modelprivacy")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return __version__
+
 
 def _simulate_parser(sub):
     p = sub.add_parser(
@@ -40,17 +62,37 @@ def _simulate_parser(sub):
         "(the polynomial game of the paper at n=100, sigma=0.5, 100 replications).",
     )
     p.add_argument("--config", help="TOML file with any of the keys below (flags override it)")
-    p.add_argument("--game", choices=["poly", "krr", "lasso"], help="preset game (default poly)")
+    p.add_argument("--game", choices=sorted(GAMES), help="preset game (default poly)")
     p.add_argument("--attack", help="attacker registry name (default: the game's attacker)")
-    p.add_argument("--defense", nargs="+", help="defense registry names (default: all baselines + the game's design)")
+    p.add_argument("--defense", nargs="+", help="defense registry names (default: the game's baselines and design)")
     p.add_argument("--n", nargs="+", type=int, help="query budgets (default 100)")
     p.add_argument("--sigma", nargs="+", type=float, help="noise levels, U_n = sigma^2 (default 0.5)")
-    p.add_argument("--reps", type=int, help="replications per setting (default 100)")
+    p.add_argument("--reps", type=int, help="replications per setting (default 100; the minimum with --precision)")
+    p.add_argument("--precision", type=float,
+                   help="target relative half-width of the 95%% interval (e.g. 0.05): add replications until met")
+    p.add_argument("--max-reps", dest="max_reps", type=int, help="largest replication count with --precision")
     p.add_argument("--seed", type=int, help="base seed (default 0)")
     p.add_argument("--jobs", type=int, help="local workers (default 1; -1 = all cores)")
     p.add_argument("--out", help="CSV of per-replication records; resumed if it exists (default simulate_results.csv)")
+    p.add_argument("--fresh", action="store_true", default=None,
+                   help="recompute into a new records file (the old one is kept as <out>.old)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
+
+
+def _check_type(key, value, where):
+    kind = _TYPES[key]
+    ok = (lambda v, t: isinstance(v, t) and not (t in (int, float) and isinstance(v, bool))
+          or (t is float and isinstance(v, int) and not isinstance(v, bool)))
+    if isinstance(kind, list):
+        if not isinstance(value, list):
+            value = [value]
+        if not value or not all(ok(v, kind[0]) for v in value):
+            raise UsageError(f"{where}: '{key}' must be a {kind[0].__name__} or a list of them, got {value!r}.")
+        return value
+    if not ok(value, kind):
+        raise UsageError(f"{where}: '{key}' must be a {kind.__name__}, got {value!r}.")
+    return value
 
 
 def _load_config(path):
@@ -60,57 +102,63 @@ def _load_config(path):
         with open(path, "rb") as fh:
             cfg = tomllib.load(fh)
     except FileNotFoundError:
-        raise SystemExit(f"error: --config file {path!r} does not exist.")
+        raise UsageError(f"--config file {path!r} does not exist.") from None
+    except IsADirectoryError:
+        raise UsageError(f"--config {path!r} is a folder, not a TOML file.") from None
     except tomllib.TOMLDecodeError as exc:
-        raise SystemExit(f"error: --config file {path!r} is not valid TOML: {exc}")
+        raise UsageError(f"--config file {path!r} is not valid TOML: {exc}") from None
     unknown = sorted(set(cfg) - set(SIMULATE_DEFAULTS))
     if unknown:
-        raise SystemExit(f"error: unknown keys in {path}: {unknown}; allowed: {sorted(SIMULATE_DEFAULTS)}.")
-    for key in ("defense", "n", "sigma"):
-        if key in cfg and not isinstance(cfg[key], list):
-            cfg[key] = [cfg[key]]
-    return cfg
+        raise UsageError(f"unknown keys in {path}: {unknown}; allowed: {sorted(SIMULATE_DEFAULTS)}.")
+    return {k: _check_type(k, v, path) for k, v in cfg.items()}
+
+
+def _check_output_file(path, what):
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(f"{what} {path!r} is a folder, not a file.")
+    if not os.path.isdir(folder):
+        raise UsageError(f"the folder of {what} {path!r} does not exist.")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise UsageError(f"{what} {path!r} cannot be written (permission denied).")
 
 
 def run_simulate(args):
     opts = dict(SIMULATE_DEFAULTS)
-    if args.config:
-        opts.update(_load_config(args.config))
+    cfg = _load_config(args.config) if args.config else {}
+    opts.update(cfg)
     for key in SIMULATE_DEFAULTS:
         val = getattr(args, key, None)
         if val is not None:
             opts[key] = val
     game = opts["game"]
     if game not in GAMES:
-        raise SystemExit(f"error: unknown game {game!r}; known: {sorted(GAMES)}.")
+        raise UsageError(f"unknown game {game!r}; known: {sorted(GAMES)}.")
+    _check_output_file(opts["out"], "--out")
     attack = opts["attack"] or GAME_ATTACKERS[game][0]
     names = list(opts["defense"])
-    if args.defense is None and not args.config:
+    if args.defense is None and "defense" not in cfg:
         names = list(GAME_DEFENSES[game])  # the game's baselines and its designed defense
-    try:
-        attacker = make_attacker(attack)
-        preset = game_defenses(game)
-        defenses = {name: preset[name] if name in preset else make_defense(name) for name in names}
-        base = make_game(game, n=opts["n"][0], defense=NoDefense(), attacker=attacker)
-        cells = grid(base, defenses=defenses, n=opts["n"], sigma=opts["sigma"], attackers={attack: attacker})
-        t0 = time.perf_counter()
-        res = sweep(
-            cells,
-            reps=opts["reps"],
-            seed=opts["seed"],
-            out=opts["out"],
-            n_jobs=opts["jobs"],
-            progress=not args.quiet,
-            desc="simulate",
-        )
-    except (ValueError, TypeError) as exc:
-        raise SystemExit(f"error: {exc}")
+    attacker = make_attacker(attack)
+    preset = game_defenses(game)
+    defenses = {name: preset[name] if name in preset else make_defense(name) for name in names}
+    base = make_game(game, n=opts["n"][0], defense=NoDefense(), attacker=attacker)
+    cells = grid(base, defenses=defenses, n=opts["n"], sigma=opts["sigma"], attackers={attack: attacker})
+    precision = None
+    if opts["precision"] is not None:
+        if not 0 < opts["precision"] < 1:
+            raise UsageError(f"--precision (rel_half_width) must be in (0, 1), got {opts['precision']!r}.")
+        precision = Precision(rel_half_width=opts["precision"], abs_half_width=1e-12, min_reps=max(opts["reps"], 3),
+                              max_reps=max(opts["max_reps"], opts["reps"], 3))
+    t0 = time.perf_counter()
+    res = sweep(cells, reps=opts["reps"], seed=opts["seed"], precision=precision, out=opts["out"],
+                fresh=bool(opts["fresh"]), n_jobs=opts["jobs"], progress=not args.quiet, desc="simulate")
     elapsed = time.perf_counter() - t0
-    print(f"game={game} attacker={attack} reps={opts['reps']} seed={opts['seed']}  ({elapsed:.1f} s)")
-    print("privacy_level = mean stealing error (95% CI), utility_loss = mean U_n, PL/U = privacy gain")
+    print(f"game={game} attacker={attack} seed={opts['seed']}  ({elapsed:.1f} s)")
+    print(res.report)
+    print("privacy_level = mean stealing error (95% bootstrap-t interval), utility_loss = mean U_n, "
+          "PL/U = privacy gain")
     print(res.table(by=("defense", "n", "sigma")))
-    if opts["out"]:
-        print(f"records: {opts['out']}")
     return 0
 
 
@@ -118,12 +166,13 @@ def _figures_parser(sub):
     p = sub.add_parser("figures", help="regenerate the paper's figures (PNG, PDF and CSV per figure)")
     p.add_argument("names", nargs="*", help="figure names (default: all); see --list")
     p.add_argument("--list", action="store_true", help="list the figure names and exit")
-    p.add_argument("--quick", action="store_true", help="few replications, for a smoke run")
-    p.add_argument("--reps", type=int, help="replications (default: the paper's)")
+    p.add_argument("--quick", action="store_true", help="few replications, for a smoke run (never into paper_figures)")
+    p.add_argument("--reps", type=int, help="fixed replications (default: until each figure's precision is met)")
     p.add_argument("--jobs", type=int, default=1, help="local workers (default 1)")
-    p.add_argument("--out", default="paper_figures", help="output folder (default paper_figures)")
+    p.add_argument("--out", help="output folder (default paper_figures; quick_figures with --quick)")
     p.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
     p.add_argument("--scheduler", help="Dask scheduler address tcp://host:port, or 'local' for a LocalCluster")
+    p.add_argument("--fresh", action="store_true", help="recompute every record (old records files are kept as .old)")
     return p
 
 
@@ -137,35 +186,49 @@ def run_figures(args):
     try:
         funcs = [get_figure(n) for n in names]
     except KeyError as exc:
-        raise SystemExit(f"error: {exc.args[0]}")
-    if not funcs:
-        raise SystemExit("error: no figures are registered.")
-    os.makedirs(args.out, exist_ok=True)
+        raise UsageError(exc.args[0]) from None
+    out = args.out or ("quick_figures" if args.quick else "paper_figures")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UsageError(f"--out {out!r} is a file, not a folder.")
+    os.makedirs(out, exist_ok=True)
+    if not os.access(out, os.W_OK):
+        raise UsageError(f"--out {out!r} cannot be written (permission denied).")
     rows = []
     for name, func in zip(names, funcs):
         t0 = time.perf_counter()
         try:
-            func(out_dir=args.out, quick=args.quick, reps=args.reps, seed=args.seed, n_jobs=args.jobs,
-                 scheduler=args.scheduler)
-        except (ValueError, TypeError, ConnectionError) as exc:
-            raise SystemExit(f"error: {name}: {exc}")
-        rows.append((name, time.perf_counter() - t0))
-    print(f"{'figure':<28} seconds")
-    for name, sec in rows:
-        print(f"{name:<28} {sec:7.1f}")
-    print(f"{'total':<28} {sum(s for _, s in rows):7.1f}   -> {args.out}/")
+            result = func(out_dir=out, quick=args.quick, reps=args.reps, seed=args.seed, n_jobs=args.jobs,
+                          scheduler=args.scheduler, fresh=args.fresh)
+        except (ValueError, TypeError) as exc:
+            raise UsageError(f"{name}: {exc}") from None
+        reports = result.reports
+        counts = [sum(getattr(r, k) for r in reports) for k in ("reused", "computed", "ignored")]
+        rows.append((name, time.perf_counter() - t0, counts if reports else None))
+    print(f"{'figure':<24} {'seconds':>8}  records (reused / computed / ignored)")
+    for name, sec, counts in rows:
+        rec = "  ".join(f"{c:>7}" for c in counts) if counts else "      -  (no replications)"
+        print(f"{name:<24} {sec:8.1f}  {rec}")
+    print(f"{'total':<24} {sum(s for _, s, _ in rows):8.1f}   -> {out}/")
     return 0
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="modelprivacy", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _simulate_parser(sub)
     _figures_parser(sub)
     args = parser.parse_args(argv)
-    if args.command == "simulate":
-        return run_simulate(args)
-    return run_figures(args)
+    try:
+        return run_simulate(args) if args.command == "simulate" else run_figures(args)
+    except (UsageError, ValueError, TypeError, KeyError, OSError, ConnectionError, RecordsConflictError,
+            RecordsLockedError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+    except MemoryError as exc:
+        print(f"error: out of memory: {exc or 'the setting does not fit in memory'}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

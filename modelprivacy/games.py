@@ -1,4 +1,4 @@
-"""The paper's regression games as ready threat models, with the defenses and attackers of each.
+"""The paper's games as ready threat models and cells, with the defenses and attackers of each.
 
 * ``poly``: :math:`f(x) = 4(x-1/2)^2`, Beta(1, 3) queries and test points,
   polynomial attacker with AIC/BIC/BC order selection over
@@ -16,6 +16,12 @@
 Which defenses and attackers belong to each game is written here once
 (:data:`GAME_DEFENSES`, :data:`GAME_ATTACKERS`, :func:`game_defenses`) and
 used by the command line, the figures and the notebooks.
+
+The classification games (stealing a victim classifier through an output
+defense, section 5.4-5.5 of the paper and Lee et al.) are cells of the same
+engine: :func:`agreement_budget_cells`, :func:`classification_table_cells`
+(defenses calibrated to benign flip rates by :func:`calibrated_defenses`)
+and :func:`equation_solving_cells`.
 """
 
 from __future__ import annotations
@@ -23,21 +29,40 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 
-from .attacks import KernelRidgeAttacker, OLSRegression, PolynomialRegression, make_attacker
+from ._validation import check_int, check_scalar
+from .attacks import (
+    EquationSolvingAttack,
+    KernelRidgeAttacker,
+    LabelOnlyAttacker,
+    OLSRegression,
+    PolynomialRegression,
+    ReverseSigmoidAwareAttacker,
+    SoftLabelLogisticRegression,
+    SoftmaxMLP,
+    make_attacker,
+)
 from .defenses import (
+    AdaptiveMisinformation,
     ConstantShift,
     Defense,
     IIDNoise,
     KernelConfusion,
     LongRangeNoise,
+    MisleadingShift,
     MisleadingVariableProjection,
     NoDefense,
+    NoPostprocessing,
     OrderDisguise,
+    Postprocessor,
+    RandomShuffle,
+    ReverseSigmoid,
     make_defense,
 )
-from .queries import BetaQueries, MultivariateGaussianQueries, UniformQueries, toeplitz_covariance
+from .metrics import flip_rate
+from .queries import BetaQueries, GaussianQueries, MultivariateGaussianQueries, UniformQueries, toeplitz_covariance
+from .simulate import Cell
 from .targets import CubicCosineTarget, LinearTarget, QuadraticTarget
-from .threat import ThreatModel
+from .threat import ClassificationThreatModel, ThreatModel
 
 __all__ = [
     "PAPER_SIGMA",
@@ -51,6 +76,13 @@ __all__ = [
     "game_defenses",
     "game_attacker_family",
     "make_game",
+    "UTILITY_LEVELS",
+    "RS_GRID",
+    "classification_attackers",
+    "agreement_budget_cells",
+    "calibrated_defenses",
+    "classification_table_cells",
+    "equation_solving_cells",
 ]
 
 #: noise level of the paper's budget sweeps (U_n = 0.25)
@@ -221,3 +253,176 @@ def make_game(name, **kwargs):
     if name not in GAMES:
         raise ValueError(f"unknown game {name!r}; known games: {sorted(GAMES)}.")
     return GAMES[name](**kwargs)
+
+
+# --------------------------------------------------------------------------- classification games
+#: utility-loss levels (top-1 flip rates) of the paper's classification table
+UTILITY_LEVELS = (0.01, 0.02, 0.05, 0.10, 0.15)
+#: ReverseSigmoid grid of the Model Privacy experiments (gamma = 0.2) and ART's default
+RS_GRID = tuple((b, 0.2) for b in (0.1, 0.2, 0.3, 0.4, 0.5)) + ((1.0, 0.1),)
+
+
+def classification_attackers(*, C=10.0, mlp=True, tol=1e-4):
+    """Attacker factories ``name -> f(defense) -> estimator or None`` of the classification games.
+
+    ``"soft"``: :class:`~modelprivacy.attacks.SoftLabelLogisticRegression`;
+    ``"labels"``: labels only; ``"mlp"``: :class:`~modelprivacy.attacks.SoftmaxMLP`;
+    ``"aware"``: the ReverseSigmoid-aware attacker (only against
+    :class:`~modelprivacy.defenses.ReverseSigmoid`, else ``None``).
+    """
+    def soft(defense):
+        return SoftLabelLogisticRegression(C=C, solver="lbfgs", tol=tol)
+
+    def labels(defense):
+        return LabelOnlyAttacker(SoftLabelLogisticRegression(C=C, solver="lbfgs", tol=tol))
+
+    def mlp_(defense):
+        return SoftmaxMLP(hidden=32, alpha=1e-3, max_iter=150, random_state=0)
+
+    def aware(defense):
+        if isinstance(defense, ReverseSigmoid):
+            return ReverseSigmoidAwareAttacker(defense.beta, gamma=defense.gamma,
+                                               estimator=SoftLabelLogisticRegression(C=C, solver="lbfgs", tol=tol))
+        return None
+
+    out = {"soft": soft, "labels": labels}
+    if mlp:
+        out["mlp"] = mlp_
+    out["aware"] = aware
+    return out
+
+
+def agreement_budget_cells(victim, defenses, attackers, budgets, *, pool="in"):
+    """Cells of the agreement-vs-budget experiment: every (defense, attacker, budget).
+
+    Parameters
+    ----------
+    victim : Victim
+    defenses : dict of str -> Postprocessor
+    attackers : dict of str -> callable(defense) -> estimator or None
+        A factory returning ``None`` skips the pair (e.g. the
+        ReverseSigmoid-aware attacker against other defenses).
+    budgets : increasing list of int
+        The query sets are nested across budgets and shared by all defenses
+        within a replication.
+    pool : str
+
+    Returns
+    -------
+    list of Cell
+        Labels ``defense``, ``attacker``, ``budget``.
+    """
+    budgets = [check_int(b, "budgets", low=1) for b in budgets]
+    if any(b2 <= b1 for b1, b2 in zip(budgets, budgets[1:])):
+        raise ValueError("budgets must be strictly increasing.")
+    cells = []
+    for dname, defense in _check_postprocessors(defenses).items():
+        for aname, factory in attackers.items():
+            est = factory(defense)
+            if est is None:
+                continue
+            for b in budgets:
+                game = ClassificationThreatModel(victim, pool, b, defense, est)
+                cells.append(Cell(game, {"defense": dname, "attacker": aname, "budget": b}))
+    return cells
+
+
+def _check_postprocessors(defenses):
+    if not isinstance(defenses, dict) or not defenses:
+        raise TypeError("defenses must be a non-empty dict name -> Postprocessor.")
+    for k, d in defenses.items():
+        if not isinstance(d, Postprocessor):
+            raise TypeError(f"defenses[{k!r}] must be a Postprocessor, got {type(d).__name__}.")
+    return defenses
+
+
+def calibrated_defenses(P_benign, utilities, *, seed=0):
+    """The table's defenses at each utility level, calibrated on benign answers.
+
+    Random Shuffle, Adaptive Misinformation and Misleading Shift are
+    calibrated by bisection to each top-1 flip rate ``u``
+    (:meth:`~modelprivacy.defenses.Postprocessor.calibrate`; a level a
+    defense cannot reach on these answers is left out); Deceptive
+    Perturbation (ReverseSigmoid) uses the paper's grid
+    :math:`\\beta \\in \\{.1, \\dots, .5\\}` at :math:`\\gamma = 0.2`, with its
+    measured flip rate, as in the paper's code.
+
+    Returns
+    -------
+    list of (name, u, defense, measured u, strength)
+    """
+    out = []
+    for i, u in enumerate(utilities):
+        for name, proto in (("Random Shuffle", RandomShuffle()), ("Adaptive Misinformation", AdaptiveMisinformation()),
+                            ("Misleading Shift", MisleadingShift())):
+            try:
+                d = proto.calibrate(P_benign, u, rng=seed)
+            except ValueError:
+                continue
+            out.append((name, u, d, d.calibrated_flip_rate_, getattr(d, d._strength)))
+        beta = (0.1, 0.2, 0.3, 0.4, 0.5)[i % 5]
+        d = ReverseSigmoid(beta, gamma=0.2)
+        out.append(("Deceptive Perturbation", u, d, flip_rate(P_benign, d.respond(P_benign)), beta))
+    return out
+
+
+def classification_table_cells(victim, *, utilities=UTILITY_LEVELS, budgets=(1000, 2000, 5000), pool="out",
+                               attacker=None, seed=0):
+    r"""Cells of the Model Privacy classification table (hate-speech layout) on a victim.
+
+    Each defense of :func:`calibrated_defenses` at each utility level ``u``
+    (top-1 flip rate on the victim's benign split) and each budget, plus an
+    undefended row (``u = 0``). Binary victims answer one probability per
+    query, as the hate-speech API of the paper.
+
+    Parameters
+    ----------
+    victim : Victim
+    utilities : sequence of float in (0, 1)
+    budgets : sequence of int
+    pool : str
+        ``"out"`` (the shifted pool) is where the paper's effects appear.
+    attacker : estimator, optional
+        Default: soft-label logistic regression (``C = 1``).
+    seed : int
+        Seeds the calibration's common random numbers.
+
+    Returns
+    -------
+    list of Cell
+        Labels ``defense``, ``u``, ``u_measured``, ``param``, ``budget``.
+    """
+    utilities = [check_scalar(u, "utilities", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+                 for u in utilities]
+    budgets = [check_int(b, "budgets", low=1) for b in budgets]
+    attacker = SoftLabelLogisticRegression(C=1.0, solver="lbfgs", tol=1e-4) if attacker is None else attacker
+    v = victim._fitted()
+    P_benign = v.answers(v.task_.X_benign)
+    rows = [("No Defense", 0.0, NoPostprocessing(), 0.0, 0.0)] + calibrated_defenses(P_benign, utilities, seed=seed)
+    cells = []
+    for name, u, defense, u_meas, param in rows:
+        for b in budgets:
+            game = ClassificationThreatModel(victim, pool, b, defense, attacker)
+            cells.append(Cell(game, {"defense": name, "u": u, "u_measured": u_meas, "param": param, "budget": b}))
+    return cells
+
+
+def equation_solving_cells(victim, defenses, *, n_queries=None, scale=1.0):
+    r"""Cells of the equation-solving attack (Tramer et al.) on a logistic-regression victim.
+
+    ``n_queries`` (default ``d + 1``) Gaussian queries :math:`N(0, \text{scale}^2 I)`
+    (generic points make the system full rank), answered by each defense and
+    solved for the log-ratio parameters by
+    :class:`~modelprivacy.attacks.EquationSolvingAttack`.
+
+    Returns
+    -------
+    list of Cell
+        Labels ``defense``, ``n_queries``.
+    """
+    v = victim._fitted()
+    d = v.task_.n_features
+    n = d + 1 if n_queries is None else check_int(n_queries, "n_queries", low=d + 1)
+    queries = GaussianQueries(0.0, std=check_scalar(scale, "scale", low=0.0, low_inclusive=False), d=d)
+    return [Cell(ClassificationThreatModel(victim, queries, n, defense, EquationSolvingAttack()),
+                 {"defense": name, "n_queries": n}) for name, defense in _check_postprocessors(defenses).items()]

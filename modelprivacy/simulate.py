@@ -1,25 +1,37 @@
-r"""Monte Carlo simulation of query-response stealing.
+r"""The simulation engine: one engine for every game.
 
-One *replication* of a game draws queries, has the server answer them through
-the defense, trains the attacker on the answers and scores the copy on fresh
-evaluation points:
-
-.. math::
-
-    \ell_r = \frac1m \sum_{j=1}^m (\hat f_n(z_j) - f(z_j))^2,\qquad
-    U_{n,r} = \frac1n \sum_{i=1}^n (Y_i - f(X_i))^2 .
-
-:math:`PL_n` is the mean of :math:`\ell_r` over replications.
+A *cell* is one fully specified setting of one game (a :class:`~modelprivacy.threat.Game`:
+the regression :class:`~modelprivacy.threat.ThreatModel`, the classification
+:class:`~modelprivacy.threat.ClassificationThreatModel`, the property-inference
+game) with the labels its records carry. A *replication* of a cell is a
+function of the cell and its seed streams that returns a record.
+:func:`sweep` runs any list of cells.
 
 Seeding
 -------
-Replication ``r`` of a run with seed ``s`` uses
-``SeedSequence(s, spawn_key=(r,))``, split into four independent streams
-(queries, defense, attacker, evaluation). The numbers therefore depend only
-on ``(s, r)`` and the game -- not on the executor, the number of workers,
-the order of cells or which cells are resumed -- and all defenses of one
-replication see the *same* queries and evaluation points (common random
-numbers), which makes comparisons between defenses sharper.
+Replication ``r`` of a run with seed ``s`` uses ``SeedSequence(s, spawn_key=(r,))``,
+split into four independent streams (queries, defense, attacker,
+evaluation). The numbers therefore depend only on ``(s, r)`` and the cell --
+not on the executor, the number of workers, the order of cells or which
+cells are resumed -- and all cells of one game that differ only in the
+defense see the *same* queries and evaluation points within a replication
+(common random numbers), which sharpens comparisons between defenses.
+
+Records that cannot go stale
+----------------------------
+Every record carries its cell's fingerprint: a hash of the cell's complete
+specification (``get_params(deep=True)`` of every part, in canonical form),
+the seed, the hooks, the package version and a digest of the source of every
+package module that computes the record. A resume reuses exactly the
+records whose fingerprint matches; records of other settings or older code
+are counted and left in the file (see :mod:`modelprivacy._records`).
+
+Precision
+---------
+With a :class:`Precision`, replications are added in seeded batches until
+the studentised bootstrap interval of the cell's primary metric is narrow
+enough (or a maximum is reached); every decision depends only on the
+records, so the result does not depend on the executor.
 
 Results are tidy records (one per replication and cell), written to CSV as
 they are produced, so an interrupted sweep resumes where it stopped.
@@ -27,380 +39,371 @@ they are produced, so an interrupted sweep resumes where it stopped.
 
 from __future__ import annotations
 
-import copy
 import csv
 import math
-import os
-import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
-from joblib import Parallel, delayed, parallel_config
+import scipy
+import sklearn
 from sklearn.base import clone
-from threadpoolctl import ThreadpoolController
+from tqdm.auto import tqdm
 
-from ._fingerprint import fingerprint
-from ._progress import Progress
-from ._validation import check_int
+from . import __version__
+from ._executors import current_executor, make_executor
+from ._fingerprint import canonical, code_digest, fingerprint
+from ._param_validation import Interval, validate_params
+from ._records import RecordsConflictError, RecordsFile, RecordsLockedError, RecordsReport
 from .defenses import DEFENSES
-from .metrics import privacy_gain, privacy_level, stealing_error, utility_loss
-from .threat import Server, ThreatModel
+from .metrics import bootstrap_t_interval, privacy_gain, privacy_level
+from .threat import Game, ThreatModel, hook_fields
 
-__all__ = ["Cell", "Results", "simulate", "sweep", "grid", "replication_streams"]
+__all__ = ["Cell", "Precision", "CellStatus", "Results", "simulate", "sweep", "grid", "replication_streams"]
 
-RECORD_FIELDS = ("rep", "seed", "utility_loss", "stealing_error", "seconds")
+#: records fields that are not labels or metrics
+BOOKKEEPING = ("fingerprint", "rep", "seed")
+VERSIONS = {"numpy": np.__version__, "scipy": scipy.__version__, "sklearn": sklearn.__version__}
+
+
+class _Streams:
+    """The children ``SeedSequence(seed, spawn_key=(rep,)).spawn(4)``, each built when first used.
+
+    Child ``k`` of that spawn is ``SeedSequence(seed, spawn_key=(rep, k))``; building
+    only the streams a game uses saves the seeding cost of the others.
+    """
+
+    __slots__ = ("seed", "rep", "_made")
+
+    def __init__(self, seed, rep):
+        self.seed, self.rep, self._made = seed, rep, {}
+
+    def __getitem__(self, k):
+        if k not in self._made:
+            self._made[k] = np.random.SeedSequence(self.seed, spawn_key=(self.rep, k))
+        return self._made[k]
+
+    def __len__(self):
+        return 4
+
+    def __iter__(self):
+        return (self[k] for k in range(4))
+
+
+def replication_streams(seed, rep):
+    """The four random streams of replication ``rep``: queries, defense, attacker, evaluation.
+
+    They are the children of ``SeedSequence(seed, spawn_key=(rep,))``
+    (``.spawn(4)``), built lazily: ``streams[k]`` is ``SeedSequence(seed,
+    spawn_key=(rep, k))``.
+    """
+    return _Streams(seed, rep)
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One setting of a sweep: labelling parameters and the game they describe."""
-
-    params: dict
-    threat_model: ThreatModel
-
-    @property
-    def key(self):
-        return "|".join(f"{k}={self.params[k]}" for k in self.params)
-
-
-def replication_streams(seed, rep):
-    """The four random streams of replication ``rep``: queries, defense, attacker, evaluation."""
-    ss = np.random.SeedSequence(seed, spawn_key=(rep,))
-    return ss.spawn(4)
-
-
-def _game_key(tm):
-    # everything but the defense: cells sharing it share queries within a replication
-    return fingerprint([tm.target, tm.queries, tm.n, tm.attacker, tm.evaluation_distribution, tm.n_eval])
-
-
-_BLAS = None
-
-
-def _run_task(cells, rep, seed, scorers=None):
-    """Run one replication with single-threaded BLAS.
-
-    Multi-threaded BLAS reductions depend on the thread count, so the same
-    replication could differ in the last bits between the main process and a
-    worker; one thread everywhere makes serial, joblib and Dask runs identical.
-    """
-    global _BLAS
-    if _BLAS is None:
-        _BLAS = ThreadpoolController()
-    with _BLAS.limit(limits=1, user_api="blas"):
-        return _replicate(cells, rep, seed, scorers)
-
-
-def _replicate(cells, rep, seed, scorers=None):
-    """Run replication ``rep`` of several cells that share one game.
-
-    Batch games draw the queries and evaluation points once for all cells.
-    When no scorer needs the fitted copies and the attacker can fit many
-    response vectors at once (``fit_predict_many``: polynomial, OLS, kernel
-    ridge), all cells' copies are fitted together, sharing the factorisation
-    of the design; the numbers do not depend on which cells share a task.
-    """
-    s_q, s_d, s_a, s_e = replication_streams(seed, rep)
-    tm0 = cells[0].threat_model
-    t0 = time.perf_counter()
-    Z = tm0.evaluation_distribution.sample(tm0.n_eval, np.random.default_rng(s_e))
-    fZ = np.asarray(tm0.target(Z), dtype=float)
-    attacker_seed = int(np.random.default_rng(s_a).integers(2**31 - 1))
-    interactive = tm0.queries.interactive
-    answers = []  # (X, clean y, answers Y) per cell
-    if interactive:
-        for cell in cells:
-            tm = cell.threat_model
-            server = Server(tm.target, tm.defense, rng=np.random.default_rng(s_d))
-            Xq, Y = tm.queries.collect(tm.n, server, np.random.default_rng(s_q))
-            answers.append((Xq, server.clean_answers, Y))
-    else:
-        X = tm0.queries.sample(tm0.n, np.random.default_rng(s_q))
-        y = np.asarray(tm0.target(X), dtype=float)
-        for cell in cells:
-            tm = cell.threat_model
-            answers.append((X, y, tm.defense.respond(X, y, rng=np.random.default_rng(s_d), target=tm.target)))
-    extras = [{} for _ in cells]
-    if not interactive and not scorers and hasattr(tm0.attacker, "fit_predict_many"):
-        P = tm0.attacker.fit_predict_many(X, np.column_stack([a[2] for a in answers]), Z)
-        preds = list(P.T)
-    else:
-        preds = []
-        for i, (cell, (Xq, _, Y)) in enumerate(zip(cells, answers)):
-            attacker = copy.deepcopy(cell.threat_model.attacker)  # unfitted (ThreatModel holds a fresh clone)
-            if hasattr(attacker, "random_state"):
-                attacker.set_params(random_state=attacker_seed)
-            attacker.fit(Xq, Y)
-            preds.append(attacker.predict(Z))
-            for name, scorer in (scorers or {}).items():
-                extras[i][name] = float(scorer(attacker, cell.threat_model))
-    seconds = (time.perf_counter() - t0) / len(cells)
-    records = []
-    for cell, (_, yq, Y), pred, extra in zip(cells, answers, preds, extras):
-        rec = {"cell": cell.key, **cell.params, "rep": rep, "seed": seed}
-        rec["utility_loss"] = utility_loss(yq, Y)
-        rec["stealing_error"] = stealing_error(fZ, pred)
-        rec.update(extra)
-        rec["seconds"] = seconds
-        records.append(rec)
-    return records
-
-
-def _parse(value):
-    for conv in (int, float):
-        try:
-            return conv(value)
-        except (TypeError, ValueError):
-            pass
-    if value in ("True", "False"):
-        return value == "True"
-    return value
-
-
-class Results:
-    """Tidy simulation records with summaries.
+    """One setting of a sweep: a game and the labels its records carry.
 
     Parameters
     ----------
-    records : list of dict
-        One dict per replication and cell (``cell``, the cell's parameters,
-        ``rep``, ``seed``, ``utility_loss``, ``stealing_error``, ``seconds``).
+    game : Game
+        The complete description (fingerprinted).
+    labels : dict
+        Names and plain values (str, int, float, bool) written into every
+        record; default: the game's own labels.
     """
 
-    def __init__(self, records):
-        self.records = list(records)
+    game: object
+    labels: dict = field(default_factory=dict)
 
-    def __len__(self):
-        return len(self.records)
+    def __post_init__(self):
+        if not isinstance(self.game, Game):
+            raise TypeError(f"game must be a Game (e.g. a ThreatModel), got {type(self.game).__name__}.")
+        labels = dict(self.labels) if self.labels else self.game.labels()
+        for k, v in labels.items():
+            if not isinstance(k, str) or k in BOOKKEEPING or k == "seconds":
+                raise ValueError(f"label names must be strings other than {BOOKKEEPING + ('seconds',)}, got {k!r}.")
+            if not (v is None or isinstance(v, (str, bool, Integral, Real))):
+                raise TypeError(f"label {k!r} must be a plain str, int, float or bool, got {type(v).__name__}.")
+        object.__setattr__(self, "labels", labels)
 
-    def __iter__(self):
-        return iter(self.records)
+    @property
+    def threat_model(self):
+        """The game (the name of regression sweeps)."""
+        return self.game
 
-    def column(self, name):
-        """The values of one field as an array."""
-        return np.array([r[name] for r in self.records])
-
-    def filter(self, **conditions):
-        """Records whose fields equal the given values."""
-        return Results(r for r in self.records if all(r.get(k) == v for k, v in conditions.items()))
-
-    def summary(self, by=("defense", "attacker", "n", "sigma"), confidence=0.95):
-        """Per-group privacy level (mean and CI), mean utility loss and PL/U.
-
-        Returns
-        -------
-        list of dict
-            Keys: the ``by`` fields, ``reps``, ``privacy_level``, ``pl_low``,
-            ``pl_high``, ``utility_loss``, ``privacy_gain`` (``PL_n/U_n``, NaN
-            when undefined).
-        """
-        by = [b for b in by if any(b in r for r in self.records)]
-        groups = OrderedDict()
-        for r in self.records:
-            groups.setdefault(tuple(r.get(b) for b in by), []).append(r)
-        rows = []
-        for key, recs in groups.items():
-            pl = privacy_level([r["stealing_error"] for r in recs], confidence)
-            u = float(np.mean([r["utility_loss"] for r in recs]))
-            gain = privacy_gain(pl.mean, utility_loss=u)
-            row = dict(zip(by, key))
-            row.update(
-                reps=pl.reps,
-                privacy_level=pl.mean,
-                pl_low=pl.low,
-                pl_high=pl.high,
-                utility_loss=u,
-                privacy_gain=float(gain),
-            )
-            rows.append(row)
-        return rows
-
-    def table(self, by=("defense", "attacker", "n", "sigma")):
-        """A readable text table of :meth:`summary`."""
-        rows = self.summary(by)
-        if not rows:
-            return "(no records)"
-        cols = list(rows[0])
-        fmt = {
-            c: (lambda v: f"{v:.4g}" if isinstance(v, float) and math.isfinite(v) else str(v)) for c in cols
-        }
-        cells = [[fmt[c](r[c]) for c in cols] for r in rows]
-        head = [c if c != "privacy_gain" else "PL/U" for c in cols]
-        widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(head)]
-        lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths))]
-        lines.append("  ".join("-" * w for w in widths))
-        lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in cells]
-        return "\n".join(lines)
-
-    def to_csv(self, path):
-        """Write all records to ``path``."""
-        if not self.records:
-            raise ValueError("no records to write.")
-        fields = list(self.records[0])
-        with open(path, "w", newline="") as fh:
-            w = csv.DictWriter(fh, fieldnames=fields)
-            w.writeheader()
-            w.writerows(self.records)
-
-    @classmethod
-    def from_csv(cls, path):
-        """Read records written by :meth:`to_csv` or a sweep."""
-        return cls(_read_records(path))
-
-    def to_pandas(self):
-        """The records as a pandas DataFrame (pandas is optional)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.records)
+    @property
+    def params(self):
+        """The labels (the name of regression sweeps)."""
+        return self.labels
 
 
-def _read_records(path):
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh)
-        rows = []
-        for row in reader:
-            if None in row.values() or None in row:
-                continue  # a line cut short by an interruption
-            rows.append({k: _parse(v) if k != "cell" else v for k, v in row.items()})
-    return rows
+@dataclass(frozen=True)
+class Precision:
+    r"""A target precision for the primary metric of every cell.
+
+    Replications are run in batches: first ``min_reps``; then, while the
+    interval's half-width exceeds :math:`\max(\text{rel} \cdot |\bar v|,\ \text{abs})`,
+    the replication count grows by ``growth`` (up to ``max_reps``).
+
+    Parameters
+    ----------
+    rel_half_width : float
+        Relative half-width target (0.05: the 95% interval within 5% of the mean).
+    abs_half_width : float
+        Absolute floor of the target (for metrics near 0, e.g. no defense).
+    min_reps, max_reps : int
+    growth : float
+        Factor by which a batch extends the replication count (> 1).
+    confidence : float
+    metric : str, optional
+        The metric (default: each game's primary metric).
+    """
+
+    rel_half_width: float = 0.05
+    abs_half_width: float = 0.0
+    min_reps: int = 100
+    max_reps: int = 2000
+    growth: float = 2.0
+    confidence: float = 0.95
+    metric: str | None = None
+
+    def __post_init__(self):
+        for name, value, low in (("rel_half_width", self.rel_half_width, 0.0), ("abs_half_width", self.abs_half_width, 0.0)):
+            if not Interval(Real, low, None).is_satisfied_by(value):
+                raise ValueError(f"{name} must be a finite number >= {low}, got {value!r}.")
+        if self.rel_half_width == 0 and self.abs_half_width == 0:
+            raise ValueError("rel_half_width and abs_half_width cannot both be 0 (no interval is that narrow).")
+        if not Interval(Integral, 3, None).is_satisfied_by(self.min_reps):
+            raise ValueError(f"min_reps must be an int >= 3, got {self.min_reps!r}.")
+        if not Interval(Integral, self.min_reps, None).is_satisfied_by(self.max_reps):
+            raise ValueError(f"max_reps must be an int >= min_reps={self.min_reps}, got {self.max_reps!r}.")
+        if not Interval(Real, 1.0, None, closed="neither").is_satisfied_by(self.growth):
+            raise ValueError(f"growth must be > 1, got {self.growth!r}.")
+        if not Interval(Real, 0, 1, closed="neither").is_satisfied_by(self.confidence):
+            raise ValueError(f"confidence must be in (0, 1), got {self.confidence!r}.")
+
+    def half_width(self, values):
+        """``(mean, half-width, target)`` of the studentised bootstrap interval of ``values``."""
+        iv = bootstrap_t_interval(values, self.confidence)
+        half = 0.5 * (iv.high - iv.low)
+        return iv.mean, half, max(self.rel_half_width * abs(iv.mean), self.abs_half_width)
+
+    def next_reps(self, reps):
+        return min(self.max_reps, max(reps + 1, int(math.ceil(reps * self.growth))))
 
 
-def _truncate_partial_line(path):
-    """Drop a trailing line cut short when a previous run was killed mid-write."""
-    with open(path, "rb+") as fh:
-        data = fh.read()
-        if data and not data.endswith(b"\n"):
-            fh.truncate(data.rfind(b"\n") + 1)
+@dataclass
+class CellStatus:
+    """How many replications a cell ran and whether it reached the precision target."""
+
+    labels: dict
+    fingerprint: str
+    reps: int
+    met: bool = True
+    half_width: float = math.nan
 
 
-def _execute(tasks, n_jobs, backend):
-    """Yield task results in task order, serially or with joblib."""
-    if n_jobs == 1 and backend in (None, "serial"):
-        for cells, rep, seed, scorers in tasks:
-            yield _run_task(cells, rep, seed, scorers)
-        return
-    config = {"n_jobs": n_jobs}
-    if backend not in (None, "serial"):
-        config["backend"] = backend
-    with parallel_config(**config):
-        par = Parallel(return_as="generator", batch_size="auto")
-        yield from par(delayed(_run_task)(*task) for task in tasks)
+# --------------------------------------------------------------------------- tasks
+def _run_task(task):
+    """Run replications ``reps`` of ``games`` (sharing draws); return ``(ids, [(rep, records)])``."""
+    ids, games, reps, seed, hooks = task
+    cls = type(games[0])
+    return ids, [(rep, cls.replicate(games, rep, _Streams(seed, rep), hooks)) for rep in reps]
 
 
-def sweep(cells, reps=100, seed=0, *, out=None, n_jobs=1, backend=None, progress=True, desc="sweep", scorers=None):
-    """Run every cell for ``reps`` replications, resuming from ``out``.
+def _tasks(groups, targets, done, chunk):
+    """Lazily yield ``(cell ids, reps)``: consecutive replications of the same missing cells share a task."""
+    for members in groups:
+        top = max(targets[i] for i, _ in members)
+        pending, subset = [], None
+        for rep in range(top):
+            todo = tuple(i for i, fp in members if rep < targets[i] and (fp, rep) not in done)
+            if todo != subset or len(pending) >= chunk:
+                if pending:
+                    yield subset, pending
+                pending, subset = [], todo
+            if todo:
+                pending.append(rep)
+        if pending:
+            yield subset, pending
+
+
+def _missing(fps, targets, done):
+    have = {}
+    for fp, rep in done:
+        have[fp] = have.get(fp, 0) + 1
+    return sum(max(t - have.get(fp, 0), 0) for fp, t in zip(fps, targets))
+
+
+# --------------------------------------------------------------------------- sweep
+@validate_params({
+    "reps": [Interval(Integral, 1, None)],
+    "seed": [Interval(Integral, 0, None)],
+    "n_jobs": [Interval(Integral, -1, None)],
+    "progress": ["boolean"],
+    "fresh": ["boolean"],
+    "precision": [Precision, None],
+    "hooks": [dict, None],
+})
+def sweep(cells, reps=100, seed=0, *, precision=None, out=None, fresh=False, n_jobs=1, scheduler=None,
+          progress=True, desc="sweep", hooks=None):
+    """Run every cell, resuming from ``out``; return the records of every cell.
 
     Parameters
     ----------
     cells : list of Cell
-        Settings to run; cells with equal parameters must not repeat.
+        Settings to run; two cells with the same game and labels are an error.
     reps : int
-        Replications per cell.
+        Replications per cell (ignored when ``precision`` is given).
     seed : int
         Base seed; see the module docstring for how streams are derived.
+    precision : Precision, optional
+        Add replications until each cell's interval is narrow enough.
     out : str or path, optional
-        CSV file written record by record. If it exists, records of finished
-        ``(cell, rep)`` pairs are read back and not recomputed.
+        CSV records file, written record by record and resumed from (only
+        records whose fingerprint matches are reused; see
+        :mod:`modelprivacy._records`).
+    fresh : bool
+        Recompute everything into a new file; the old one is kept until the
+        new one is complete (then it is moved to ``<out>.old``).
     n_jobs : int
-        Local workers (joblib, loky backend by default); 1 runs serially.
-    backend : str, optional
-        A joblib backend name (``"loky"``, ``"threading"``, ``"dask"`` inside
-        a ``dask.distributed.Client`` context).
+        Local worker processes (1: serial; -1: all cores), unless an executor
+        is set by :func:`modelprivacy._executors.use_executor` (figures) or
+        ``scheduler`` is given.
+    scheduler : dask.distributed.Client or str, optional
+        Run on Dask (a client or a scheduler address).
     progress : bool
-        Show a progress bar on stderr.
-    scorers : dict, optional
-        Extra per-replication metrics: name -> ``scorer(fitted_attacker,
-        threat_model) -> float`` (e.g. support recovery of a sparse copy).
+        Show a progress bar (tqdm; a widget in notebooks).
+    desc : str
+        Progress-bar label.
+    hooks : dict, optional
+        ``name -> hook(draw)``: extra per-replication fields computed from
+        what the replication drew (:class:`~modelprivacy.threat.Draw`: the
+        queries, clean and perturbed answers, evaluation points, the copy's
+        predictions and, for hooks marked with
+        :func:`~modelprivacy.threat.needs_attacker`, the fitted copy). A hook
+        returns a number, or a dict of the names listed in its ``fields``
+        attribute (stored as ``<name>_<field>``).
 
     Returns
     -------
     Results
-        Records of all requested cells, finished earlier or now, in cell order.
+        Records of every cell (replications ``0 .. R-1`` in cell order), the
+        per-cell :class:`CellStatus` and the :class:`RecordsReport`.
     """
-    reps = check_int(reps, "reps", low=1)
-    seed = check_int(seed, "seed", low=0)
-    n_jobs = check_int(n_jobs, "n_jobs", low=-1)
-    if n_jobs == 0:
-        raise ValueError("n_jobs must be a positive number of workers or -1 (all cores), got 0.")
     cells = list(cells)
     if not cells:
         raise ValueError("cells must not be empty.")
-    keys = [c.key for c in cells]
-    if len(set(keys)) != len(keys):
-        dup = sorted({k for k in keys if keys.count(k) > 1})
-        raise ValueError(f"cells with identical parameters: {dup}.")
-    fields = ["cell"]
+    for i, c in enumerate(cells):
+        if not isinstance(c, Cell):
+            raise TypeError(f"cells[{i}] must be a Cell, got {type(c).__name__}.")
+    hooks = dict(hooks or {})
+    for name, hook in hooks.items():
+        if not callable(hook):
+            raise TypeError(f"hooks[{name!r}] must be callable (draw -> number or dict).")
+    label_fields = []
     for c in cells:
-        fields += [k for k in c.params if k not in fields]
-    scorers = dict(scorers or {})
-    clash = set(scorers) & (set(fields) | set(RECORD_FIELDS))
+        label_fields += [k for k in c.labels if k not in label_fields]
+    metric_fields = []
+    for c in cells:
+        metric_fields += [f for f in c.game.record_fields if f not in metric_fields]
+    hook_columns = [f for name, hook in hooks.items() for f in hook_fields(name, hook)]
+    clash = set(hook_columns) & (set(label_fields) | set(metric_fields) | set(BOOKKEEPING))
     if clash:
-        raise ValueError(f"scorer names clash with record fields: {sorted(clash)}.")
-    fields += [f for f in RECORD_FIELDS if f != "seconds"] + list(scorers) + ["seconds"]
+        raise ValueError(f"hook names clash with record fields: {sorted(clash)}.")
+    if precision is not None:
+        metrics = {precision.metric or c.game.primary_metric for c in cells}
+        missing = [m for m in metrics if m not in metric_fields and m not in hook_columns]
+        if missing:
+            raise ValueError(f"precision metric {missing} is not a field of these cells' records.")
 
-    done = {}
-    if out is not None and os.path.exists(out) and os.path.getsize(out) > 0:
-        _truncate_partial_line(out)
-        with open(out, newline="") as fh:
-            header = next(csv.reader(fh), [])
-        if header != fields:
-            raise ValueError(
-                f"{out} holds records with fields {header}, not those of this sweep {fields}; "
-                "choose another output file."
-            )
-        wanted = set(keys)
-        for r in _read_records(out):
-            if r["cell"] in wanted and r["rep"] < reps:
-                if r["seed"] != seed:
-                    raise ValueError(
-                        f"{out} holds records of cell {r['cell']!r} made with seed {r['seed']}, not {seed}."
-                    )
-                done[(r["cell"], r["rep"])] = r
-
-    # group cells sharing a game, so a replication draws their queries once
-    groups = OrderedDict()
+    # fingerprints: the full specification, the seed, the hooks and the code
+    fps = []
     for c in cells:
-        groups.setdefault(_game_key(c.threat_model), []).append(c)
-    tasks = []
-    for group in groups.values():
-        for rep in range(reps):
-            todo = [c for c in group if (c.key, rep) not in done]
-            if todo:
-                tasks.append((todo, rep, seed, scorers))
+        fps.append(fingerprint({"game": canonical(c.game), "labels": canonical(c.labels), "seed": seed,
+                                "hooks": canonical(hooks), "code": code_digest([c.game, hooks], __version__, [__name__])}))
+    if len(set(fps)) != len(fps):
+        dup = [cells[i].labels for i, fp in enumerate(fps) if fps.count(fp) > 1]
+        raise ValueError(f"cells with identical games and labels: {dup[:4]}.")
 
-    fh = writer = None
-    if out is not None and tasks:
-        new = not os.path.exists(out) or os.path.getsize(out) == 0
-        fh = open(out, "a", newline="")
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        if new:
-            writer.writeheader()
-            fh.flush()
-    bar = Progress(len(tasks), desc=desc, disable=not progress)
+    numeric = {"rep", "seed", "seconds", *metric_fields, *hook_columns}
+    finite = {"rep", "seed", *(f for c in cells for f in c.game.finite_fields)}
+    fields = ["fingerprint", *label_fields, "rep", "seed", *metric_fields, *hook_columns, "seconds", *VERSIONS]
+    store = RecordsFile(out, fields, numeric, finite, fresh=fresh) if out is not None else None
+    required = {fp: {"rep", "seed", *c.game.record_fields, *hook_columns} for fp, c in zip(fps, cells)}
+    done = store.open(required) if store is not None else {}
+    report = store.report if store is not None else RecordsReport()
+    labels_of = {fp: c.labels for fp, c in zip(fps, cells)}
+    for key, rec in done.items():
+        rec.update(labels_of[key[0]])  # typed labels of the cell (the file holds text)
+
+    # cells sharing their draws run together (common random numbers)
+    groups = OrderedDict()
+    for i, (c, fp) in enumerate(zip(cells, fps)):
+        groups.setdefault(c.game.shared_key(), []).append((i, fp))
+    groups = list(groups.values())
+    targets = [reps if precision is None else precision.min_reps for _ in cells]
+    status = [CellStatus(c.labels, fp, 0) for c, fp in zip(cells, fps)]
+    open_cells = set(range(len(cells)))
+    executor = (make_executor(n_jobs, scheduler) if (n_jobs != 1 or scheduler is not None)
+                else current_executor() or make_executor(1))
+    bar = tqdm(total=_missing(fps, targets, done), desc=desc, disable=not progress, unit="rep", leave=False)
+    complete = False
     try:
-        for recs in _execute(tasks, n_jobs, backend):
-            for r in recs:
-                done[(r["cell"], r["rep"])] = r
-                if writer is not None:
-                    writer.writerow(r)
-            if fh is not None:
-                fh.flush()
-            bar.update()
+        while True:
+            payload = ((ids, tuple(cells[i].game for i in ids), reps_, seed, hooks)
+                       for ids, reps_ in _tasks(groups, targets, done, chunk=16))
+            for ids, results in executor.map(_run_task, payload):
+                written = []
+                for rep, recs in results:
+                    for i, rec in zip(ids, recs):
+                        full = {"fingerprint": fps[i], **cells[i].labels, "rep": rep, "seed": seed, **rec, **VERSIONS}
+                        done[(fps[i], rep)] = full
+                        written.append(full)
+                if store is not None:
+                    store.append(written)
+                else:
+                    report.computed += len(written)
+                bar.update(len(written))
+            if precision is None:
+                for st in status:
+                    st.reps = reps
+                break
+            before = list(targets)
+            for i in sorted(open_cells):
+                metric = precision.metric or cells[i].game.primary_metric
+                values = np.array([done[(fps[i], r)][metric] for r in range(targets[i])], dtype=float)
+                _, half, goal = precision.half_width(values)
+                status[i].reps, status[i].half_width, status[i].met = targets[i], half, half <= goal
+                if half <= goal or targets[i] >= precision.max_reps:
+                    open_cells.discard(i)
+                else:
+                    targets[i] = precision.next_reps(targets[i])
+            if not open_cells:
+                break
+            bar.total += _missing(fps, targets, done) - _missing(fps, before, done)
+            bar.refresh()
+        complete = True
     finally:
         bar.close()
-        if fh is not None:
-            fh.close()
-    return Results(done[(k, rep)] for k in keys for rep in range(reps))
+        if store is not None:
+            store.close(complete)
+    report.reused = sum(st.reps for st in status) - report.computed
+    records = [done[(fp, r)] for fp, st in zip(fps, status) for r in range(st.reps)]
+    return Results(records, status=status, report=report)
 
 
-def simulate(threat_model, reps=100, seed=0, *, n_jobs=1, backend=None, out=None, progress=False):
-    """Run ``reps`` replications of one game.
+def simulate(threat_model, reps=100, seed=0, *, precision=None, n_jobs=1, scheduler=None, out=None,
+             progress=False, hooks=None):
+    """Run the replications of one game.
 
     Parameters
     ----------
-    threat_model : ThreatModel
-    reps, seed, n_jobs, backend, out, progress
+    threat_model : Game
+        Usually a :class:`~modelprivacy.threat.ThreatModel`.
+    reps, seed, precision, n_jobs, scheduler, out, progress, hooks
         As in :func:`sweep`.
 
     Returns
@@ -409,10 +412,10 @@ def simulate(threat_model, reps=100, seed=0, *, n_jobs=1, backend=None, out=None
         Use ``privacy_level(results.column("stealing_error"))`` for
         :math:`PL_n` with its confidence interval.
     """
-    if not isinstance(threat_model, ThreatModel):
-        raise TypeError(f"threat_model must be a ThreatModel, got {type(threat_model).__name__}.")
-    cell = Cell(_default_params(threat_model), threat_model)
-    return sweep([cell], reps, seed, out=out, n_jobs=n_jobs, backend=backend, progress=progress, desc="simulate")
+    if not isinstance(threat_model, Game):
+        raise TypeError(f"threat_model must be a ThreatModel (a Game), got {type(threat_model).__name__}.")
+    return sweep([Cell(threat_model, _default_labels(threat_model))], reps, seed, precision=precision, out=out,
+                 n_jobs=n_jobs, scheduler=scheduler, progress=progress, desc="simulate", hooks=hooks)
 
 
 def _label(obj):
@@ -422,14 +425,10 @@ def _label(obj):
     return type(obj).__name__
 
 
-def _default_params(tm, defense_name=None, attacker_name=None):
-    sigma = tm.defense.get_params(deep=False).get("sigma", 0.0)
-    return {
-        "defense": defense_name or _label(tm.defense),
-        "attacker": attacker_name or type(tm.attacker).__name__,
-        "n": tm.n,
-        "sigma": float(sigma),
-    }
+def _default_labels(tm):
+    if not isinstance(tm, ThreatModel):
+        return tm.labels()
+    return {**tm.labels(), "defense": _label(tm.defense)}
 
 
 def grid(base, *, defenses, n=None, sigma=None, attackers=None):
@@ -447,7 +446,7 @@ def grid(base, *, defenses, n=None, sigma=None, attackers=None):
     sigma : list of float, optional
         Noise levels (default: each defense's own ``sigma``).
     attackers : dict, optional
-        Name -> attacker (default ``{"attacker": base.attacker}``).
+        Name -> attacker (default ``{"<class name>": base.attacker}``).
     """
     ns = [base.n] if n is None else list(n)
     attackers = {type(base.attacker).__name__: base.attacker} if attackers is None else attackers
@@ -460,6 +459,103 @@ def grid(base, *, defenses, n=None, sigma=None, attackers=None):
                 for s in sigmas:
                     d = clone(defense).set_params(sigma=float(s)) if has_sigma else defense
                     tm = base.replace(n=n_, defense=d, attacker=attacker)
-                    params = {"defense": d_name, "attacker": a_name, "n": n_, "sigma": float(s)}
-                    cells.append(Cell(params, tm))
+                    cells.append(Cell(tm, {"defense": d_name, "attacker": a_name, "n": n_, "sigma": float(s)}))
     return cells
+
+
+# --------------------------------------------------------------------------- results
+class Results:
+    """Tidy simulation records with summaries.
+
+    Parameters
+    ----------
+    records : list of dict
+        One dict per replication and cell: its fingerprint, the cell's
+        labels, ``rep``, ``seed``, the game's metrics (``utility_loss``,
+        ``stealing_error`` for regression), hook fields, ``seconds`` and the
+        versions of numpy, scipy and scikit-learn.
+    status : list of CellStatus, optional
+    report : RecordsReport, optional
+    """
+
+    def __init__(self, records, *, status=None, report=None):
+        self.records = list(records)
+        self.status = list(status or [])
+        self.report = report
+
+    def __len__(self):
+        return len(self.records)
+
+    def __iter__(self):
+        return iter(self.records)
+
+    def column(self, name):
+        """The values of one field as an array."""
+        return np.array([r[name] for r in self.records])
+
+    def filter(self, **conditions):
+        """Records whose fields equal the given values."""
+        return Results(r for r in self.records if all(r.get(k) == v for k, v in conditions.items()))
+
+    def summary(self, by=("defense", "attacker", "n", "sigma"), confidence=0.95, *, metric="stealing_error",
+                interval="bootstrap-t"):
+        """Per-group mean and interval of ``metric`` (and, for regression, utility loss and PL/U).
+
+        Returns
+        -------
+        list of dict
+            Keys: the ``by`` fields, ``reps``, and for ``metric="stealing_error"``
+            ``privacy_level``, ``pl_low``, ``pl_high``, ``utility_loss``,
+            ``privacy_gain`` (``PL_n/U_n``, NaN when undefined); for another
+            metric ``<metric>``, ``<metric>_low``, ``<metric>_high``.
+        """
+        by = [b for b in by if any(b in r for r in self.records)]
+        groups = OrderedDict()
+        for r in self.records:
+            groups.setdefault(tuple(r.get(b) for b in by), []).append(r)
+        rows = []
+        for key, recs in groups.items():
+            values = np.array([r[metric] for r in recs], dtype=float)
+            row = dict(zip(by, key))
+            if metric == "stealing_error":
+                pl = privacy_level(values, confidence, interval=interval)
+                u = float(np.mean([r["utility_loss"] for r in recs]))
+                row.update(reps=pl.reps, privacy_level=pl.mean, pl_low=pl.low, pl_high=pl.high, utility_loss=u,
+                           privacy_gain=float(privacy_gain(pl.mean, utility_loss=u)))
+            else:
+                iv = bootstrap_t_interval(values, confidence)
+                row.update({"reps": iv.reps, metric: iv.mean, f"{metric}_low": iv.low, f"{metric}_high": iv.high})
+            rows.append(row)
+        return rows
+
+    def table(self, by=("defense", "attacker", "n", "sigma")):
+        """A readable text table of :meth:`summary`."""
+        rows = self.summary(by)
+        if not rows:
+            return "(no records)"
+        cols = list(rows[0])
+        cells = [[f"{r[c]:.4g}" if isinstance(r[c], float) and math.isfinite(r[c]) else str(r[c]) for c in cols]
+                 for r in rows]
+        head = [c if c != "privacy_gain" else "PL/U" for c in cols]
+        widths = [max(len(h), *(len(row[i]) for row in cells)) for i, h in enumerate(head)]
+        lines = ["  ".join(h.rjust(w) for h, w in zip(head, widths)), "  ".join("-" * w for w in widths)]
+        lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in cells]
+        return "\n".join(lines)
+
+    def to_csv(self, path):
+        """Write all records to ``path``."""
+        if not self.records:
+            raise ValueError("no records to write.")
+        fields = []
+        for r in self.records:
+            fields += [k for k in r if k not in fields]
+        with open(path, "w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=fields)
+            w.writeheader()
+            w.writerows(self.records)
+
+    def to_pandas(self):
+        """The records as a pandas DataFrame (pandas is optional)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.records)

@@ -12,19 +12,147 @@ r"""The threat model: one description of a model stealing game.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import time
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import clone
 
+from ._fingerprint import fingerprint
 from ._validation import check_generator, check_int, check_queries, check_vector
 from .attacks import OLSRegression, PolynomialRegression, make_attacker
 from .base import ParamsMixin
-from .defenses import Defense, make_defense
+from .attacks import SoftLabelLogisticRegression
+from .defenses import Defense, NoPostprocessing, Postprocessor, make_defense
+from .metrics import agreement, auc_f1, flip_rate, kl_per_query, mean_squared_difference, stolen_accuracy
 from .queries import QueryStrategy
+from .targets import Target
 
-__all__ = ["ThreatModel", "Server", "attacker_min_queries"]
+__all__ = [
+    "Game",
+    "Draw",
+    "ThreatModel",
+    "ClassificationThreatModel",
+    "Server",
+    "attacker_min_queries",
+    "needs_attacker",
+    "hook_fields",
+]
+
+
+class Game:
+    """What the simulation engine needs of a game description (a cell of a sweep).
+
+    A game is a complete, fingerprintable description of one setting
+    (``get_params(deep=True)``). The engine runs replication ``r`` of a list
+    of games that share their draws (same :meth:`shared_key`: common random
+    numbers) with :meth:`replicate`, which receives the replication's four
+    independent seed streams (queries, defense, attacker, evaluation) and
+    returns one record (a dict of numbers, the :attr:`record_fields` and any
+    hook outputs) per game.
+
+    Attributes
+    ----------
+    record_fields : tuple of str
+        Numeric fields of every record.
+    finite_fields : tuple of str
+        Those that must be finite (a NaN there marks a stored record garbled).
+    primary_metric : str
+        The field a precision target refers to.
+    shared : tuple of str
+        Attributes that games drawing together must share.
+    """
+
+    record_fields = ()
+    finite_fields = ()
+    primary_metric = None
+    shared = ()
+
+    def shared_key(self):
+        """Games with equal keys share queries and evaluation points within a replication."""
+        return fingerprint([type(self).__name__] + [getattr(self, name) for name in self.shared])
+
+    def labels(self):
+        """Default labels of the game's records (overridden by a cell's own labels)."""
+        return {}
+
+    @classmethod
+    def replicate(cls, games, rep, streams, hooks):
+        """Run replication ``rep`` of ``games`` (sharing their draws); one record per game."""
+        raise NotImplementedError
+
+
+@dataclass
+class Draw:
+    """What one replication drew, handed to hooks (``hook(draw) -> number or dict``).
+
+    Attributes
+    ----------
+    game : Game
+    rep : int
+    X : ndarray
+        Queries.
+    y : ndarray
+        Clean answers.
+    Y : ndarray
+        The defense's answers.
+    Z : ndarray
+        Evaluation points.
+    f_Z : ndarray
+        The target (or the victim's answers) on the evaluation points.
+    prediction : ndarray
+        The copy on the evaluation points.
+    attacker : estimator or None
+        The fitted copy, when a hook asked for it (see :func:`needs_attacker`).
+    """
+
+    game: object
+    rep: int
+    X: np.ndarray
+    y: np.ndarray
+    Y: np.ndarray
+    Z: np.ndarray
+    f_Z: np.ndarray
+    prediction: np.ndarray
+    attacker: object = None
+
+
+def needs_attacker(hook):
+    """Mark a hook that needs the fitted attacker (the engine then fits each copy on its own)."""
+    hook.needs_attacker = True
+    return hook
+
+
+def hook_fields(name, hook):
+    """Record fields of a hook: ``name``, or ``name_<field>`` for each of its declared ``fields``."""
+    fields = getattr(hook, "fields", None)
+    return [name] if fields is None else [f"{name}_{f}" for f in fields]
+
+
+def _apply_hooks(hooks, draw, record):
+    for name, hook in hooks.items():
+        out = hook(draw)
+        fields = getattr(hook, "fields", None)
+        if fields is None:
+            record[name] = float(out)
+        else:
+            if not isinstance(out, dict) or set(out) != set(fields):
+                raise ValueError(f"hook {name!r} must return a dict with its declared fields {tuple(fields)}.")
+            record.update({f"{name}_{k}": float(out[k]) for k in fields})
+
+
+def _attacker_seed(streams):
+    """The attacker's seed: the first draw of the replication's attacker stream."""
+    return int(np.random.default_rng(streams[2]).integers(2**31 - 1))
+
+
+def _values(target, X):
+    """Clean answers ``f(X)`` (a validated target's own evaluation, or any callable)."""
+    if isinstance(target, Target):
+        return target._evaluate(X)
+    return check_vector(target(X), "target(X)", n=X.shape[0])
 
 
 def attacker_min_queries(attacker):
@@ -48,7 +176,7 @@ def _name(obj):
 
 
 @dataclass(frozen=True)
-class ThreatModel:
+class ThreatModel(Game):
     """A model stealing game: who queries what, who answers how, who learns what.
 
     Parameters
@@ -78,6 +206,11 @@ class ThreatModel:
     attacker: object
     evaluation: QueryStrategy | None = None
     n_eval: int = 1000
+
+    record_fields = ("utility_loss", "stealing_error")
+    finite_fields = ("utility_loss", "stealing_error")
+    primary_metric = "stealing_error"
+    shared = ("target", "queries", "n", "attacker", "evaluation_distribution", "n_eval")
 
     def __post_init__(self):
         if not callable(self.target):
@@ -123,6 +256,69 @@ class ThreatModel:
                     out.update((f"{name}__{k}", v) for k, v in value.get_params(deep=True).items())
         return out
 
+    def labels(self):
+        sigma = self.defense.get_params(deep=False).get("sigma", 0.0)
+        return {"defense": type(self.defense).__name__, "attacker": type(self.attacker).__name__,
+                "n": self.n, "sigma": float(sigma)}
+
+    @classmethod
+    def replicate(cls, games, rep, streams, hooks):
+        r"""One replication of regression games sharing their queries and evaluation points.
+
+        Queries, evaluation points and the attacker's seed are drawn once;
+        every defense answers from the same defense stream (common random
+        numbers). Batch games whose attacker can fit many answer vectors at
+        once (``_fit_predict_many``: polynomial, OLS, kernel ridge) fit every
+        game's copy together, sharing the factorisation of the design; the
+        numbers do not depend on which games share a task.
+
+        Records: :math:`U_{n,r} = \frac1n\|Y - y\|^2` and
+        :math:`\ell_r = \frac1m\|\hat f(Z) - f(Z)\|^2`.
+        """
+        s_q, s_d, s_e = streams[0], streams[1], streams[3]
+        tm0 = games[0]
+        t0 = time.perf_counter()
+        Z = tm0.evaluation_distribution._sample(tm0.n_eval, np.random.default_rng(s_e))
+        fZ = _values(tm0.target, Z)
+        interactive = tm0.queries.interactive
+        answers = []  # (X, clean y, answers Y) per game
+        if interactive:
+            for tm in games:
+                server = Server(tm.target, tm.defense, rng=np.random.default_rng(s_d))
+                Xq, Y = tm.queries._collect(tm.n, server, np.random.default_rng(s_q))
+                answers.append((Xq, server.clean_answers, Y))
+        else:
+            X = tm0.queries._sample(tm0.n, np.random.default_rng(s_q))
+            y = _values(tm0.target, X)
+            rng_d = np.random.default_rng(s_d)
+            start = rng_d.bit_generator.state
+            for tm in games:
+                rng_d.bit_generator.state = start  # every defense draws from the same stream (CRN)
+                e = tm.defense._perturbation(X, y, rng=rng_d, target=tm.target)
+                answers.append((X, y, y + check_vector(e, f"{type(tm.defense).__name__} perturbation", n=tm.n)))
+        fitted = [None] * len(games)
+        wants_fit = any(getattr(h, "needs_attacker", False) for h in hooks.values())
+        if not interactive and not wants_fit and hasattr(tm0.attacker, "_fit_predict_many"):
+            preds = list(tm0.attacker._fit_predict_many(X, np.column_stack([a[2] for a in answers]), Z).T)
+        else:
+            preds = []
+            for i, (tm, (Xq, _, Y)) in enumerate(zip(games, answers)):
+                attacker = copy.deepcopy(tm.attacker)  # unfitted (the game holds a fresh clone)
+                if "random_state" in attacker.get_params(deep=False):
+                    attacker.set_params(random_state=_attacker_seed(streams))
+                fitted[i] = attacker.fit(Xq, Y)
+                preds.append(attacker.predict(Z))
+        seconds = (time.perf_counter() - t0) / len(games)
+        records = []
+        for tm, (Xq, yq, Y), pred, att in zip(games, answers, preds, fitted):
+            # utility_loss(yq, Y) and stealing_error(fZ, pred) on arrays this replication validated
+            rec = {"utility_loss": mean_squared_difference(yq, Y), "stealing_error": mean_squared_difference(fZ, pred)}
+            if hooks:
+                _apply_hooks(hooks, Draw(tm, rep, Xq, yq, Y, Z, fZ, pred, att), rec)
+            rec["seconds"] = seconds
+            records.append(rec)
+        return records
+
     def replace(self, **changes):
         """Return a copy with some fields replaced (validated again)."""
         return dataclasses.replace(self, **changes)
@@ -142,6 +338,144 @@ class ThreatModel:
             f"  evaluation = {self.evaluation_distribution!r} (n_eval={self.n_eval})\n"
             ")"
         )
+
+
+@dataclass(frozen=True)
+class ClassificationThreatModel(Game):
+    """A classifier-stealing game: queries to a victim API defended by a postprocessor.
+
+    ::
+
+        queries X = Q(n, rng)           # a pool of the victim's task, or a strategy
+        clean   P = f(X)                # the victim's probabilities (class 1 only for a binary API)
+        answers P_hat = M(P, rng)       # a postprocessor (the defense)
+        copy    f_hat = L(X, P_hat)     # a classification attacker
+        score   on the victim's test split: agreement (fidelity) with the victim, accuracy,
+                AUC and F1 against the true labels; utility on the queries: KL and flip rate
+
+    Parameters
+    ----------
+    victim : Victim
+    queries : str or QueryStrategy
+        A pool of the victim's task (``"in"``, ``"out"``, ``"augmented"``):
+        replication ``r`` draws one random order of the pool and asks its
+        first ``n`` inputs, so budgets are nested and every cell of the same
+        victim and pool shares the order (common random numbers). Or any
+        batch query strategy (e.g. Gaussian queries for the equation-solving
+        attack).
+    n : int
+        Query budget.
+    defense : Postprocessor
+    attacker : classification estimator
+        Fitted on ``(X, P_hat)``; a ``random_state`` parameter is set from
+        the replication's attacker stream.
+
+    Records
+    -------
+    ``agreement`` and its complement ``disagreement`` (the privacy level of
+    the Model Privacy paper's Fashion-MNIST study), ``stolen_acc``, ``auc``
+    (NaN when the test labels have one class), ``f1``; ``kl_fwd`` =
+    KL(P || P_hat), ``kl_bwd``, and ``flip_queries``, the top-1 flip rate of
+    the answers.
+    """
+
+    victim: object
+    queries: object = "in"
+    n: int = 100
+    defense: object = dataclasses.field(default_factory=NoPostprocessing)
+    attacker: object = dataclasses.field(default_factory=lambda: SoftLabelLogisticRegression(solver="lbfgs"))
+
+    record_fields = ("agreement", "disagreement", "stolen_acc", "auc", "f1", "kl_fwd", "kl_bwd", "flip_queries")
+    finite_fields = ("agreement", "disagreement", "stolen_acc", "f1", "kl_fwd", "kl_bwd", "flip_queries")
+    primary_metric = "disagreement"
+    shared = ("victim", "queries")
+
+    def __post_init__(self):
+        # any object with the Victim interface (the victims module is not imported here, so a
+        # regression game's code digest does not depend on it)
+        if not all(hasattr(self.victim, m) for m in ("_fitted", "answers", "predict_proba")):
+            raise TypeError(f"victim must be a Victim, got {type(self.victim).__name__}.")
+        if not isinstance(self.defense, Postprocessor):
+            raise TypeError(f"defense must be a Postprocessor, got {type(self.defense).__name__}.")
+        if not (hasattr(self.attacker, "fit") and hasattr(self.attacker, "predict_proba")):
+            raise TypeError(f"attacker must have fit and predict_proba, got {type(self.attacker).__name__}.")
+        object.__setattr__(self, "n", check_int(self.n, "n", low=1))
+        for part in (self.victim, self.defense, self.attacker, self.queries):
+            if isinstance(part, ParamsMixin):
+                part._validate_params()
+        task = self.victim._fitted().task_
+        if isinstance(self.queries, str):
+            if self.queries not in task.pools:
+                raise ValueError(f"queries must be a pool of task {task.name!r} {sorted(task.pools)} or a "
+                                 f"QueryStrategy, got {self.queries!r}.")
+            size = task.pools[self.queries].shape[0]
+            if self.n > size:
+                raise ValueError(f"n={self.n} exceeds the size {size} of pool {self.queries!r}.")
+        elif not isinstance(self.queries, QueryStrategy) or self.queries.interactive:
+            raise TypeError(f"queries must be a pool name or a batch QueryStrategy, got {self.queries!r}.")
+        else:
+            self.queries.check_budget(self.n, "n")
+
+    def get_params(self, deep=True):
+        """The game's fields (and with ``deep``, each component's parameters as ``field__param``)."""
+        return ThreatModel.get_params(self, deep)
+
+    def labels(self):
+        return {"defense": type(self.defense).__name__, "attacker": type(self.attacker).__name__,
+                "queries": self.queries if isinstance(self.queries, str) else type(self.queries).__name__,
+                "n": self.n}
+
+    def replace(self, **changes):
+        """Return a copy with some fields replaced (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def replicate(cls, games, rep, streams, hooks):
+        """One replication of classification games sharing the victim and the query order."""
+        s_q, s_d = streams[0], streams[1]
+        g0 = games[0]
+        t0 = time.perf_counter()
+        victim = g0.victim._fitted()
+        task = victim.task_
+        rng_q = np.random.default_rng(s_q)
+        if isinstance(g0.queries, str):
+            pool = task.pools[g0.queries]
+            order = rng_q.permutation(pool.shape[0])
+            draw = lambda n: pool[order[:n]]  # noqa: E731 - nested budgets
+        else:
+            X_all = g0.queries._sample(max(g.n for g in games), rng_q)
+            draw = lambda n: X_all[:n]  # noqa: E731
+        Z, y_test = task.X_test, task.y_test
+        P_test = victim.predict_proba(Z)
+        answers = {}
+        records = []
+        rng_d = np.random.default_rng(s_d)
+        start = rng_d.bit_generator.state
+        for g in games:
+            if g.n not in answers:
+                X = draw(g.n)
+                answers[g.n] = (X, victim.answers(X))
+            X, P = answers[g.n]
+            rng_d.bit_generator.state = start  # every defense draws from the same stream (CRN)
+            P_hat = g.defense._apply(P, rng_d)
+            est = clone(g.attacker)
+            if "random_state" in est.get_params(deep=False):
+                est.set_params(random_state=_attacker_seed(streams))
+            est.fit(X, P_hat)
+            Q = est.predict_proba(Z)
+            rec = {"agreement": agreement(P_test, Q)}
+            rec["disagreement"] = 1.0 - rec["agreement"]
+            rec["stolen_acc"] = stolen_accuracy(y_test, Q)
+            rec.update(auc_f1(y_test, Q))
+            rec["kl_fwd"], rec["kl_bwd"] = kl_per_query(P, P_hat), kl_per_query(P_hat, P)
+            rec["flip_queries"] = flip_rate(P, P_hat)
+            if hooks:
+                _apply_hooks(hooks, Draw(g, rep, X, P, P_hat, Z, P_test, Q, est), rec)
+            records.append(rec)
+        seconds = (time.perf_counter() - t0) / len(games)
+        for rec in records:
+            rec["seconds"] = seconds
+        return records
 
 
 class Server:

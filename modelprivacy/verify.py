@@ -11,8 +11,8 @@ or holds (inequalities)::
     print(report.table()); report.plot()
 
 Conditional bounds (functions of the queries ``X`` and evaluation points
-``Z``) are evaluated on each replication's ``(X, Z)``, regenerated from the
-simulator's documented seeding (:func:`replication_design`); the comparison
+``Z``) are evaluated on each replication's ``(X, Z)``, which the simulator
+hands to a hook (:class:`~modelprivacy.threat.Draw`); the comparison
 is then paired: :math:`d_r = \ell_r - b_r`, whose mean is 0 for an exact
 formula and has the sign of the inequality for a bound. With a fixed design
 (``GridQueries`` for queries and evaluation) ``b_r`` is constant and the
@@ -44,7 +44,7 @@ from .bounds import (
     two_point_games,
 )
 from .metrics import PrivacyLevel, mean_interval, privacy_level
-from .simulate import replication_streams, simulate
+from .simulate import simulate
 from .threat import ThreatModel
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "exact_bound",
     "ceiling_bound",
     "frontier_bound",
-    "replication_design",
     "verify",
     "Verification",
     "VerificationRow",
@@ -98,6 +97,11 @@ class Bound:
         self.name = name or getattr(func, "__name__", "bound")
         self.conditional = bool(conditional)
         self.rtol = check_scalar(rtol, "rtol", low=0.0)
+
+    def get_params(self, deep=False):
+        """What the bound is (its canonical description fingerprints the simulations that check it)."""
+        return {"func": self.func, "kind": self.kind, "name": self.name, "conditional": self.conditional,
+                "rtol": self.rtol}
 
     def evaluate(self, threat_model, X=None, Z=None):
         """The bound for one game (and one design when conditional)."""
@@ -147,27 +151,25 @@ def frontier_bound():
     return Bound(frontier, "upper", "frontier PL*(U_n)", rtol=1e-7)
 
 
-def replication_design(threat_model, seed, rep):
-    """Queries and evaluation points of replication ``rep`` of a simulation with ``seed``.
+@dataclass
+class _BoundHook:
+    """A simulator hook: the bound on each replication's own queries and evaluation points.
 
-    Regenerated from the simulator's streams
-    (:func:`modelprivacy.simulate.replication_streams`: queries from the
-    first, evaluation points from the fourth), so that a conditional bound
-    is evaluated on exactly the design the simulator used.
-
-    Raises
-    ------
-    ValueError
-        For interactive (sequential, adaptive) query strategies, whose
-        queries depend on the answers.
+    The simulator hands every replication's draws to its hooks, so the bound
+    is evaluated on exactly the design the simulator used; with a fixed
+    design the value is computed once.
     """
-    if threat_model.queries.interactive:
-        raise ValueError("interactive query strategies draw queries from the answers; "
-                         "their design cannot be regenerated.")
-    s_q, _, _, s_e = replication_streams(seed, rep)
-    X = threat_model.queries.sample(threat_model.n, np.random.default_rng(s_q))
-    Z = threat_model.evaluation_distribution.sample(threat_model.n_eval, np.random.default_rng(s_e))
-    return X, Z
+
+    bound: "Bound"
+
+    def __post_init__(self):
+        self._cache = {}
+
+    def __call__(self, draw):
+        key = (draw.X.tobytes(), draw.Z.tobytes())
+        if key not in self._cache:
+            self._cache[key] = self.bound.evaluate(draw.game, draw.X, draw.Z)
+        return self._cache[key]
 
 
 # --------------------------------------------------------------------------- verification report
@@ -331,19 +333,11 @@ def verify(bound, threat_models, reps=200, seed=0, *, labels=None, confidence=0.
     seed = check_int(seed, "seed", low=0)
     report = Verification(f"{bound.name} ({bound.kind})")
     for label, tm in zip(labels, threat_models):
-        res = simulate(tm, reps, seed, n_jobs=n_jobs)
+        hooks = {"bound": _BoundHook(bound)} if bound.conditional else None
+        res = simulate(tm, reps, seed, n_jobs=n_jobs, hooks=hooks)
         errors = res.column("stealing_error")
         utility = res.column("utility_loss")
-        if bound.conditional:
-            values, cache = [], {}
-            for rep in res.column("rep"):
-                X, Z = replication_design(tm, seed, int(rep))
-                key = (X.tobytes(), Z.tobytes())
-                if key not in cache:
-                    cache[key] = bound.evaluate(tm, X, Z)
-                values.append(cache[key])
-        else:
-            values = [bound.evaluate(tm)] * len(errors)
+        values = res.column("bound") if bound.conditional else [bound.evaluate(tm)] * len(errors)
         report.rows.append(_row(label, bound.kind, values, errors, utility, confidence, bound.rtol))
     return report
 

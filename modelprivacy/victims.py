@@ -55,15 +55,20 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.datasets import load_breast_cancer, load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from threadpoolctl import threadpool_limits
 
-from ._validation import check_int, check_queries, check_generator, check_scalar
+from ._fingerprint import canonical_json
+from ._param_validation import Interval, StrOptions
+from ._validation import check_generator, check_queries
+from .base import ParamsMixin
 
 __all__ = [
     "TASKS",
@@ -241,37 +246,87 @@ def load_task(name="digits", *, random_state=0):
     return ClassificationTask(name, Xtr, y[tr], Xte, y[te], Xbe, y[be], pools, n_classes=K)
 
 
-class Victim:
-    """A trained classifier together with its task: the server of the game.
+class Victim(ParamsMixin, BaseEstimator):
+    """A classifier trained on a bundled task: the server of a classification game.
 
     Parameters
     ----------
-    model : fitted scikit-learn classifier
-        Must implement ``predict_proba``.
-    task : ClassificationTask
+    task : str or ClassificationTask
+        A task name of :data:`TASKS` (loaded with ``random_state``) or a
+        loaded task.
+    model : {"logreg", "mlp"}
+        ``"logreg"``: multinomial :class:`~sklearn.linear_model.LogisticRegression`
+        (its log-probability ratios are affine in x, so the equation-solving
+        attack applies); ``"mlp"``: :class:`~sklearn.neural_network.MLPClassifier`.
+    random_state : int
+        Seeds the data generation, the splits, the pools and the training.
+    C : float, optional
+        Inverse L2 strength of the logistic regression; default 10 on
+        ``digits`` (confident outputs, as MNIST) and 1 elsewhere.
+    hidden_layer_sizes : tuple of int
+        Architecture of the MLP.
+
+    Attributes
+    ----------
+    model_ : fitted scikit-learn classifier
+    task_ : ClassificationTask
 
     Notes
     -----
-    ``predict_proba`` always returns an ``(n, K)`` array; binary APIs that
-    answer a single probability use :meth:`respond_binary`.
+    Training is deterministic given the parameters, so a victim is described
+    by its parameters alone: it pickles without its fitted model (cheap to
+    send to worker processes) and is trained again, once per process, when
+    first used there. ``predict_proba`` always returns an ``(n, K)`` array;
+    binary APIs that answer a single probability use :meth:`respond_binary`.
     """
 
-    def __init__(self, model, task):
-        self.model = model
+    _parameter_constraints = {
+        "task": [StrOptions(set(TASKS)), ClassificationTask],
+        "model": [StrOptions(set(MODELS))],
+        "random_state": [Interval(Integral, 0, None)],
+        "C": [Interval(Real, 0, None, closed="neither"), None],
+        "hidden_layer_sizes": [tuple],
+    }
+
+    def __init__(self, task="digits", *, model="logreg", random_state=0, C=None, hidden_layer_sizes=(64,)):
         self.task = task
+        self.model = model
+        self.random_state = random_state
+        self.C = C
+        self.hidden_layer_sizes = hidden_layer_sizes
+
+    def fit(self):
+        """Load the task and train the classifier (reused within a process for equal parameters)."""
+        self._validate_params()
+        key = canonical_json(self.get_params(deep=False))
+        if key not in _CACHE:
+            _CACHE[key] = _train(self)
+        self.model_, self.task_ = _CACHE[key]
+        return self
+
+    def _fitted(self):
+        if not hasattr(self, "model_"):
+            self.fit()
+        return self
+
+    def __getstate__(self):
+        # the parameters only: the fitted model is retrained where it is needed
+        state = super().__getstate__()
+        return {k: v for k, v in state.items() if not k.endswith("_") or k.startswith("_")}
 
     @property
     def n_classes(self):
-        return self.task.n_classes
+        return self._fitted().task_.n_classes
 
     @property
     def binary(self):
-        return self.task.n_classes == 2
+        return self.n_classes == 2
 
     def predict_proba(self, X):
         """Clean probability vectors ``f(X)``, shape ``(n, K)``."""
-        X = check_queries(X, "X", n_features=self.task.n_features)
-        return self.model.predict_proba(X)
+        v = self._fitted()
+        X = check_queries(X, "X", n_features=v.task_.n_features)
+        return v.model_.predict_proba(X)
 
     def predict(self, X):
         """Top-1 labels of the victim."""
@@ -283,95 +338,41 @@ class Victim:
             raise ValueError("respond_binary needs a binary victim.")
         return self.predict_proba(X)[:, 1]
 
-    def sample_queries(self, n, *, pool="in", rng=None, replace=False):
-        """Draw ``n`` queries from a pool (without replacement by default).
-
-        Parameters
-        ----------
-        n : int
-            Query budget.
-        pool : {"in", "out"}
-        rng : None, int or numpy.random.Generator
-        replace : bool
-            Sample with replacement (needed when ``n`` exceeds the pool size).
-        """
-        if pool not in self.task.pools:
-            raise ValueError(f"pool must be one of {sorted(self.task.pools)}, got {pool!r}.")
-        X = self.task.pools[pool]
-        n = check_int(n, "n", low=1)
-        if not replace and n > len(X):
-            raise ValueError(
-                f"n={n} exceeds the size {len(X)} of pool {pool!r}; pass replace=True."
-            )
-        rng = check_generator(rng, "rng")
-        return X[rng.choice(len(X), size=n, replace=replace)]
+    def answers(self, X):
+        """What the API answers: class-1 probabilities for a binary victim, probability rows otherwise."""
+        P = self.predict_proba(X)
+        return P[:, 1] if P.shape[1] == 2 else P
 
     def accuracy(self):
         """Test accuracy of the victim against the true labels."""
-        return float(np.mean(self.predict(self.task.X_test) == self.task.y_test))
-
-    def __repr__(self):
-        return f"Victim({type(self.model).__name__}, {self.task!r})"
+        task = self._fitted().task_
+        return float(np.mean(self.predict(task.X_test) == task.y_test))
 
 
 _CACHE = {}
 
 
-def make_victim(task="digits", model="logreg", *, random_state=0, C=None, hidden_layer_sizes=(64,),
-                cache=True):
-    """Train a victim classifier on a bundled task.
-
-    Parameters
-    ----------
-    task : str or ClassificationTask
-        A task name of :data:`TASKS` (loaded with ``random_state``) or a
-        loaded task.
-    model : {"logreg", "mlp"}
-        ``"logreg"``: multinomial :class:`~sklearn.linear_model.LogisticRegression`
-        (its log-probability ratios are affine in x, so the equation-solving
-        attack applies); ``"mlp"``: :class:`~sklearn.neural_network.MLPClassifier`.
-    random_state : None, int or numpy.random.Generator
-    C : float, optional
-        Inverse L2 strength of the logistic regression; default 10 on
-        ``digits`` (confident outputs, as MNIST) and 1 elsewhere.
-    hidden_layer_sizes : tuple of int
-        Architecture of the MLP.
-    cache : bool
-        Reuse the victim already trained in this process for the same task
-        name, model, integer seed and hyper-parameters (treat it as
-        read-only).
-
-    Returns
-    -------
-    Victim
-    """
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {model!r}.")
-    key = None
-    if cache and isinstance(task, str) and isinstance(random_state, (int, np.integer)):
-        key = (task, model, int(random_state), C, tuple(hidden_layer_sizes))
-        if key in _CACHE:
-            return _CACHE[key]
-    rng = check_generator(random_state, "random_state")
+def _train(victim):
+    rng = np.random.default_rng(victim.random_state)
+    task = victim.task
     if isinstance(task, str):
         task = load_task(task, random_state=rng)
-    elif not isinstance(task, ClassificationTask):
-        raise TypeError(f"task must be a task name or a ClassificationTask, got {type(task).__name__}.")
     seed = int(rng.integers(0, 2**31 - 1))
-    if C is None:
-        C = 10.0 if task.name == "digits" else 1.0
-    C = check_scalar(C, "C", low=0.0, low_inclusive=False)
-    if model == "logreg":
+    C = victim.C if victim.C is not None else (10.0 if task.name == "digits" else 1.0)
+    if victim.model == "logreg":
         est = LogisticRegression(C=C, max_iter=2000, tol=1e-6)
     else:
         est = MLPClassifier(
-            hidden_layer_sizes=hidden_layer_sizes, alpha=1e-3, max_iter=400,
+            hidden_layer_sizes=victim.hidden_layer_sizes, alpha=1e-3, max_iter=400,
             early_stopping=False, random_state=seed, tol=1e-5,
         )
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(task.X_train, task.y_train)
-    victim = Victim(est, task)
-    if key is not None:
-        _CACHE[key] = victim
-    return victim
+    return est, task
+
+
+def make_victim(task="digits", model="logreg", *, random_state=0, C=None, hidden_layer_sizes=(64,)):
+    """A trained :class:`Victim` (``Victim(task, model=model, ...).fit()``)."""
+    return Victim(task, model=model, random_state=random_state, C=C,
+                  hidden_layer_sizes=tuple(hidden_layer_sizes)).fit()

@@ -33,17 +33,17 @@
 # and torch-free; the figures are the registered `clf_*` figures in quick mode.
 
 # %%
-import tempfile, time
+import csv, shutil, tempfile, time
 import numpy as np
 from IPython.display import Image, display
 
 from modelprivacy.victims import make_victim
-from modelprivacy.defenses.postprocess import (
+from modelprivacy.defenses import (
     AdaptiveMisinformation, GaussianNoise, HighConfidence, MisleadingShift, NoPostprocessing,
     RandomShuffle, ReverseSigmoid, Rounding, TopLabel)
-from modelprivacy.classification import (
-    UTILITY_LEVELS, format_table, reverse_sigmoid_utility, run_classification_table)
+from modelprivacy.games import UTILITY_LEVELS, classification_table_cells
 from modelprivacy.metrics import utility_report
+from modelprivacy.simulate import sweep
 import modelprivacy.figures.clf as figs
 
 t_start = time.perf_counter()
@@ -51,7 +51,7 @@ OUT = tempfile.mkdtemp(prefix="clf_nb_")  # every file goes here
 checks = {}
 
 victim = make_victim("digits", "logreg", random_state=0)
-P_benign = victim.predict_proba(victim.task.X_benign)
+P_benign = victim.predict_proba(victim.task_.X_benign)
 print(victim)
 print(f"victim test accuracy {victim.accuracy():.3f}, mean top probability on benign inputs "
       f"{P_benign.max(axis=1).mean():.3f}")
@@ -91,7 +91,7 @@ checks["RS keeps labels here"] = utility_report(P_benign, ReverseSigmoid(1.0, ga
 shifts = {u: MisleadingShift().calibrate(P_benign, u).shift for u in UTILITY_LEVELS}
 print({u: round(s, 2) for u, s in shifts.items()})
 checks["shift grows with u"] = all(a < b for a, b in zip(list(shifts.values()), list(shifts.values())[1:]))
-for r in reverse_sigmoid_utility(P_benign):
+for r in figs.reverse_sigmoid_utility(P_benign):
     print(f"ReverseSigmoid beta={r['beta']:.1f} gamma={r['gamma']:.1f}: "
           f"KL(y||yhat) = {r['kl_fwd']:.2f} nats, KL(yhat||y) = {r['kl_bwd']:.2f} nats per query")
 
@@ -107,7 +107,6 @@ for r in reverse_sigmoid_utility(P_benign):
 out = figs.clf_agreement_budget(out_dir=OUT, quick=True)
 display(Image(filename=f"{OUT}/clf_agreement_budget.png"))
 print(out.summary)
-import csv
 rows = list(csv.DictReader(open(f"{OUT}/clf_agreement_budget.csv")))
 last = max(int(r["budget"]) for r in rows)
 agr = {(r["defense"], r["attacker"]): float(r["agreement"]) for r in rows if int(r["budget"]) == last}
@@ -124,8 +123,9 @@ checks["RS: aware > soft"] = agr[("RS(1, 0.1)", "aware")] > agr[("RS(1, 0.1)", "
 
 # %%
 binary = make_victim("binary", "logreg", random_state=0)
-rows = run_classification_table(binary, utilities=(0.05, 0.15), budgets=(2000,), reps=1)
-print(format_table(rows, metrics=("acc", "f1", "auc")))
+cells = classification_table_cells(binary, utilities=(0.05, 0.15), budgets=(2000,))
+rows = list(sweep(cells, reps=1, progress=False))  # cells of the one simulation engine
+print(figs.format_table(rows, metrics=("acc", "f1", "auc")))
 cell = lambda d, u, m: np.mean([r[m] for r in rows if r["defense"] == d and r["u"] == u])
 checks["MS lowers F1"] = cell("Misleading Shift", 0.15, "f1") < cell("No Defense", 0.0, "f1") - 0.05
 checks["MS keeps AUC"] = abs(cell("Misleading Shift", 0.15, "auc") - cell("No Defense", 0.0, "auc")) < 0.01
@@ -143,8 +143,8 @@ out = figs.clf_equation_solving(out_dir=OUT, quick=True)
 display(Image(filename=f"{OUT}/clf_equation_solving.png"))
 print(out.summary)
 eq = list(csv.DictReader(open(f"{OUT}/clf_equation_solving.csv")))
-checks["undefended recovered"] = all(float(r["max_prob_err"]) < 1e-8 for r in eq if r["defense"] == "none")
-checks["every defense breaks it"] = all(float(r["max_prob_err"]) > 1e-3 for r in eq if r["defense"] != "none")
+checks["undefended recovered"] = all(float(r["eq_max_prob_err"]) < 1e-8 for r in eq if r["defense"] == "none")
+checks["every defense breaks it"] = all(float(r["eq_max_prob_err"]) > 1e-3 for r in eq if r["defense"] != "none")
 
 # %%
 elapsed = time.perf_counter() - t_start
@@ -152,5 +152,4 @@ print(f"{elapsed:.1f} s; files only in {OUT}")
 for k, v in checks.items():
     print(f"{'ok ' if v else 'FAIL'} {k}")
 assert all(checks.values()), [k for k, v in checks.items() if not v]
-import shutil
 shutil.rmtree(OUT)  # the figures are embedded above

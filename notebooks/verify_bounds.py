@@ -35,7 +35,7 @@
 # 5. the sympy derivations.
 #
 # Conditional bounds are evaluated on the very queries and evaluation points of each replication
-# (`modelprivacy.verify.replication_design`), so the comparison is paired.
+# (the simulator hands each replication's draws to a hook), so the comparison is paired.
 
 # %%
 import time

@@ -111,20 +111,20 @@ def test_label_only_ignores_probability_values():
 
 def test_equation_solving_recovers_undefended_logistic_regression(hard10, binary):
     for victim in (hard10, binary):
-        d = victim.task.n_features
+        d = victim.task_.n_features
         X = equation_solving_queries(d, random_state=5)
         assert X.shape == (d + 1, d)
         P = victim.predict_proba(X)
         att = EquationSolvingAttack().fit(X, P[:, 1] if victim.binary else P)
-        W = victim.model.coef_
-        b = victim.model.intercept_
+        W = victim.model_.coef_
+        b = victim.model_.intercept_
         if victim.binary:
             W_rel, b_rel = np.vstack([np.zeros_like(W), W]), np.concatenate([[0.0], b])
         else:
             W_rel, b_rel = W - W[0], b - b[0]
         np.testing.assert_allclose(att.coef_, W_rel, atol=1e-8)
         np.testing.assert_allclose(att.intercept_, b_rel, atol=1e-8)
-        Xt = victim.task.X_test
+        Xt = victim.task_.X_test
         assert np.max(np.abs(att.predict_proba(Xt) - victim.predict_proba(Xt))) < 1e-8
 
 
@@ -133,22 +133,22 @@ def test_equation_solving_recovers_undefended_logistic_regression(hard10, binary
     RandomShuffle(0.2), GaussianNoise(1e-3), Rounding(3), TopLabel(), HighConfidence(0.25),
 ], ids=repr)
 def test_equation_solving_fails_under_each_defense(defense, hard10):
-    d = hard10.task.n_features
+    d = hard10.task_.n_features
     X = equation_solving_queries(d, random_state=6)
     att = EquationSolvingAttack().fit(X, defense(hard10.predict_proba(X), rng=0))
-    Xt = hard10.task.X_test
+    Xt = hard10.task_.X_test
     assert np.max(np.abs(att.predict_proba(Xt) - hard10.predict_proba(Xt))) > 1e-2
 
 
 def test_equation_solving_recovers_the_shifted_model_under_misleading_shift(hard10):
     """Misleading Shift is log-affine: the slopes are exact, the intercept of c* moves by p."""
-    d = hard10.task.n_features
+    d = hard10.task_.n_features
     X = equation_solving_queries(d, random_state=7)
     P = hard10.predict_proba(X)
     ms = MisleadingShift(1.7)
     c = ms.majority_class(P)
     att = EquationSolvingAttack().fit(X, ms(P))
-    W, b = hard10.model.coef_, hard10.model.intercept_
+    W, b = hard10.model_.coef_, hard10.model_.intercept_
     np.testing.assert_allclose(att.coef_, W - W[0], atol=1e-8)
     shift = 1.7 * ((np.arange(10) == c).astype(float) - float(c == 0))
     np.testing.assert_allclose(att.intercept_, b - b[0] + shift, atol=1e-8)
@@ -209,9 +209,9 @@ def test_no_monotone_branch_is_an_error():
 
 def test_aware_attacker_beats_naive_soft_labels_on_reverse_sigmoid():
     victim = make_victim("digits", "logreg", random_state=0)
-    X = victim.task.pools["in"][:128]
+    X = victim.task_.pools["in"][:128]
     P_hat = ReverseSigmoid(1.0, gamma=0.1)(victim.predict_proba(X))
-    Xt, ct = victim.task.X_test, victim.predict(victim.task.X_test)
+    Xt, ct = victim.task_.X_test, victim.predict(victim.task_.X_test)
     naive = SoftLabelLogisticRegression(C=10, solver="lbfgs", tol=1e-4).fit(X, P_hat)
     aware = ReverseSigmoidAwareAttacker(1.0, gamma=0.1, estimator=SoftLabelLogisticRegression(C=10, solver="lbfgs", tol=1e-4))
     aware.fit(X, P_hat)

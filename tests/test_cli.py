@@ -1,4 +1,10 @@
+"""The command line: games, configuration files, and one ``error:`` line for every mistake."""
+
 import csv
+import os
+import stat
+import subprocess
+import sys
 
 import pytest
 
@@ -7,13 +13,19 @@ from modelprivacy.cli import main
 
 def test_simulate_flags_write_csv_and_table(tmp_path, capsys):
     out = tmp_path / "r.csv"
-    assert main(["simulate", "--defense", "none", "constant", "--n", "50", "--sigma", "0.3", "--reps", "3", "--out", str(out), "--quiet"]) == 0
+    assert main(["simulate", "--defense", "none", "constant", "--n", "50", "--sigma", "0.3", "--reps", "3",
+                 "--out", str(out), "--quiet"]) == 0
     text = capsys.readouterr().out
-    assert "constant" in text and "PL/U" in text
+    assert "constant" in text and "PL/U" in text and "0 reused, 6 computed" in text
     rows = list(csv.DictReader(open(out)))
     assert len(rows) == 6
     const = [r for r in rows if r["defense"] == "constant"]
     assert all(abs(float(r["stealing_error"]) - 0.09) < 1e-9 for r in const)
+    assert all(r["numpy"] and r["scikit-learn" if "scikit-learn" in r else "sklearn"] for r in rows)
+    # again: every record is reused
+    assert main(["simulate", "--defense", "none", "constant", "--n", "50", "--sigma", "0.3", "--reps", "3",
+                 "--out", str(out), "--quiet"]) == 0
+    assert "6 reused, 0 computed" in capsys.readouterr().out
 
 
 def test_simulate_from_toml(tmp_path, capsys):
@@ -25,25 +37,84 @@ def test_simulate_from_toml(tmp_path, capsys):
     assert len(list(csv.DictReader(open(out)))) == 2
 
 
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["--sigma", "-1"], "'sigma' parameter of"),
-        (["--defense", "foo"], "unknown defense 'foo'"),
-        (["--attack", "bar"], "unknown attacker 'bar'"),
-        (["--n", "1"], "n=1 is below"),
-        (["--reps", "0"], "reps must be >= 1"),
-    ],
-)
-def test_simulate_bad_input(tmp_path, argv, message):
-    with pytest.raises(SystemExit, match=message):
-        main(["simulate", "--out", str(tmp_path / "x.csv"), "--quiet", *argv])
+def test_simulate_with_a_precision_target(tmp_path, capsys):
+    out = tmp_path / "p.csv"
+    assert main(["simulate", "--defense", "iid", "--reps", "20", "--precision", "0.2", "--out", str(out),
+                 "--quiet"]) == 0
+    rows = list(csv.DictReader(open(out)))
+    assert len(rows) >= 20
 
 
-def test_bad_config(tmp_path):
-    cfg = tmp_path / "bad.toml"
-    cfg.write_text("budget = 3\n")
-    with pytest.raises(SystemExit, match="unknown keys"):
-        main(["simulate", "--config", str(cfg)])
-    with pytest.raises(SystemExit, match="does not exist"):
-        main(["simulate", "--config", str(tmp_path / "none.toml")])
+def _bad(tmp_path):
+    """(label, argv or TOML text, expected words): mistakes a user makes at 2 a.m."""
+    missing = str(tmp_path / "no" / "such" / "r.csv")
+    folder = str(tmp_path)
+    return [
+        ("negative sigma", ["--sigma", "-1"], "'sigma' parameter of"),
+        ("huge sigma", ["--sigma", "1e200"], "'sigma' parameter of"),
+        ("nan sigma", ["--sigma", "nan"], "'sigma' parameter of"),
+        ("unknown defense", ["--defense", "foo"], "unknown defense 'foo'"),
+        ("unknown attacker", ["--attack", "bar"], "unknown attacker 'bar'"),
+        ("tiny budget", ["--n", "1"], "n=1 is below"),
+        ("zero reps", ["--reps", "0"], "'reps' parameter of sweep"),
+        ("bad jobs", ["--jobs", "-5"], "'n_jobs' parameter of sweep"),
+        ("negative seed", ["--seed", "-1"], "'seed' parameter of sweep"),
+        ("zero precision", ["--precision", "0"], "rel_half_width"),
+        ("missing folder", ["--out", missing], "does not exist"),
+        ("folder as file", ["--out", folder], "is a folder"),
+        ("missing config", ["--config", str(tmp_path / "none.toml")], "does not exist"),
+        ("config is a folder", ["--config", folder], "is a folder"),
+        ("toml unknown key", 'budget = 3\n', "unknown keys"),
+        ("toml out is a number", 'out = 1\n', "'out' must be a str"),
+        ("toml reps is text", 'reps = "ten"\n', "'reps' must be a int"),
+        ("toml n is float", 'n = [10.5]\n', "'n' must be a int"),
+        ("toml sigma is text", 'sigma = "big"\n', "'sigma' must be a float"),
+        ("toml bad syntax", 'game = \n', "not valid TOML"),
+        ("toml empty defense list", 'defense = []\n', "'defense' must be a str"),
+        ("toml fresh is text", 'fresh = "yes"\n', "'fresh' must be a bool"),
+    ]
+
+
+def test_bad_command_lines_and_toml_give_one_error_line(tmp_path, capsys):
+    for label, spec, words in _bad(tmp_path):
+        if isinstance(spec, str):
+            cfg = tmp_path / f"{label.replace(' ', '_')}.toml"
+            cfg.write_text(spec)
+            argv = ["simulate", "--config", str(cfg), "--out", str(tmp_path / "x.csv"), "--quiet"]
+        else:
+            argv = ["simulate", "--out", str(tmp_path / "x.csv"), "--quiet", *spec]
+        assert main(argv) == 2, label
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and words in err and "Traceback" not in err, (label, err)
+        assert err.count("\n") == 1, (label, err)
+
+
+def test_unwritable_output_is_an_error_line(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        if os.access(ro, os.W_OK):  # root ignores permissions: make the path a file's child instead
+            target = str(tmp_path / "file.txt" / "r.csv")
+            (tmp_path / "file.txt").write_text("x")
+        else:
+            target = str(ro / "r.csv")
+        assert main(["simulate", "--out", target, "--quiet", "--reps", "1"]) == 2
+        assert capsys.readouterr().err.startswith("error: ")
+    finally:
+        ro.chmod(stat.S_IRWXU)
+
+
+def test_argparse_mistakes_and_the_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "--n", "ten"])
+    assert exc.value.code == 2 and "invalid int value" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0 and capsys.readouterr().out.startswith("modelprivacy ")
+
+
+def test_the_installed_command_prints_no_traceback(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "modelprivacy", "simulate", "--sigma", "-2", "--out",
+                          str(tmp_path / "r.csv")], capture_output=True, text=True)
+    assert out.returncode == 2 and out.stderr.startswith("error: ") and "Traceback" not in out.stderr

@@ -31,9 +31,29 @@ def test_cli_runs_named_figures_and_lists(tmp_path, capsys):
     assert "krr_ratio" in capsys.readouterr().out
 
 
-def test_bad_figure_name(tmp_path):
-    with pytest.raises(SystemExit, match="unknown figure 'poly_m'"):
-        main(["figures", "poly_m", "--out", str(tmp_path)])
+def test_bad_figure_name(tmp_path, capsys):
+    assert main(["figures", "poly_m", "--out", str(tmp_path)]) == 2
+    assert "error: unknown figure 'poly_m'" in capsys.readouterr().err
+
+
+def test_quick_runs_never_write_into_paper_scale_figures(tmp_path, capsys):
+    paper = tmp_path / "paper"
+    paper.mkdir()
+    get_figure("poly_n_BIC")(out_dir=str(paper), reps=2)  # a fixed-replication run is not paper scale
+    assert not (paper / ".paper-scale").exists()
+    (paper / ".paper-scale").write_text("")
+    before = sorted(os.listdir(paper))
+    assert main(["figures", "poly_n_BIC", "--quick", "--out", str(paper)]) == 2
+    assert "holds paper-scale figures" in capsys.readouterr().err
+    assert sorted(os.listdir(paper)) == before
+    # without --out, quick figures go to their own folder
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert main(["figures", "poly_n_BIC", "--quick"]) == 0
+    finally:
+        os.chdir(cwd)
+    assert (tmp_path / "quick_figures" / "poly_n_BIC.png").exists()
 
 
 def test_unreachable_scheduler(tmp_path):
@@ -42,7 +62,8 @@ def test_unreachable_scheduler(tmp_path):
         fig(out_dir=str(tmp_path), quick=True, scheduler="tcp://127.0.0.1:1")
 
 
-@pytest.mark.parametrize("name, records", [("krr_ratio", "krr_ratio_records.csv"), ("clf_equation_solving", None)])
+@pytest.mark.parametrize("name, records", [("krr_ratio", "krr_ratio_records.csv"),
+                                           ("clf_equation_solving", "clf_equation_solving_records.csv")])
 def test_serial_joblib_and_dask_give_identical_csvs(tmp_path, name, records):
     fig = get_figure(name)
     runs = {"serial": dict(n_jobs=1), "joblib": dict(n_jobs=2), "dask": dict(n_jobs=2, scheduler="local")}
@@ -54,8 +75,9 @@ def test_serial_joblib_and_dask_give_identical_csvs(tmp_path, name, records):
     for label in ("joblib", "dask"):
         assert (tmp_path / label / f"{name}.csv").read_text() == plotted, label
         if records:
-            ref = _records(tmp_path / "serial" / records)
-            assert len(ref) > 10 and _records(tmp_path / label / records) == ref, label
+            key = lambda r: (r["fingerprint"], r["rep"])  # noqa: E731 - rows arrive in completion order
+            ref = sorted(_records(tmp_path / "serial" / records), key=key)
+            assert len(ref) > 10 and sorted(_records(tmp_path / label / records), key=key) == ref, label
 
 
 def test_interrupted_figure_resumes(tmp_path, monkeypatch):
@@ -68,10 +90,13 @@ def test_interrupted_figure_resumes(tmp_path, monkeypatch):
     path.write_text("".join(lines[:-5]) + lines[-5][:10])
     calls = []
     real = sim._run_task
-    monkeypatch.setattr(sim, "_run_task", lambda *task: calls.append(len(task[0])) or real(*task))
-    fig(out_dir=str(tmp_path), quick=True)
+    monkeypatch.setattr(sim, "_run_task", lambda task: calls.append(len(task[0]) * len(task[2])) or real(task))
+    out = fig(out_dir=str(tmp_path), quick=True)
     assert 0 < sum(calls) <= 5  # only the lost records are recomputed
-    assert sorted(_records(path), key=str) == sorted(full, key=str)
+    assert out.reports[0].garbled and out.reports[0].computed == sum(calls)
+    kept = [r for r in _records(path) if r["fingerprint"] and r.get("rep") not in (None, "")]
+    key = lambda r: (r["fingerprint"], r["rep"])  # noqa: E731
+    assert sorted({key(r) for r in kept}) == sorted({key(r) for r in full})
 
 
 def test_poly_figure_numbers_follow_theory(tmp_path):
@@ -138,6 +163,14 @@ def test_paper_scale_numbers_match_spec_tables(tmp_path, name, spec, spec_reps):
     ],
 )
 @pytest.mark.parametrize("figure", ["poly_n_AIC", "clf_table"])
-def test_figure_cli_bad_arguments(tmp_path, figure, argv, message):
-    with pytest.raises(SystemExit, match=message):
-        main(["figures", figure, "--quick", "--out", str(tmp_path), *argv])
+def test_figure_cli_bad_arguments(tmp_path, figure, argv, message, capsys):
+    assert main(["figures", figure, "--quick", "--out", str(tmp_path), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and "Traceback" not in err
+
+
+def test_figure_output_must_be_a_folder(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["figures", "poly_n_AIC", "--quick", "--out", str(f)]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err

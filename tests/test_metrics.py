@@ -13,6 +13,7 @@ from modelprivacy.metrics import (
     flip_rate,
     kl_per_query,
     l1_distance,
+    bootstrap_t_interval,
     mean_interval,
     privacy_gain,
     privacy_level,
@@ -43,14 +44,14 @@ def test_privacy_level_interval_covers_at_nominal_rate():
     hits = 0
     for _ in range(2000):
         e = rng.exponential(2.0, size=30)
-        hits += privacy_level(e).contains(2.0)
+        hits += privacy_level(e, interval="t").contains(2.0)
     # exponential data: the t interval is close to nominal at R = 30
     assert 0.92 <= hits / 2000 <= 0.96
 
 
 def test_privacy_level_matches_scipy_interval():
     e = np.random.default_rng(1).exponential(size=12)
-    pl = privacy_level(e, confidence=0.9)
+    pl = privacy_level(e, confidence=0.9, interval="t")
     lo, hi = stats.t.interval(0.9, 11, loc=e.mean(), scale=stats.sem(e))
     assert lo > 0 and (pl.low, pl.high) == pytest.approx((lo, hi))
     # the interval is cut at 0, where PL_n lives
@@ -163,3 +164,46 @@ def test_support_recovery_brute_force():
         denom = len(s_true) + len(s_est)
         assert support_f1(true, est) == pytest.approx(2 * tp / denom if denom else 1.0)
         assert support_symmetric_difference(true, est) == len(s_true ^ s_est)
+
+
+# ----- intervals on heavy-tailed errors ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def order_disguise_errors():
+    """8000 stealing errors of Order Disguise (poly game, n = 100): skewness about 5, kurtosis about 40."""
+    from modelprivacy.games import poly_game
+    from modelprivacy.simulate import simulate
+
+    return simulate(poly_game(100, "order_disguise", 0.5), reps=8000, seed=2024).column("stealing_error")
+
+
+def _coverage(errors, R, n_seeds, interval):
+    """Coverage of ``interval`` for the mean of the empirical distribution of ``errors``."""
+    mu = errors.mean()
+    rng = np.random.default_rng(R)
+    hits = 0
+    for k in range(n_seeds):
+        iv = interval(errors[rng.integers(0, errors.shape[0], R)], k)
+        hits += iv.low <= mu <= iv.high
+    return hits / n_seeds
+
+
+def test_bootstrap_t_keeps_its_coverage_on_a_heavy_tailed_cell(order_disguise_errors):
+    e = order_disguise_errors
+    assert stats.skew(e) > 3 and stats.kurtosis(e) > 20
+    boot = lambda x, k: bootstrap_t_interval(x, 0.95, random_state=k)  # noqa: E731
+    student = lambda x, k: mean_interval(x, 0.95)  # noqa: E731
+    cov_boot, cov_t = _coverage(e, 200, 2000, boot), _coverage(e, 200, 2000, student)
+    assert abs(cov_boot - 0.95) <= 0.02, cov_boot
+    assert cov_boot > cov_t
+    # at R = 100 the Student-t interval misses its nominal coverage by more than 0.02; bootstrap-t does better
+    cov_boot, cov_t = _coverage(e, 100, 2000, boot), _coverage(e, 100, 2000, student)
+    assert cov_t < 0.93 < cov_boot
+
+
+def test_bootstrap_t_is_exact_for_constant_values_and_matches_t_for_normal_data():
+    iv = bootstrap_t_interval(np.full(10, 0.25))
+    assert iv.low == iv.high == 0.25 and iv.std_err == 0
+    x = np.random.default_rng(5).normal(size=400)
+    bt, t = bootstrap_t_interval(x), mean_interval(x)
+    assert bt.mean == t.mean and abs(bt.high - t.high) < 0.2 * (t.high - t.low)
+    assert math.isinf(bootstrap_t_interval([1.0, 2.0]).high)

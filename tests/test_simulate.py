@@ -1,4 +1,8 @@
+"""The simulation engine: numbers, seeding, executors, records that cannot go stale, faults."""
+
+import csv
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -8,31 +12,31 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LassoCV
 
+import modelprivacy._fingerprint as fpmod
 import modelprivacy.simulate as sim
-from modelprivacy.attacks import KernelRidgeAttacker, OLSRegression, PolynomialRegression
-from modelprivacy.defenses import ConstantShift, IIDNoise, LongRangeNoise, NoDefense
-from modelprivacy.games import krr_game, lasso_game, poly_game
+from modelprivacy.attacks import KernelRidgeAttacker, OLSRegression, PolynomialRegression, make_attacker
+from modelprivacy.defenses import ConstantShift, IIDNoise, LongRangeNoise, NoDefense, NoPostprocessing, ReverseSigmoid
+from modelprivacy.games import agreement_budget_cells, classification_attackers, krr_game, lasso_game, poly_game
 from modelprivacy.metrics import privacy_level
-from modelprivacy.queries import GridQueries, PoolQueries, UniformQueries
-from modelprivacy.simulate import Cell, Results, grid, simulate, sweep
-from modelprivacy.targets import QuadraticTarget
+from modelprivacy.queries import BetaQueries, GridQueries, PoolQueries, UniformQueries
+from modelprivacy.simulate import Cell, Precision, grid, replication_streams, simulate, sweep
+from modelprivacy.targets import CubicCosineTarget, QuadraticTarget
 from modelprivacy.threat import ThreatModel
+from modelprivacy.victims import Victim
 
 F_POLY = QuadraticTarget()
 
 
 def _fixed_design(n, p, defense):
-    return ThreatModel(
-        target=F_POLY,
-        queries=GridQueries((0, 1)),
-        n=n,
-        defense=defense,
-        attacker=OLSRegression(p),
-        evaluation=GridQueries((0, 1)),
-        n_eval=n,  # evaluation on the design points: the empirical norm
-    )
+    return ThreatModel(F_POLY, GridQueries((0, 1)), n, defense, OLSRegression(p), GridQueries((0, 1)), n)
 
 
+def _values(res):
+    """Records without wall times, keyed by (fingerprint, rep)."""
+    return {(r["fingerprint"], r["rep"]): {k: v for k, v in r.items() if k != "seconds"} for r in res}
+
+
+# --------------------------------------------------------------------------- numbers
 @pytest.mark.parametrize("n, p, sigma", [(30, 3, 0.5), (60, 5, 1.0), (200, 4, 0.3)])
 def test_iid_ols_fixed_design_equals_sigma2_p_over_n(n, p, sigma):
     """E ||Pi_X e||^2 / n = sigma^2 p / n exactly (hat matrix of rank p)."""
@@ -58,11 +62,8 @@ def test_constant_shift_gives_sigma_squared(game):
 
 def test_constant_shift_moves_lasso_copy_by_sigma():
     """LassoCV has an unpenalised intercept: the copy is the undefended copy plus sigma."""
-    from modelprivacy.simulate import replication_streams
-
     tm = lasso_game(50, ConstantShift(0.5), None)
-    s_q = replication_streams(0, 0)[0]
-    X = tm.queries.sample(50, np.random.default_rng(s_q))
+    X = tm.queries.sample(50, np.random.default_rng(replication_streams(0, 0)[0]))
     y = tm.target(X)
     Z = np.random.default_rng(9).standard_normal((20, 60))
     a = LassoCV(cv=5).fit(X, y).predict(Z)
@@ -75,130 +76,14 @@ def test_no_defense_steals_perfectly_when_target_in_class():
         res = simulate(poly_game(n, NoDefense(), None), reps=5, seed=3)
         assert res.column("stealing_error").max() < 1e-20
         assert res.column("utility_loss").max() == 0
-    # with n = 20 only linear fits are possible (p_max = 2): not zero
     res = simulate(poly_game(20, NoDefense(), None), reps=20, seed=3)
-    assert privacy_level(res.column("stealing_error")).mean > 0.01
+    assert privacy_level(res.column("stealing_error")).mean > 0.01  # only lines fit at n = 20
 
 
-def _records_without_time(res):
-    return [{k: v for k, v in r.items() if k != "seconds"} for r in res]
-
-
-def test_serial_and_joblib_give_identical_records():
-    base = krr_game(40, IIDNoise(0.5), None)
-    cells = grid(base, defenses={"iid": IIDNoise(), "long_range": LongRangeNoise()}, n=[20, 40], sigma=[0.1, 0.5])
-    a = sweep(cells, reps=6, seed=11, progress=False)
-    b = sweep(cells, reps=6, seed=11, n_jobs=2, progress=False)
-    assert _records_without_time(a) == _records_without_time(b)
-    # the order of cells does not change any number
-    c = sweep(cells[::-1], reps=6, seed=11, progress=False)
-    key = lambda r: (r["cell"], r["rep"])
-    assert sorted(_records_without_time(a), key=key) == sorted(_records_without_time(c), key=key)
-
-
-def test_resume_does_not_recompute_finished_cells(tmp_path, monkeypatch):
-    base = poly_game(50, IIDNoise(0.5), None)
-    cells = grid(base, defenses={"iid": IIDNoise(), "constant": ConstantShift()}, n=[20, 50], sigma=[0.5])
-    out = tmp_path / "r.csv"
-    first = sweep(cells, reps=4, seed=5, out=out, progress=False)
-    calls = []
-    real = sim._run_task
-    monkeypatch.setattr(sim, "_run_task", lambda *task: calls.append(task[1]) or real(*task))
-    again = sweep(cells, reps=4, seed=5, out=out, progress=False)
-    assert calls == []
-    more = sweep(cells, reps=6, seed=5, out=out, progress=False)
-    assert sorted(set(calls)) == [4, 5]
-    fresh = sweep(cells, reps=6, seed=5, progress=False)
-    assert _records_without_time(more) == _records_without_time(fresh)
-    assert _records_without_time(again) == _records_without_time(first)
-    with pytest.raises(ValueError, match="seed 5, not 6"):
-        sweep(cells, reps=4, seed=6, out=out, progress=False)
-
-
-_KILL_SCRIPT = """
-import sys, time
-from modelprivacy.defenses import IIDNoise, LongRangeNoise
-from modelprivacy.games import krr_game
-from modelprivacy.simulate import grid, sweep
-cells = grid(krr_game(300, IIDNoise(0.5), None), defenses={"iid": IIDNoise(), "lr": LongRangeNoise()}, n=[300], sigma=[0.5])
-sweep(cells, reps=int(sys.argv[2]), seed=2, out=sys.argv[1], progress=False)
-"""
-
-
-def test_killed_sweep_resumes(tmp_path, monkeypatch):
-    out = tmp_path / "kill.csv"
-    script = tmp_path / "run.py"
-    script.write_text(_KILL_SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script), str(out), "400"])
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if out.exists() and out.read_text().count("\n") > 6:
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    n_done = out.read_text().count("\n") - 1
-    assert 5 <= n_done < 800, "the sweep should be killed mid-way"
-    # simulate a write cut short by the kill
-    with open(out, "a") as fh:
-        fh.write("cell=partial,iid")
-    calls = []
-    real = sim._run_task
-    monkeypatch.setattr(sim, "_run_task", lambda *task: calls.append(task[1]) or real(*task))
-    cells = grid(krr_game(300, IIDNoise(0.5), None), defenses={"iid": IIDNoise(), "lr": LongRangeNoise()}, n=[300], sigma=[0.5])
-    resumed = sweep(cells, reps=12, seed=2, out=out, progress=False)
-    finished_reps = n_done // 2
-    assert len(calls) <= max(12 - finished_reps, 0) + 1
-    fresh = sweep(cells, reps=12, seed=2, progress=False)
-    assert _records_without_time(resumed) == _records_without_time(fresh)
-
-
-def test_results_csv_roundtrip_and_summary(tmp_path):
-    res = simulate(poly_game(50, IIDNoise(0.5), None), reps=10, seed=0)
-    res.to_csv(tmp_path / "a.csv")
-    back = Results.from_csv(tmp_path / "a.csv")
-    assert _records_without_time(back) == _records_without_time(res)
-    row = res.summary()[0]
-    assert row["privacy_level"] == pytest.approx(np.mean(res.column("stealing_error")))
-    assert row["privacy_gain"] == pytest.approx(row["privacy_level"] / row["utility_loss"])
-    assert "PL/U" in res.table()
-
-
-def test_threat_model_validation():
-    with pytest.raises(ValueError, match=r"n=2 is below what the attacker OLSRegression"):
-        ThreatModel(F_POLY, UniformQueries(), 2, "iid", OLSRegression(3))
-    with pytest.raises(ValueError, match="'sigma' parameter of IIDNoise"):
-        ThreatModel(F_POLY, UniformQueries(), 20, IIDNoise(-1), OLSRegression(3))
-    with pytest.raises(ValueError, match="'sigma' parameter of IIDNoise"):
-        ThreatModel(F_POLY, UniformQueries(), 20, IIDNoise(np.nan), OLSRegression(3))
-    with pytest.raises(ValueError, match="unknown defense"):
-        ThreatModel(F_POLY, UniformQueries(), 20, "nope", OLSRegression(3))
-    with pytest.raises(TypeError, match="target must be callable"):
-        ThreatModel(3, UniformQueries(), 20, "iid", OLSRegression(3))
-    with pytest.raises(ValueError, match="n must be >= 1"):
-        ThreatModel(F_POLY, UniformQueries(), -5, "iid", OLSRegression(3))
-    tm = ThreatModel(F_POLY, UniformQueries(), 20, "iid", "poly_aic")
-    assert "budget n   = 20" in str(tm) and "PolynomialRegression" in str(tm)
-
-
-def test_pool_smaller_than_budget_fails_in_simulation():
-    with pytest.raises(ValueError, match="pool has 10 inputs, fewer than n=20"):
-        ThreatModel(F_POLY, PoolQueries(np.linspace(0, 1, 10), replace=False), 20, "iid", OLSRegression(3))
-    pool = PoolQueries(np.linspace(0, 1, 100), replace=False)
-    with pytest.raises(ValueError, match="fewer than n_eval=1000"):
-        ThreatModel(F_POLY, pool, 20, "iid", OLSRegression(3))
-    tm = ThreatModel(F_POLY, pool, 20, "iid", OLSRegression(3), evaluation=UniformQueries())
-    assert simulate(tm, reps=2).column("stealing_error").shape == (2,)
-
-
-def test_sweep_argument_errors():
-    cells = grid(poly_game(50, IIDNoise(0.5), None), defenses={"iid": IIDNoise()})
-    with pytest.raises(ValueError, match="reps must be >= 1"):
-        sweep(cells, reps=0)
-    with pytest.raises(ValueError, match="identical parameters"):
-        sweep(cells + cells, reps=1)
-    with pytest.raises(ValueError, match="n_jobs"):
-        sweep(cells, reps=1, n_jobs=0)
+def test_streams_are_the_children_of_the_replication_seed_sequence():
+    children = np.random.SeedSequence(7, spawn_key=(3,)).spawn(4)
+    for k, child in enumerate(children):
+        assert replication_streams(7, 3)[k].generate_state(4).tolist() == child.generate_state(4).tolist()
 
 
 @pytest.mark.parametrize(
@@ -221,13 +106,20 @@ def test_shared_fits_equal_separate_fits(attacker, X):
         np.testing.assert_allclose(P[:, j], attacker.fit(X, Y[:, j]).predict(Z), rtol=1e-9, atol=1e-10)
 
 
-def test_scorers_add_fields_and_use_the_fitted_copy():
+def test_hooks_see_the_draws_and_the_fitted_copy():
     tm = lasso_game(50, IIDNoise(0.3), None)
-    scorers = {"n_nonzero": lambda est, tm_: np.count_nonzero(est.coef_)}
-    res = sweep([Cell({"defense": "iid"}, tm)], reps=2, seed=0, progress=False, scorers=scorers)
+    seen = []
+
+    def n_nonzero(draw):
+        seen.append((draw.X.shape, draw.Z.shape, draw.Y.shape))
+        return np.count_nonzero(draw.attacker.coef_)
+
+    n_nonzero.needs_attacker = True
+    res = sweep([Cell(tm, {"defense": "iid"})], reps=2, seed=0, progress=False, hooks={"n_nonzero": n_nonzero})
     assert all(r["n_nonzero"] >= 1 for r in res)
+    assert seen == [((50, 60), (400, 60), (50,))] * 2
     with pytest.raises(ValueError, match="clash"):
-        sweep([Cell({"defense": "iid"}, tm)], reps=1, progress=False, scorers={"rep": len})
+        sweep([Cell(tm, {"defense": "iid"})], reps=1, progress=False, hooks={"rep": len})
 
 
 def test_random_function_keeps_privacy_in_sequential_games():
@@ -244,7 +136,373 @@ def test_random_function_keeps_privacy_in_sequential_games():
 
 
 def test_games_keep_a_defense_objects_sigma():
-    assert poly_game(50, IIDNoise(0.1)).defense.sigma == 0.1
-    assert poly_game(50, IIDNoise(0.1), sigma=0.3).defense.sigma == 0.3
+    d = IIDNoise(0.1)
+    assert poly_game(50, d).defense.sigma == 0.1
+    assert poly_game(50, d, sigma=0.3).defense.sigma == 0.3 and d.sigma == 0.1  # cloned, never changed
     assert poly_game(50, "iid").defense.sigma == 0.5
     assert krr_game(50, "constant", sigma=0.2).defense.sigma == 0.2
+
+
+def test_threat_model_validation():
+    with pytest.raises(ValueError, match=r"n=2 is below what the attacker OLSRegression"):
+        ThreatModel(F_POLY, UniformQueries(), 2, "iid", OLSRegression(3))
+    with pytest.raises(ValueError, match="'sigma' parameter of IIDNoise"):
+        ThreatModel(F_POLY, UniformQueries(), 20, IIDNoise(-1), OLSRegression(3))
+    with pytest.raises(ValueError, match="'sigma' parameter of IIDNoise"):
+        ThreatModel(F_POLY, UniformQueries(), 20, IIDNoise(np.nan), OLSRegression(3))
+    with pytest.raises(ValueError, match="unknown defense"):
+        ThreatModel(F_POLY, UniformQueries(), 20, "nope", OLSRegression(3))
+    with pytest.raises(TypeError, match="target must be callable"):
+        ThreatModel(3, UniformQueries(), 20, "iid", OLSRegression(3))
+    with pytest.raises(ValueError, match="n must be >= 1"):
+        ThreatModel(F_POLY, UniformQueries(), -5, "iid", OLSRegression(3))
+    tm = ThreatModel(F_POLY, UniformQueries(), 20, "iid", "poly_aic")
+    assert "budget n   = 20" in str(tm) and "PolynomialRegression" in str(tm)
+
+
+def test_pool_smaller_than_budget_fails_before_simulating():
+    with pytest.raises(ValueError, match="pool has 10 inputs, fewer than n=20"):
+        ThreatModel(F_POLY, PoolQueries(np.linspace(0, 1, 10), replace=False), 20, "iid", OLSRegression(3))
+    pool = PoolQueries(np.linspace(0, 1, 100), replace=False)
+    with pytest.raises(ValueError, match="fewer than n_eval=1000"):
+        ThreatModel(F_POLY, pool, 20, "iid", OLSRegression(3))
+    tm = ThreatModel(F_POLY, pool, 20, "iid", OLSRegression(3), evaluation=UniformQueries())
+    assert simulate(tm, reps=2).column("stealing_error").shape == (2,)
+
+
+def test_sweep_argument_errors():
+    cells = grid(poly_game(50, IIDNoise(0.5), None), defenses={"iid": IIDNoise()})
+    with pytest.raises(ValueError, match="'reps' parameter of sweep"):
+        sweep(cells, reps=0)
+    with pytest.raises(ValueError, match="identical games and labels"):
+        sweep(cells + cells, reps=1)
+    with pytest.raises(ValueError, match="'n_jobs' parameter of sweep"):
+        sweep(cells, reps=1, n_jobs=-2)
+    with pytest.raises(TypeError, match="cells\\[0\\] must be a Cell"):
+        sweep([poly_game(50)], reps=1)
+    with pytest.raises(ValueError, match="min_reps"):
+        Precision(min_reps=1)
+    with pytest.raises(ValueError, match="precision metric"):
+        sweep(cells, precision=Precision(metric="auc", min_reps=3, max_reps=3))
+
+
+# --------------------------------------------------------------------------- executors
+def _cells_regression():
+    return grid(krr_game(40, IIDNoise(0.5), None), defenses={"iid": IIDNoise(), "long_range": LongRangeNoise()},
+                n=[20, 40], sigma=[0.1, 0.5])
+
+
+def _cells_lasso():
+    base = lasso_game(50, IIDNoise(0.5), None)
+    return grid(base, defenses={"constant": ConstantShift(), "iid": IIDNoise()}, sigma=[0.3],
+                attackers={"lasso_cv": make_attacker("lasso_cv")})
+
+
+def _cells_classification():
+    v = Victim("digits", model="logreg", random_state=0)
+    atts = {k: f for k, f in classification_attackers(mlp=True).items() if k in ("soft", "mlp")}
+    return agreement_budget_cells(v, {"none": NoPostprocessing(), "rs": ReverseSigmoid(0.5, gamma=0.2)}, atts,
+                                  [32, 64])
+
+
+@pytest.mark.parametrize("make", [_cells_regression, _cells_lasso, _cells_classification],
+                         ids=["regression", "lasso_cv", "classification"])
+def test_serial_processes_and_dask_give_identical_records(make):
+    cells = make()
+    serial = _values(sweep(cells, reps=3, seed=11, progress=False))
+    workers = _values(sweep(cells, reps=3, seed=11, n_jobs=2, progress=False))
+    assert serial == workers
+    reordered = _values(sweep(cells[::-1], reps=3, seed=11, progress=False))
+    assert serial == reordered  # neither the order of cells nor which share a task changes a number
+    from dask.distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        assert _values(sweep(cells, reps=3, seed=11, scheduler=client, progress=False)) == serial
+
+
+# --------------------------------------------------------------------------- precision
+def test_precision_adds_replications_until_the_interval_is_narrow():
+    cells = grid(poly_game(100, NoDefense(), None), defenses={"iid": IIDNoise(0.5), "constant": ConstantShift(0.5)})
+    res = sweep(cells, seed=2, precision=Precision(rel_half_width=0.1, min_reps=20, max_reps=5000), progress=False)
+    status = {st.labels["defense"]: st for st in res.status}
+    assert status["constant"].reps == 20 and status["constant"].met  # no spread at all
+    iid = status["iid"]
+    assert iid.met and 20 < iid.reps <= 5000
+    e = res.filter(defense="iid").column("stealing_error")
+    assert len(e) == iid.reps
+    # the stopping rule, recomputed independently: met now, and not met one batch earlier
+    mean, half, goal = Precision(rel_half_width=0.1).half_width(e)
+    assert half <= 0.1 * mean
+    earlier = e[: int(np.ceil(iid.reps / 2))]
+    assert Precision().half_width(earlier)[1] > 0.1 * earlier.mean()
+    # the same numbers on two workers
+    again = sweep(cells, seed=2, precision=Precision(rel_half_width=0.1, min_reps=20, max_reps=5000), n_jobs=2,
+                  progress=False)
+    assert _values(again) == _values(res)
+
+
+def test_precision_stops_at_max_reps_and_says_so():
+    cells = grid(poly_game(100, NoDefense(), None), defenses={"od": LongRangeNoise(0.5)})
+    res = sweep(cells, seed=0, precision=Precision(rel_half_width=0.001, min_reps=10, max_reps=40), progress=False)
+    assert res.status[0].reps == 40 and not res.status[0].met
+
+
+# --------------------------------------------------------------------------- records
+def _poly_cells(**defense_params):
+    base = poly_game(50, IIDNoise(0.5), None)
+    return grid(base, defenses={"iid": IIDNoise(**defense_params), "constant": ConstantShift()}, sigma=[0.4])
+
+
+def _counting(monkeypatch):
+    calls = []
+    real = sim._run_task
+
+    def counted(task):
+        calls.append((task[0], tuple(task[2])))
+        return real(task)
+
+    monkeypatch.setattr(sim, "_run_task", counted)
+    return calls
+
+
+def test_resume_reuses_only_matching_records(tmp_path, monkeypatch):
+    out = tmp_path / "r.csv"
+    cells = _poly_cells()
+    first = sweep(cells, reps=4, seed=5, out=out, progress=False)
+    assert (first.report.reused, first.report.computed, first.report.ignored) == (0, 8, 0)
+    calls = _counting(monkeypatch)
+    again = sweep(cells, reps=4, seed=5, out=out, progress=False)
+    assert calls == [] and again.report.reused == 8 and _values(again) == _values(first)
+    more = sweep(cells, reps=6, seed=5, out=out, progress=False)
+    assert sorted({r for _, reps in calls for r in reps}) == [4, 5] and more.report.computed == 4
+    assert _values(more) == _values(sweep(cells, reps=6, seed=5, progress=False))
+
+
+@pytest.mark.parametrize("change", ["defense parameter", "query distribution", "target", "seed"])
+def test_a_changed_setting_recomputes_exactly_the_affected_cells(tmp_path, change):
+    out = tmp_path / "r.csv"
+    base = poly_game(50, IIDNoise(0.5), None)
+    defenses = {"iid": IIDNoise(0.4), "constant": ConstantShift(0.4)}
+    sweep(grid(base, defenses=defenses), reps=3, seed=1, out=out, progress=False)
+    seed = 1
+    if change == "defense parameter":
+        defenses = {"iid": IIDNoise(0.41), "constant": ConstantShift(0.4)}
+    elif change == "query distribution":
+        base = base.replace(queries=BetaQueries(1.0, b=2.0))
+    elif change == "target":
+        base = base.replace(target=QuadraticTarget(0.4))
+    else:
+        seed = 2
+    res = sweep(grid(base, defenses=defenses), reps=3, seed=seed, out=out, progress=False)
+    affected = 3 if change == "defense parameter" else 6
+    assert res.report.computed == affected
+    assert res.report.reused == 6 - affected
+    assert res.report.ignored == affected  # the old records stay in the file, unused
+    rows = list(csv.DictReader(open(out)))
+    assert len(rows) == 6 + affected
+
+
+def test_an_edited_module_recomputes_exactly_the_cells_it_computes(tmp_path, monkeypatch):
+    """The fingerprint holds a digest of the source of every module that computes a cell."""
+    src = tmp_path / "src"
+    shutil.copytree(fpmod._ROOT, src / "modelprivacy", ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(fpmod, "_ROOT", src / "modelprivacy")
+    fpmod._module_imports.cache_clear()
+    out = tmp_path / "r.csv"
+    regression = grid(poly_game(50, IIDNoise(0.5), None), defenses={"iid": IIDNoise(0.4)})
+    v = Victim("breast_cancer", model="logreg", random_state=0)
+    clf = agreement_budget_cells(v, {"none": NoPostprocessing()}, {"soft": classification_attackers()["soft"]},
+                                 [40])
+    sweep(regression + clf, reps=2, seed=0, out=out, progress=False)
+    # the victims module computes the classification cell only
+    with open(src / "modelprivacy" / "victims.py", "a") as fh:
+        fh.write("\n# an edit\n")
+    fpmod._module_imports.cache_clear()
+    res = sweep(regression + clf, reps=2, seed=0, out=out, progress=False)
+    assert (res.report.reused, res.report.computed, res.report.ignored) == (2, 2, 2)
+    # the defenses compute both
+    with open(src / "modelprivacy" / "defenses" / "regression.py", "a") as fh:
+        fh.write("\n# another edit\n")
+    fpmod._module_imports.cache_clear()
+    res = sweep(regression + clf, reps=2, seed=0, out=out, progress=False)
+    assert (res.report.reused, res.report.computed) == (0, 4)
+
+
+def test_fresh_keeps_the_old_file_until_the_new_one_is_complete(tmp_path, monkeypatch):
+    out = tmp_path / "r.csv"
+    cells = _poly_cells()
+    sweep(cells, reps=40, seed=0, out=out, progress=False)
+    old = out.read_text()
+    real = sim._run_task
+    count = {"n": 0}
+
+    def dies(task):
+        count["n"] += 1
+        if count["n"] > 1:
+            raise KeyboardInterrupt
+        return real(task)
+
+    monkeypatch.setattr(sim, "_run_task", dies)
+    with pytest.raises(KeyboardInterrupt):
+        sweep(cells, reps=40, seed=0, out=out, fresh=True, progress=False)
+    assert out.read_text() == old and os.path.exists(str(out) + ".new")  # nothing lost
+    monkeypatch.setattr(sim, "_run_task", real)
+    res = sweep(cells, reps=40, seed=0, out=out, fresh=True, progress=False)  # resumes the fresh run
+    assert "resumed" in res.report.note and res.report.reused > 0
+    assert (tmp_path / "r.csv.old").read_text() == old and not os.path.exists(str(out) + ".new")
+    assert _values(res) == _values(sweep(cells, reps=40, seed=0, progress=False))
+
+
+def test_another_layout_is_never_appended_to(tmp_path):
+    out = tmp_path / "r.csv"
+    out.write_text("cell,rep,stealing_error\niid,0,0.1\n")
+    res = sweep(_poly_cells(), reps=2, seed=0, out=out, progress=False)
+    assert res.report.ignored == 1 and "another layout" in res.report.note
+    assert (tmp_path / "r.csv.old").read_text() == "cell,rep,stealing_error\niid,0,0.1\n"
+
+
+def test_garbled_lines_are_reported_and_recomputed_not_lost(tmp_path):
+    out = tmp_path / "r.csv"
+    cells = _poly_cells()
+    sweep(cells, reps=3, seed=0, out=out, progress=False)
+    lines = out.read_text().splitlines()
+    header = lines[0].split(",")
+    col = header.index("stealing_error")
+    bad = lines[2].split(",")
+    bad[col] = "nan"
+    lines[2] = ",".join(bad)
+    worse = lines[3].split(",")
+    worse[col] = "0.1x"
+    lines[3] = ",".join(worse)
+    lines.append("9f8e,iid")  # a line cut short
+    text = "\n".join(lines)  # and no final newline, as after a kill
+    out.write_text(text)
+    res = sweep(cells, reps=3, seed=0, out=out, progress=False)
+    assert res.report.garbled == [3, 4, 8]
+    assert res.report.computed == 2 and res.report.reused == 4
+    assert out.read_text().startswith(text)  # every byte that was there is still there
+    assert _values(res) == _values(sweep(cells, reps=3, seed=0, progress=False))
+
+
+def test_conflicting_duplicates_name_both_lines(tmp_path):
+    out = tmp_path / "r.csv"
+    cells = _poly_cells()
+    sweep(cells, reps=2, seed=0, out=out, progress=False)
+    lines = out.read_text().splitlines()
+    header = lines[0].split(",")
+    dup = lines[1].split(",")
+    dup[header.index("stealing_error")] = "123.0"
+    out.write_text("\n".join(lines + [",".join(dup), lines[1]]) + "\n")
+    with pytest.raises(sim.RecordsConflictError, match=r"lines 2 and 6"):
+        sweep(cells, reps=2, seed=0, out=out, progress=False)
+
+
+def test_identical_duplicates_are_counted_once(tmp_path):
+    out = tmp_path / "r.csv"
+    cells = _poly_cells()
+    sweep(cells, reps=2, seed=0, out=out, progress=False)
+    lines = out.read_text().splitlines()
+    out.write_text("\n".join(lines + [lines[1]]) + "\n")
+    res = sweep(cells, reps=2, seed=0, out=out, progress=False)
+    assert res.report.duplicates == 1 and res.report.computed == 0
+
+
+def test_labels_with_separators_do_not_collide():
+    base = poly_game(50, IIDNoise(0.5), None)
+    cells = [Cell(base, {"defense": "a|b=c", "x": "1"}), Cell(base.replace(defense=IIDNoise(0.3)),
+                                                             {"defense": "a", "x": "b=c|1"})]
+    res = sweep(cells, reps=2, seed=0, progress=False)
+    assert len({r["fingerprint"] for r in res}) == 2
+
+
+def test_two_sweeps_cannot_write_one_file(tmp_path):
+    out = tmp_path / "r.csv"
+    store = sim.RecordsFile(out, ["fingerprint", "rep"], {"rep"}, set())
+    store.open({})
+    try:
+        with pytest.raises(sim.RecordsLockedError, match="being written by another sweep"):
+            sweep(_poly_cells(), reps=1, seed=0, out=out, progress=False)
+    finally:
+        store.close(complete=False)
+    assert sweep(_poly_cells(), reps=1, seed=0, out=out, progress=False).report.computed == 2
+
+
+_KILL_SCRIPT = """
+import sys
+from modelprivacy.defenses import IIDNoise, LongRangeNoise
+from modelprivacy.games import krr_game
+from modelprivacy.simulate import grid, sweep
+cells = grid(krr_game(300, IIDNoise(0.5), None), defenses={"iid": IIDNoise(), "lr": LongRangeNoise()}, n=[300],
+             sigma=[0.5])
+sweep(cells, reps=int(sys.argv[2]), seed=2, out=sys.argv[1], progress=False, n_jobs=int(sys.argv[3]))
+"""
+
+
+def _children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_killed_sweep_resumes_with_nothing_lost_duplicated_or_corrupted(tmp_path, jobs):
+    out = tmp_path / "kill.csv"
+    script = tmp_path / "run.py"
+    script.write_text(_KILL_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script), str(out), "2000", str(jobs)])
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out.exists() and out.read_text().count("\n") > 8):
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    before = out.read_text()
+    n_done = before.count("\n") - 1
+    assert 8 <= n_done < 4000, "the sweep should be killed mid-way"
+    if jobs == 2:  # the local workers die with the sweep that started them
+        deadline = time.time() + 10
+        while time.time() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.2)
+        assert workers and not any(_alive(w) for w in workers)
+    cells = grid(krr_game(300, IIDNoise(0.5), None), defenses={"iid": IIDNoise(), "lr": LongRangeNoise()}, n=[300],
+                 sigma=[0.5])
+    resumed = sweep(cells, reps=n_done // 2 + 3, seed=2, out=out, progress=False)
+    assert out.read_text().startswith(before)
+    assert resumed.report.reused + len(resumed.report.garbled) >= n_done - 1
+    assert resumed.report.duplicates == 0
+    assert _values(resumed) == _values(sweep(cells, reps=n_done // 2 + 3, seed=2, progress=False))
+
+
+def test_memory_does_not_grow_with_the_number_of_replications(tmp_path):
+    """10**7 replications: the first record arrives without first building every task."""
+    out = tmp_path / "big.csv"
+    code = ("from modelprivacy.games import poly_game\nfrom modelprivacy.simulate import simulate\n"
+            f"simulate(poly_game(20, 'iid', 0.5), reps=10**7, out={str(out)!r})\n")
+    proc = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (out.exists() and out.read_text().count("\n") > 200):
+            time.sleep(0.1)
+        assert out.exists() and out.read_text().count("\n") > 200
+        with open(f"/proc/{proc.pid}/status") as fh:
+            rss = int(next(line for line in fh if line.startswith("VmRSS")).split()[1]) * 1024
+        assert rss < 600 * 2**20, f"{rss / 2**20:.0f} MiB after the first records"
+    finally:
+        proc.kill()
+        proc.wait()

@@ -27,13 +27,12 @@ def _fixed(target, lb, ub, n, m, defense, attacker):
     return ThreatModel(target, GridQueries((lb, ub)), n, defense, attacker, GridQueries((lb, ub)), m)
 
 
-def test_replication_design_reproduces_the_simulators_draws():
-    # a deterministic defense: the exact formula must equal every simulated error
+def test_the_bound_is_evaluated_on_the_simulators_own_draws():
+    # a deterministic defense: the exact formula must equal every simulated error, replication by replication
     tm = ThreatModel(F_KRR, UniformQueries((-1, 1)), 30, ConstantShift(0.4), KRR, UniformQueries((-1, 1)), 200)
-    res = simulate(tm, 8, seed=11)
-    for rep, err in zip(res.column("rep"), res.column("stealing_error")):
-        X, Z = V.replication_design(tm, 11, int(rep))
-        assert B.conditional_privacy_level(tm, X, Z).value == pytest.approx(err, rel=1e-8)
+    report = V.verify(V.exact_bound(), tm, reps=8, seed=11)
+    row = report.rows[0]
+    assert row.holds and abs(row.difference.mean) < 1e-12 and row.difference.high - row.difference.low < 1e-12
 
 
 EXACT_SETTINGS = [

@@ -69,8 +69,12 @@ ATTACKERS = {
     "poly_bc": lambda **kw: PolynomialRegression(**{"criterion": "BC", **kw}),
     "ols": lambda **kw: OLSRegression(**kw),
     "krr": lambda **kw: KernelRidgeAttacker(**{"kernel": "rbf", "alpha": 1e-3, "gamma": 1.0, **kw}),
-    "lasso_cv": lambda **kw: LassoCV(**{"cv": 5, **kw}),
-    "elasticnet_cv": lambda **kw: ElasticNetCV(**{"cv": 5, **kw}),
+    # tol=1e-8: with scikit-learn's default 1e-4 and warm starts, consecutive alphas stop at the same
+    # iterate on nearly noise-free answers, ~20 alphas tie exactly in cross-validation error and
+    # where the solver stops (which differs across versions) decides the choice; converged paths
+    # make the arg-min unique
+    "lasso_cv": lambda **kw: LassoCV(**{"cv": 5, "tol": 1e-8, "max_iter": 10000, **kw}),
+    "elasticnet_cv": lambda **kw: ElasticNetCV(**{"cv": 5, "tol": 1e-8, "max_iter": 10000, **kw}),
     "ridge_cv": lambda **kw: RidgeCV(**kw),
     # defense-aware attackers (modelprivacy.attacks.aware)
     "repeat_average": lambda **kw: RepeatAveraging(**kw),

@@ -220,7 +220,9 @@ class CrossValidatedAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
     with hat matrix :math:`H_j` (its smoother on its own queries), and the
     leave-one-out residuals have the closed form
     :math:`(Y_i - (H_jY)_i)/(1 - (H_j)_{ii})`, exact for least squares and
-    kernel ridge. The attacker refits the minimiser on all answers.
+    kernel ridge. The attacker refits the minimiser on all answers; scores
+    within :math:`10^{-12}` times the mean square answer of the minimum are
+    ties (exact fits differ only by round-off), won by the candidate listed first.
 
     It measures how well each learner predicts the *answers* :math:`f + e`,
     not :math:`f`: a deterministic perturbation such as Order Disguise, which
@@ -279,7 +281,7 @@ class CrossValidatedAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
         named = self._candidates()
         self.names_ = [name for name, _ in named]
         self.cv_scores_ = self._scores(X, y, [est for _, est in named])
-        self.best_index_ = int(np.argmin(self.cv_scores_))
+        self.best_index_ = _first_minimum(self.cv_scores_, float(y @ y) / X.shape[0])
         self.best_name_ = self.names_[self.best_index_]
         self.best_estimator_ = clone(named[self.best_index_][1]).fit(X, y)
         return self
@@ -312,6 +314,12 @@ class CrossValidatedAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
     def predict(self, X):
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.predict(X)
+
+
+def _first_minimum(scores, scale, rtol=1e-12):
+    """Index of the first score within ``rtol * scale`` of the minimum (exact fits tie at round-off)."""
+    scores = np.asarray(scores, dtype=float)
+    return int(np.flatnonzero(scores <= scores.min() + rtol * max(scale, np.finfo(float).tiny))[0])
 
 
 def _whitener(cov, rtol=1e-10):

@@ -15,14 +15,15 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve, solve_triangular
+from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg.lapack import dtrtrs
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._param_validation import Interval, StrOptions
 from .._validation import check_interval, check_queries, check_vector
 from ..base import ParamsMixin
-from ..features import BASES, KERNELS, basis_matrix, default_p_max, kernel_matrix
+from ..features import BASES, KERNELS, _basis_matrix, default_p_max, kernel_matrix
 
 __all__ = [
     "PolynomialRegression",
@@ -60,7 +61,8 @@ class _BasisAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
         check_interval(*self.interval, name="interval")
 
     def _design(self, X, n_terms):
-        return basis_matrix(X, n_terms, basis=self.basis, interval=self.interval)
+        # X is validated by the public entry; the basis and interval by _validate_params
+        return _basis_matrix(np.asarray(X, dtype=float).reshape(-1), int(n_terms), self.basis, *map(float, self.interval))
 
     def _projection(self, X, Z, p):
         return self._design(Z, p) @ np.linalg.pinv(self._design(X, p))
@@ -102,7 +104,7 @@ class OLSRegression(_BasisAttacker):
 
     def predict(self, X):
         check_is_fitted(self, "coef_")
-        return self._design(X, self.n_terms_) @ self.coef_
+        return self._design(check_queries(X, "X", n_features=1), self.n_terms_) @ self.coef_
 
     def fit_predict_many(self, X, Y, Z):
         """``fit(X, Y[:, j]).predict(Z)`` for every column of ``Y`` (n, D), as (m, D)."""
@@ -113,7 +115,11 @@ class OLSRegression(_BasisAttacker):
 
     def _fit_predict_many(self, X, Y, Z):
         p = int(self.n_terms)
-        return self._design(Z, p) @ (np.linalg.pinv(self._design(X, p)) @ Y)
+        pinv, BZ = np.linalg.pinv(self._design(X, p)), self._design(Z, p)
+        out = np.empty((Z.shape[0], Y.shape[1]))
+        for j in range(Y.shape[1]):  # column by column: a copy does not depend on the other columns
+            out[:, j] = BZ @ (pinv @ np.ascontiguousarray(Y[:, j]))
+        return out
 
     def smoother_matrix(self, X, Z):
         """Return ``S`` (m, n) with ``predict(Z) = S @ Y`` after ``fit(X, Y)``."""
@@ -188,73 +194,76 @@ class PolynomialRegression(_BasisAttacker):
     def _resolve_p_max(self, n):
         return default_p_max(n) if self.p_max is None else int(self.p_max)
 
-    def _select(self, X, Y):
-        """Order selection for every column of ``Y`` (n, D) at once.
-
-        Returns the selected number of columns, the coefficients and the score
-        table (p_max, D). One QR serves every nested fit and every column: the
-        first i+1 columns of Q span the first i+1 basis columns.
-        """
+    def _factor(self, X):
+        """What every answer vector on these queries shares: the design, its QR, the criterion's terms."""
         n = X.shape[0]
         if n < 2:
             raise ValueError(f"PolynomialRegression needs n >= 2 queries, got n={n}.")
         p_max = self._resolve_p_max(n)
         B = self._design(X, p_max)
         Q, R = np.linalg.qr(B)
-        QY = Q.T @ Y
-        D = Y.shape[1]
         # candidates i = 0..k-1 with n - i - 1 > 0 (the authors' criterion divides by zero otherwise)
         k = min(p_max, n - 1)
-        i = np.arange(k)[:, None]
-        dof = n - i - 1.0
-        # residuals of all nested fits at once, formed explicitly (not as ||y||^2 - sum QY^2,
-        # which would lose exact fits to cancellation)
-        fitted = np.cumsum(Q.T[:k, :, None] * QY[:k, None, :], axis=0)
-        resid = Y[None] - fitted
-        mses = np.full((p_max, D), np.inf)
-        mses[:k] = np.einsum("kij,kij->kj", resid, resid) / n
-        scores = np.full((p_max, D), np.inf)
+        i = np.arange(k)
         if self.criterion == "AIC":
-            scores[:k] = mses[:k] * (1.0 + 2.0 * i / dof)
+            term = 1.0 + 2.0 * i / (n - i - 1.0)       # score = MSE * term
         elif self.criterion == "BIC":
-            scores[:k] = mses[:k] * (1.0 + np.log(n) * i / dof)
-        else:
-            harmonic = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, p_max + 1))])[:k, None]
-            logmse = np.full((k, D), -np.inf)
-            np.log(mses[:k], out=logmse, where=mses[:k] > 0)
-            scores[:k] = logmse + 2.0 * harmonic * p_max / n
-        # an exact fit scores 0 (or -inf): the smallest exact order wins
-        exact_scale = 1e-28 * np.maximum(np.einsum("ij,ij->j", Y, Y) / n, 1e-300)
-        exact = mses <= exact_scale
-        best = np.where(exact.any(axis=0), exact.argmax(axis=0), scores.argmin(axis=0)) + 1
+            term = 1.0 + np.log(n) * i / (n - i - 1.0)
+        else:                                           # score = log MSE + term
+            term = 2.0 * np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, p_max + 1))])[:k] * p_max / n
         diag = np.abs(np.diag(R))
-        coefs = [None] * D
-        for kk in np.unique(best):  # one triangular solve per selected order
-            cols = np.flatnonzero(best == kk)
-            if diag[:kk].min() > 1e-12 * max(diag[:kk].max(), 1e-300) * np.sqrt(n):
-                C = solve_triangular(R[:kk, :kk], QY[:kk][:, cols])
-            else:  # repeated query points: the minimum-norm solution
-                C = np.linalg.lstsq(B[:, :kk], Y[:, cols], rcond=None)[0]
-            for j, c in zip(cols, C.T):
-                coefs[j] = c
-        return best, coefs, scores, p_max
+        return {"B": B, "QT": np.ascontiguousarray(Q.T[:k]), "R": R, "p_max": p_max, "k": k, "term": term,
+                "diag": diag, "n": n}
+
+    def _select(self, factor, y):
+        """Order selection and coefficients for one answer vector ``y`` (n,).
+
+        One QR serves every nested fit: the first i+1 columns of Q span the
+        first i+1 basis columns. Every answer vector goes through exactly these
+        operations, so a copy does not depend on which others share the
+        factorisation (down to the last bit).
+
+        Returns
+        -------
+        (int, ndarray, ndarray)
+            Selected number of columns, coefficients, scores of all candidates.
+        """
+        QT, k, n, p_max = factor["QT"], factor["k"], factor["n"], factor["p_max"]
+        qy = QT @ y
+        # residuals of all nested fits, formed explicitly (not as ||y||^2 - sum qy^2,
+        # which would lose exact fits to cancellation)
+        resid = y - np.cumsum(QT * qy[:, None], axis=0)
+        mses = np.einsum("ki,ki->k", resid, resid) / n
+        if self.criterion == "BC":
+            with np.errstate(divide="ignore"):
+                scores = np.log(mses) + factor["term"]
+        else:
+            scores = mses * factor["term"]
+        # an exact fit scores 0 (or -inf): the smallest exact order wins
+        exact = np.flatnonzero(mses <= 1e-28 * max(float(y @ y) / n, 1e-300))
+        kk = int(exact[0] if exact.size else scores.argmin()) + 1
+        diag = factor["diag"][:kk]
+        if diag.min() > 1e-12 * max(diag.max(), 1e-300) * np.sqrt(n):
+            coef = dtrtrs(factor["R"][:kk, :kk], qy[:kk])[0]  # LAPACK's back substitution (as solve_triangular)
+        else:  # repeated query points: the minimum-norm solution
+            coef = np.linalg.lstsq(factor["B"][:, :kk], y, rcond=None)[0]
+        return kk, coef, np.concatenate([scores, np.full(p_max - k, np.inf)])
 
     def fit(self, X, y):
         self._validate_params()
         X = check_queries(X, "X", n_features=1)
         y = check_vector(y, "y", n=X.shape[0])
-        best, coefs, scores, p_max = self._select(X, y[:, None])
-        self.n_terms_ = int(best[0])
-        self.p_max_ = p_max
-        self.scores_ = scores[:, 0]
-        self.coef_ = coefs[0]
+        factor = self._factor(X)
+        self.n_terms_, self.coef_, self.scores_ = self._select(factor, y)
+        self.p_max_ = factor["p_max"]
         return self
 
     def fit_predict_many(self, X, Y, Z):
         """Fit one copy per column of ``Y`` (n, D) and predict on ``Z``: (m, D).
 
         Equivalent to ``fit(X, Y[:, j]).predict(Z)`` for each ``j``, sharing
-        the QR decomposition of the design across columns.
+        the QR decomposition of the design across columns; each column's copy is
+        computed by the same operations whatever the other columns.
         """
         self._validate_params()
         X = check_queries(X, "X", n_features=1)
@@ -262,13 +271,17 @@ class PolynomialRegression(_BasisAttacker):
         return self._fit_predict_many(X, Y, check_queries(Z, "Z", n_features=1))
 
     def _fit_predict_many(self, X, Y, Z):
-        best, coefs, _, p_max = self._select(X, Y)
-        BZ = self._design(Z, p_max)
-        return np.column_stack([BZ[:, :k] @ c for k, c in zip(best, coefs)])
+        factor = self._factor(X)
+        BZ = self._design(Z, factor["p_max"])
+        out = np.empty((Z.shape[0], Y.shape[1]))
+        for j in range(Y.shape[1]):
+            k, coef, _ = self._select(factor, np.ascontiguousarray(Y[:, j]))
+            out[:, j] = BZ[:, :k] @ coef
+        return out
 
     def predict(self, X):
         check_is_fitted(self, "coef_")
-        return self._design(X, self.n_terms_) @ self.coef_
+        return self._design(check_queries(X, "X", n_features=1), self.n_terms_) @ self.coef_
 
     def smoother_matrix(self, X, Z, n_terms=None):
         """Smoother of the fit at a *fixed* order.
@@ -324,17 +337,23 @@ class KernelRidgeAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
     def _kernel(self, A, B):
         return kernel_matrix(A, B, self.kernel, gamma=self.gamma, degree=self.degree, coef0=self.coef0)
 
-    def _solve(self, X, B):
-        r"""Return :math:`(K + \alpha I)^{-1} B` (or the pseudo-inverse times ``B``)."""
+    def _solver(self, X):
+        r"""A function ``b -> (K + \alpha I)^{-1} b`` (Cholesky, or the pseudo-inverse)."""
         alpha = float(self.alpha)
         K = self._kernel(X, X)
         A = K + alpha * np.eye(K.shape[0])
         if self.solver == "solve" and alpha > 0:
             try:
-                return cho_solve(cho_factor(A, lower=True, check_finite=False), B, check_finite=False)
+                factor = cho_factor(A, lower=True, check_finite=False)
+                return lambda b: cho_solve(factor, b, check_finite=False)
             except np.linalg.LinAlgError:
                 pass  # not numerically positive definite: use the pseudo-inverse
-        return np.linalg.pinv(A, hermitian=True) @ B
+        inverse = np.linalg.pinv(A, hermitian=True)
+        return lambda b: inverse @ b
+
+    def _solve(self, X, B):
+        r"""Return :math:`(K + \alpha I)^{-1} B` (or the pseudo-inverse times ``B``)."""
+        return self._solver(X)(B)
 
     def fit(self, X, y):
         self._validate_params()
@@ -360,7 +379,11 @@ class KernelRidgeAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
         return self._fit_predict_many(X, Y, check_queries(Z, "Z", n_features=X.shape[1]))
 
     def _fit_predict_many(self, X, Y, Z):
-        return self._kernel(Z, X) @ self._solve(X, Y)
+        solve, KZX = self._solver(X), self._kernel(Z, X)
+        out = np.empty((Z.shape[0], Y.shape[1]))
+        for j in range(Y.shape[1]):  # column by column: a copy does not depend on the other columns
+            out[:, j] = KZX @ solve(np.ascontiguousarray(Y[:, j]))
+        return out
 
     def smoother_matrix(self, X, Z):
         """Return ``S = k(Z, X)(K + alpha I)^{-1}`` of shape ``(m, n)``."""

@@ -3,12 +3,15 @@
 A figure is a function registered under a name::
 
     @register("poly_n_AIC", group="poly")
-    def poly_n_aic(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
-        ...  # compute (resuming from out_dir/<name>.csv), plot, save
-        return FigureOutput(name, paths=[...], seconds=...)
+    def poly_n_aic(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
+        ...  # sweep (resuming from out_dir/<name>_records.csv), plot, save
+        return FigureOutput(name, paths=[...], seconds=..., reports=[...])
 
 Each function writes ``<name>.png``, ``<name>.pdf`` and ``<name>.csv`` (the
-plotted data) into ``out_dir`` and returns a :class:`FigureOutput`.
+plotted data) into ``out_dir`` and returns a :class:`FigureOutput`. The
+registered wrapper validates the arguments, runs the figure's sweeps on the
+chosen executor (local workers or Dask) and refuses to write a quick smoke run
+into a folder of paper-scale figures.
 """
 
 from __future__ import annotations
@@ -17,38 +20,36 @@ import functools
 import os
 from dataclasses import dataclass, field
 
+from .._executors import use_executor
 from .._validation import check_int
-from ._common import executor
 
-__all__ = ["FIGURES", "FigureOutput", "register", "get_figure"]
+__all__ = ["FIGURES", "FigureOutput", "register", "get_figure", "PAPER_SCALE_MARKER"]
 
 FIGURES: dict = {}
+#: file marking a folder that holds paper-scale figures (quick runs refuse to write there)
+PAPER_SCALE_MARKER = ".paper-scale"
 
 
 @dataclass
 class FigureOutput:
-    """What one figure run wrote and how long it took."""
+    """What one figure run wrote, how long it took, and what it did with its records."""
 
     name: str
     paths: list = field(default_factory=list)
     seconds: float = 0.0
     summary: str = ""
+    reports: list = field(default_factory=list)
 
 
 def register(name, *, group=None):
-    """Decorator registering a figure function under ``name``.
-
-    The registered function takes ``scheduler`` and sets up the executor
-    (local or Dask, see :func:`~modelprivacy.figures._common.executor`) around
-    the figure, so figure code only passes ``n_jobs`` on to its sweeps.
-    """
+    """Decorator registering a figure function under ``name``."""
 
     def deco(func):
         if name in FIGURES:
             raise ValueError(f"figure {name!r} is registered twice.")
 
         @functools.wraps(func)
-        def run(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
+        def run(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None, fresh=False):
             if reps is not None:
                 reps = check_int(reps, "reps", low=1)
             seed = check_int(seed, "seed", low=0)
@@ -57,8 +58,15 @@ def register(name, *, group=None):
                 raise ValueError("n_jobs must be a positive number of workers or -1 (all cores), got 0.")
             if not os.path.isdir(out_dir):
                 raise ValueError(f"out_dir {out_dir!r} is not a directory.")
-            with executor(scheduler, n_jobs) as jobs:
-                return func(out_dir=out_dir, quick=quick, reps=reps, seed=seed, n_jobs=jobs, scheduler=None)
+            marker = os.path.join(out_dir, PAPER_SCALE_MARKER)
+            if quick and os.path.exists(marker):
+                raise ValueError(f"out_dir {out_dir!r} holds paper-scale figures: a quick smoke run does not "
+                                 "write there; choose another folder.")
+            with use_executor(n_jobs, scheduler):
+                out = func(out_dir=out_dir, quick=quick, reps=reps, seed=seed, fresh=fresh)
+            if not quick and reps is None:
+                open(marker, "a").close()
+            return out
 
         run.figure_name = name
         run.figure_group = group or name

@@ -1,6 +1,8 @@
-r"""Figures of the classification experiments (stealing classifiers through output defenses).
+"""Figures of the classification experiments (stealing classifiers through output defenses).
 
-Importing this module registers four figures (group ``"classification"``):
+Importing this module registers five figures (group ``"classification"``),
+all cells of the one simulation engine
+(:class:`~modelprivacy.threat.ClassificationThreatModel`):
 
 ``clf_agreement_budget``
     Agreement with the victim vs query budget (``2^k`` grid) for each
@@ -24,13 +26,13 @@ Importing this module registers four figures (group ``"classification"``):
     loss for each defense, with in-distribution and shifted queries.
 
 Every function writes ``<name>.png``, ``<name>.pdf`` and ``<name>.csv`` (the
-plotted data) into ``out_dir``; the two long ones append rows to the CSV as
-replications finish and resume from it. ``quick=True`` runs in seconds.
+plotted data); the simulated ones keep ``<name>_records.csv`` (one row per
+replication, fingerprinted, resumable) and run until the 95% interval of the
+disagreement with the victim is within :data:`PRECISION`.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import time
@@ -38,19 +40,8 @@ import time
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..attacks.classification import SoftLabelLogisticRegression
-from ..classification import (
-    RS_GRID,
-    UTILITY_LEVELS,
-    default_attackers,
-    format_table,
-    reverse_sigmoid_utility,
-    run_agreement_vs_budget,
-    run_classification_table,
-    run_equation_solving,
-    summarise_budget_curves,
-)
-from ..defenses.postprocess import (
+from ..attacks import SoftLabelLogisticRegression
+from ..defenses import (
     AdaptiveMisinformation,
     GaussianNoise,
     HighConfidence,
@@ -61,17 +52,35 @@ from ..defenses.postprocess import (
     Rounding,
     TopLabel,
 )
-from ..metrics import budget_grid
+from ..games import (
+    RS_GRID,
+    UTILITY_LEVELS,
+    agreement_budget_cells,
+    classification_attackers,
+    classification_table_cells,
+    equation_solving_cells,
+)
+from ..metrics import budget_grid, degradation, queries_to_target, query_multiplier, utility_report
+from ..simulate import Precision, sweep
+from ..threat import needs_attacker
 from ..victims import make_victim
+from ._common import write_rows
 from ._registry import FigureOutput, register
 
 __all__ = [
+    "PRECISION",
     "clf_agreement_budget",
     "clf_table",
     "clf_equation_solving",
     "clf_reverse_sigmoid_kl",
     "clf_privacy_utility",
+    "summarise_budget_curves",
+    "format_table",
+    "reverse_sigmoid_utility",
 ]
+
+#: paper-scale precision: the disagreement's 95% interval within 0.01 (or 5%)
+PRECISION = Precision(metric="disagreement", rel_half_width=0.05, abs_half_width=0.01, min_reps=5, max_reps=40)
 
 _ATTACKER_LABELS = {
     "soft": "soft labels (softmax regression)",
@@ -83,7 +92,6 @@ _MARKERS = "osD^vP"
 
 
 def _save(fig, out_dir, name):
-    os.makedirs(out_dir, exist_ok=True)
     paths = []
     for ext in ("png", "pdf"):
         p = os.path.join(out_dir, f"{name}.{ext}")
@@ -92,26 +100,118 @@ def _save(fig, out_dir, name):
     return paths
 
 
-def _write_csv(path, rows):
-    if not rows:
-        return
-    fields = list(rows[0].keys())
-    with open(path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        w.writerows(rows)
-
-
 def _benign(victim):
-    P = victim.predict_proba(victim.task.X_benign)
-    return P[:, 1] if victim.binary else P
+    return victim.answers(victim.task_.X_benign)
+
+
+def _sweep(name, cells, quick, reps, seed, out_dir, fresh, hooks=None, suffix=""):
+    precision = None if (quick or reps is not None) else PRECISION
+    return sweep(cells, reps or 1, seed, precision=precision, fresh=fresh, hooks=hooks, desc=name + suffix,
+                 out=os.path.join(out_dir, f"{name}{suffix}_records.csv"))
+
+
+# --------------------------------------------------------------------------------------
+# reporting helpers
+# --------------------------------------------------------------------------------------
+def summarise_budget_curves(rows, *, target=None, metric="agreement", baseline="none"):
+    """Mean curves, queries-to-target, query multiplier and degradation.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Records with ``defense``, ``attacker``, ``budget`` and ``metric``.
+    target : float, optional
+        Target score for :func:`~modelprivacy.metrics.queries_to_target`;
+        default: 0.9 times the best mean score of the baseline defense.
+    metric : {"agreement", "stolen_acc"}
+    baseline : str
+        Name of the undefended setting.
+
+    Returns
+    -------
+    list of dict
+        One per (defense, attacker): ``budgets``, ``mean`` (per budget),
+        ``queries_to_target``, ``multiplier`` (vs the baseline defense with
+        the same attacker, and ``multiplier_vs_soft`` vs the undefended
+        ``"soft"`` attacker) and ``degradation_abs`` / ``degradation_rel``
+        at the largest budget (vs the same attacker undefended).
+    """
+    curves = {}
+    for r in rows:
+        curves.setdefault((r["defense"], r["attacker"]), {}).setdefault(int(r["budget"]), []).append(float(r[metric]))
+    if not curves:
+        return []
+    budgets = sorted({b for c in curves.values() for b in c})
+    means = {k: np.array([np.mean(c.get(b, [np.nan])) for b in budgets]) for k, c in curves.items()}
+    if target is None:
+        base = [m for (d, _), m in means.items() if d == baseline]
+        target = 0.9 * float(np.nanmax(np.concatenate(base))) if base else 0.8
+    q = {k: queries_to_target(budgets, np.nan_to_num(m, nan=-np.inf), target) for k, m in means.items()}
+    out = []
+    for (d, a), m in means.items():
+        qb = q.get((baseline, a), math.nan)
+        qs = q.get((baseline, "soft"), math.nan)
+        ref = means.get((baseline, a))
+        deg = degradation(ref[-1], m[-1]) if ref is not None else (math.nan, math.nan)
+        out.append({
+            "defense": d, "attacker": a, "budgets": budgets, "mean": m.tolist(),
+            "target": target, "queries_to_target": q[(d, a)],
+            "multiplier": query_multiplier(q[(d, a)], qb) if not math.isnan(qb) else math.nan,
+            "multiplier_vs_soft": query_multiplier(q[(d, a)], qs) if not math.isnan(qs) else math.nan,
+            "degradation_abs": deg[0], "degradation_rel": deg[1],
+        })
+    return out
+
+
+def format_table(rows, metrics=("acc", "f1")):
+    """Text table: rows defense x metric, columns budget x u; cells ``mean (std)``."""
+    cells = {}
+    for r in rows:
+        cells.setdefault((r["defense"], float(r["u"]), int(r["budget"])), []).append(r)
+    defenses = list(dict.fromkeys(r["defense"] for r in rows))
+    budgets = sorted({int(r["budget"]) for r in rows})
+    us = sorted({float(r["u"]) for r in rows if float(r["u"]) > 0})
+    head = ["defense", "metric"] + [f"n={b} u={u:g}" for b in budgets for u in us]
+    lines = [" | ".join(head)]
+    field = {"acc": "stolen_acc"}
+    for d in defenses:
+        for m in metrics:
+            vals = []
+            for b in budgets:
+                for u in us:
+                    rs = cells.get((d, 0.0 if d == "No Defense" else u, b))
+                    if not rs:
+                        vals.append("-")
+                        continue
+                    x = np.array([float(r[field.get(m, m)]) for r in rs])
+                    vals.append(f"{x.mean():.3f} ({x.std():.3f})")
+            lines.append(" | ".join([d, m] + vals))
+    return "\n".join(lines)
+
+
+def reverse_sigmoid_utility(P, grid=RS_GRID, *, variant="art"):
+    """KL nats per query (both directions), L1 and flip rate of ReverseSigmoid on a grid.
+
+    Parameters
+    ----------
+    P : array-like of shape (n, K)
+        Clean answers (e.g. the victim on its benign split).
+    grid : sequence of (beta, gamma)
+        Default: the Model Privacy grid (gamma = 0.2) plus ART's default (1, 0.1).
+
+    Returns
+    -------
+    list of dict with keys ``beta, gamma, kl_fwd, kl_bwd, l1, flip_rate``
+    """
+    return [{"beta": b, "gamma": g, **utility_report(P, ReverseSigmoid(b, gamma=g, variant=variant).respond(P))}
+            for b, g in grid]
 
 
 # --------------------------------------------------------------------------------------
 # (a) agreement vs budget
 # --------------------------------------------------------------------------------------
 @register("clf_agreement_budget", group="classification")
-def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
+def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """Agreement vs query budget for each defense and attacker (digits victim, in-distribution pool).
 
     Defenses: none, ReverseSigmoid (ART default beta=1, gamma=0.1 and
@@ -123,25 +223,27 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, s
     """
     name = "clf_agreement_budget"
     t0 = time.perf_counter()
-    if quick:
-        victim = make_victim("digits", "logreg", random_state=seed)
-        budgets, reps = budget_grid(4, 7), reps or 1
-    else:
-        victim = make_victim("digits", "mlp", random_state=seed)
-        budgets, reps = budget_grid(4, 9), reps or 5
+    victim = make_victim("digits", "logreg" if quick else "mlp", random_state=seed)
+    budgets = budget_grid(4, 7) if quick else budget_grid(4, 9)
     Pb = _benign(victim)
-    defenses = {"none": NoPostprocessing(), "RS(1, 0.1)": ReverseSigmoid(1.0, gamma=0.1)}
-    defenses["MS(u=.05)"] = MisleadingShift().calibrate(Pb, 0.05)
+    defenses = {"none": NoPostprocessing(), "RS(1, 0.1)": ReverseSigmoid(1.0, gamma=0.1),
+                "MS(u=.05)": MisleadingShift().calibrate(Pb, 0.05)}
     if not quick:
         defenses["RS(0.5, 0.2)"] = ReverseSigmoid(0.5, gamma=0.2)
         defenses["Shuffle(u=.05)"] = RandomShuffle().calibrate(Pb, 0.05, rng=seed)
         defenses["top-1 label"] = TopLabel()
-    attackers = default_attackers(mlp=not quick)
-    tag = f"{'quick' if quick else 'full'}-seed{seed}"
-    rows = run_agreement_vs_budget(victim, defenses, attackers, budgets, pool="in", reps=reps,
-                                   seed=seed, csv_path=os.path.join(out_dir, f"{name}.csv")
-                                   if _mk(out_dir) else None, n_jobs=n_jobs, tag=tag)
+    attackers = classification_attackers(mlp=not quick)
+    res = _sweep(name, agreement_budget_cells(victim, defenses, attackers, budgets), quick, reps, seed, out_dir, fresh)
+    rows = list(res)
     summary = summarise_budget_curves(rows)
+    table = []
+    for (d, a, b), recs in _groups(rows, ("defense", "attacker", "budget")).items():
+        agr = np.array([r["agreement"] for r in recs])
+        table.append({"defense": d, "attacker": a, "budget": b, "reps": len(recs), "agreement": agr.mean(),
+                      "agreement_sd": agr.std(), "stolen_acc": np.mean([r["stolen_acc"] for r in recs]),
+                      "kl_fwd": np.mean([r["kl_fwd"] for r in recs]),
+                      "flip_queries": np.mean([r["flip_queries"] for r in recs])})
+    write_rows(os.path.join(out_dir, f"{name}.csv"), table)
 
     nd = len(defenses)
     ncol = min(nd, 3)
@@ -150,12 +252,11 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, s
     axes = fig.subplots(nrow, ncol, squeeze=False).ravel()
     for ax, dname in zip(axes, defenses):
         for i, aname in enumerate(attackers):
-            pts = [r for r in rows if r["defense"] == dname and r["attacker"] == aname]
+            pts = [r for r in table if r["defense"] == dname and r["attacker"] == aname]
             if not pts:
                 continue
-            m = [np.mean([float(r["agreement"]) for r in pts if int(r["budget"]) == b]) for b in budgets]
-            s = [np.std([float(r["agreement"]) for r in pts if int(r["budget"]) == b]) for b in budgets]
-            ax.errorbar(budgets, m, yerr=s, marker=_MARKERS[i], ms=4, capsize=2,
+            ax.errorbar([r["budget"] for r in pts], [r["agreement"] for r in pts],
+                        yerr=[r["agreement_sd"] for r in pts], marker=_MARKERS[i], ms=4, capsize=2,
                         label=_ATTACKER_LABELS.get(aname, aname))
         ax.set_xscale("log", base=2)
         ax.set_title(dname, fontsize=10)
@@ -169,10 +270,8 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, s
     for ax in axes[:nd]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)
-    fig.legend(list(handles.values()), list(handles.keys()), fontsize=8, loc="outside lower center",
-               ncol=len(handles))
-    fig.suptitle(f"Stealing a {type(victim.model).__name__} on digits (in-distribution queries)",
-                 fontsize=11)
+    fig.legend(list(handles.values()), list(handles.keys()), fontsize=8, loc="outside lower center", ncol=len(handles))
+    fig.suptitle(f"Stealing a {type(victim.model_).__name__} on digits (in-distribution queries)", fontsize=11)
     paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
 
     q_ref = {s["attacker"]: s["queries_to_target"] for s in summary if s["defense"] == "none"}
@@ -183,27 +282,27 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, s
             return "n/a"
         return f">{budgets[-1] / ref:g}" if not math.isfinite(q) else f"{q / ref:g}"
 
-    lines = []
-    for s in summary:
-        lines.append(
-            f"{s['defense']:>14} / {s['attacker']:<6} agreement@{budgets[-1]}={s['mean'][-1]:.3f} "
-            f"queries to {s['target']:.3f}: {s['queries_to_target']:g}, multiplier "
-            f"x{mult(s['queries_to_target'], q_ref.get(s['attacker']))} "
-            f"(vs undefended soft x{mult(s['queries_to_target'], q_ref.get('soft'))}), "
-            f"degradation {s['degradation_abs']:+.3f} ({s['degradation_rel']:+.1%})")
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines))
+    lines = [f"{s['defense']:>14} / {s['attacker']:<6} agreement@{budgets[-1]}={s['mean'][-1]:.3f} "
+             f"queries to {s['target']:.3f}: {s['queries_to_target']:g}, multiplier "
+             f"x{mult(s['queries_to_target'], q_ref.get(s['attacker']))} "
+             f"(vs undefended soft x{mult(s['queries_to_target'], q_ref.get('soft'))}), "
+             f"degradation {s['degradation_abs']:+.3f} ({s['degradation_rel']:+.1%})" for s in summary]
+    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
+                        reports=[res.report])
 
 
-def _mk(out_dir):
-    os.makedirs(out_dir, exist_ok=True)
-    return True
+def _groups(rows, keys):
+    out = {}
+    for r in rows:
+        out.setdefault(tuple(r[k] for k in keys), []).append(r)
+    return out
 
 
 # --------------------------------------------------------------------------------------
 # (b) the classification table
 # --------------------------------------------------------------------------------------
 @register("clf_table", group="classification")
-def clf_table(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
+def clf_table(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """The paper's classification table on the binary task with shifted ("out") queries.
 
     Victim: MLP (quick: logistic regression) on the binary task; attacker:
@@ -216,38 +315,34 @@ def clf_table(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=No
     """
     name = "clf_table"
     t0 = time.perf_counter()
-    _mk(out_dir)
-    if quick:
-        victim = make_victim("binary", "logreg", random_state=seed)
-        budgets, reps = [500, 2000], reps or 1
-    else:
-        victim = make_victim("binary", "mlp", random_state=seed)
-        budgets, reps = [1000, 2000, 5000], reps or 5
-    tag = f"{'quick' if quick else 'full'}-seed{seed}"
-    rows = run_classification_table(victim, utilities=UTILITY_LEVELS, budgets=budgets, pool="out",
-                                    reps=reps, seed=seed, csv_path=os.path.join(out_dir, f"{name}.csv"),
-                                    n_jobs=n_jobs, tag=tag)
+    victim = make_victim("binary", "logreg" if quick else "mlp", random_state=seed)
+    budgets = [500, 2000] if quick else [1000, 2000, 5000]
+    cells = classification_table_cells(victim, utilities=UTILITY_LEVELS, budgets=budgets, pool="out", seed=seed)
+    res = _sweep(name, cells, quick, reps, seed, out_dir, fresh)
+    rows = list(res)
     table = format_table(rows, metrics=("acc", "f1", "auc"))
     with open(os.path.join(out_dir, f"{name}.txt"), "w") as fh:
         fh.write(table + "\n")
+    plotted = []
+    for (d, u, b), recs in _groups(rows, ("defense", "u", "budget")).items():
+        plotted.append({"defense": d, "u": u, "budget": b, "reps": len(recs),
+                        "u_measured": recs[0]["u_measured"], "param": recs[0]["param"],
+                        **{m: float(np.mean([r[m] for r in recs])) for m in ("stolen_acc", "f1", "auc", "agreement")}})
+    write_rows(os.path.join(out_dir, f"{name}.csv"), plotted)
 
     b = budgets[-1]
     fig = Figure(figsize=(11, 3.3), layout="constrained")
     axes = fig.subplots(1, 3)
-    defenses = [d for d in dict.fromkeys(r["defense"] for r in rows) if d != "No Defense"]
-    for ax, metric in zip(axes, ("acc", "f1", "auc")):
-        base = [float(r[metric]) for r in rows if r["defense"] == "No Defense" and int(r["budget"]) == b]
+    defenses = [d for d in dict.fromkeys(r["defense"] for r in plotted) if d != "No Defense"]
+    for ax, metric in zip(axes, ("stolen_acc", "f1", "auc")):
+        base = [r[metric] for r in plotted if r["defense"] == "No Defense" and r["budget"] == b]
         if base:
             ax.axhline(np.mean(base), color="k", ls="--", lw=1, label="No Defense")
         for i, d in enumerate(defenses):
-            us = sorted({float(r["u"]) for r in rows if r["defense"] == d})
-            m = [np.mean([float(r[metric]) for r in rows if r["defense"] == d and float(r["u"]) == u
-                          and int(r["budget"]) == b]) for u in us]
-            um = [np.mean([float(r["u_measured"]) for r in rows if r["defense"] == d and float(r["u"]) == u])
-                  for u in us]
-            ax.plot(um, m, marker=_MARKERS[i], label=d)
+            pts = sorted((r for r in plotted if r["defense"] == d and r["budget"] == b), key=lambda r: r["u"])
+            ax.plot([r["u_measured"] for r in pts], [r[metric] for r in pts], marker=_MARKERS[i], label=d)
         ax.set_xlabel("utility loss $U_n$ (benign flip rate)")
-        ax.set_ylabel({"acc": "accuracy", "f1": "F1", "auc": "AUC"}[metric] + " of stolen model")
+        ax.set_ylabel({"stolen_acc": "accuracy", "f1": "F1", "auc": "AUC"}[metric] + " of stolen model")
         ax.grid(alpha=0.3)
     # one y-range for the three panels, so that "AUC stays" is visible as such
     lo = min(min(ax.get_ylim()[0] for ax in axes), 0.5)
@@ -256,9 +351,8 @@ def clf_table(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=No
         ax.set_ylim(lo, hi)
     axes[0].legend(fontsize=7)
     fig.suptitle(f"Binary task, shifted queries, n = {b}: stolen model vs true labels", fontsize=11)
-    paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv"),
-                                         os.path.join(out_dir, f"{name}.txt")]
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary=table)
+    paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv"), os.path.join(out_dir, f"{name}.txt")]
+    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary=table, reports=[res.report])
 
 
 # --------------------------------------------------------------------------------------
@@ -281,8 +375,28 @@ def _eq_defenses(victim, seed):
     }
 
 
+@needs_attacker
+def equation_solving_scores(draw):
+    """Recovery of an equation-solving copy: largest probability error on the test split,
+    largest error of the recovered :math:`w_k - w_0` (NaN for non-linear victims), the
+    system's residual and whether the model was recovered (``max_prob_err <= 1e-6``)."""
+    victim = draw.game.victim._fitted()
+    W = getattr(victim.model_, "coef_", None)
+    if W is not None:
+        W_rel = W - W[0] if W.shape[0] > 1 else np.vstack([np.zeros_like(W), W])
+        coef_err = float(np.max(np.abs(draw.attacker.coef_ - W_rel)))
+    else:
+        coef_err = math.nan
+    err = float(np.max(np.abs(draw.prediction - draw.f_Z)))
+    return {"max_prob_err": err, "coef_err": coef_err, "residual": draw.attacker.residual_,
+            "recovered": float(err <= 1e-6)}
+
+
+equation_solving_scores.fields = ("max_prob_err", "coef_err", "residual", "recovered")
+
+
 @register("clf_equation_solving", group="classification")
-def clf_equation_solving(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
+def clf_equation_solving(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """Equation-solving attack (Tramer et al.) on logistic-regression victims, per defense.
 
     ``d + 1`` Gaussian queries (and ``2(d + 1)`` in full mode). Panels: the
@@ -293,32 +407,37 @@ def clf_equation_solving(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, s
     """
     name = "clf_equation_solving"
     t0 = time.perf_counter()
-    _mk(out_dir)
     reps = reps or (2 if quick else 20)
     tasks = ["hard10"] if quick else ["hard10", "binary", "digits"]
-    rows = []
+    cells = []
     for task in tasks:
         victim = make_victim(task, "logreg", random_state=seed)
-        defs = _eq_defenses(victim, seed)
-        d = victim.task.n_features
+        d = victim.task_.n_features
         for n in ([d + 1] if quick else [d + 1, 2 * (d + 1)]):
-            for r in run_equation_solving(victim, defs, n_queries=n, reps=reps, seed=seed):
-                rows.append({"task": task, **r})
-    _write_csv(os.path.join(out_dir, f"{name}.csv"), rows)
+            for c in equation_solving_cells(victim, _eq_defenses(victim, seed), n_queries=n):
+                cells.append(type(c)(c.game, {"task": task, **c.labels}))
+    res = sweep(cells, reps, seed, fresh=fresh, desc=name, hooks={"eq": equation_solving_scores},
+                out=os.path.join(out_dir, f"{name}_records.csv"))
+    rows = [{k: r[k] for k in ("task", "defense", "n_queries", "rep", "agreement", "eq_max_prob_err", "eq_coef_err",
+                               "eq_residual", "eq_recovered")} for r in res]
+    write_rows(os.path.join(out_dir, f"{name}.csv"), rows)
 
     names = list(dict.fromkeys(r["defense"] for r in rows))
     fig = Figure(figsize=(11, 3.6), layout="constrained")
     axes = fig.subplots(1, 2)
     width = 0.8 / len(tasks)
     x = np.arange(len(names))
+    lines = []
     for i, task in enumerate(tasks):
         n0 = min(int(r["n_queries"]) for r in rows if r["task"] == task)
         sel = [[r for r in rows if r["task"] == task and r["defense"] == nm and int(r["n_queries"]) == n0]
                for nm in names]
-        err = [max(np.mean([r["max_prob_err"] for r in s]), 1e-17) for s in sel]
+        err = [max(np.mean([r["eq_max_prob_err"] for r in s]), 1e-17) for s in sel]
         agr = [np.mean([r["agreement"] for r in s]) for s in sel]
         axes[0].bar(x + i * width, err, width, label=f"{task} (n = d + 1 = {n0})")
         axes[1].bar(x + i * width, agr, width, label=task)
+        lines += [f"{task:>7} {nm:>14}: max|dp|={e:.2e} agreement={a:.3f} recovered "
+                  f"{int(sum(r['eq_recovered'] for r in s))}/{len(s)}" for nm, e, a, s in zip(names, err, agr, sel)]
     axes[0].set_yscale("log")
     axes[0].set_ylabel(r"max $|\hat p - p|$ on test")
     axes[1].set_ylabel("agreement with victim")
@@ -327,44 +446,33 @@ def clf_equation_solving(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, s
         ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
         ax.grid(alpha=0.3, axis="y")
     axes[0].legend(fontsize=7)
-    fig.suptitle("Equation-solving attack: exact when undefended, broken by every output defense",
-                 fontsize=11)
+    fig.suptitle("Equation-solving attack: exact when undefended, broken by every output defense", fontsize=11)
     paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
-    lines = []
-    for task in tasks:
-        for nm in names:
-            s = [r for r in rows if r["task"] == task and r["defense"] == nm]
-            n0 = min(int(r["n_queries"]) for r in s)
-            s0 = [r for r in s if int(r["n_queries"]) == n0]
-            lines.append(f"{task:>7} {nm:>14}: max|dp|={np.mean([r['max_prob_err'] for r in s0]):.2e} "
-                         f"agreement={np.mean([r['agreement'] for r in s0]):.3f} "
-                         f"recovered {sum(r['recovered'] for r in s0)}/{len(s0)}")
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines))
+    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
+                        reports=[res.report])
 
 
 # --------------------------------------------------------------------------------------
 # ReverseSigmoid utility
 # --------------------------------------------------------------------------------------
 @register("clf_reverse_sigmoid_kl", group="classification")
-def clf_reverse_sigmoid_kl(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
+def clf_reverse_sigmoid_kl(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """KL nats per query of ReverseSigmoid on benign answers (Model Privacy grid + ART default).
 
     Victims: logistic regression on digits (confident, the MNIST analogue)
     and on hard10 (unconfident, the CIFAR analogue); full mode adds the MLP
-    victims.
+    victims. A deterministic computation (no replications).
     """
     name = "clf_reverse_sigmoid_kl"
     t0 = time.perf_counter()
-    _mk(out_dir)
     victims = [("digits", "logreg"), ("hard10", "logreg")]
     if not quick:
         victims += [("digits", "mlp"), ("hard10", "mlp")]
     rows = []
     for task, model in victims:
         v = make_victim(task, model, random_state=seed)
-        for r in reverse_sigmoid_utility(_benign(v), RS_GRID):
-            rows.append({"task": task, "model": model, **r})
-    _write_csv(os.path.join(out_dir, f"{name}.csv"), rows)
+        rows += [{"task": task, "model": model, **r} for r in reverse_sigmoid_utility(_benign(v), RS_GRID)]
+    write_rows(os.path.join(out_dir, f"{name}.csv"), rows)
 
     fig = Figure(figsize=(10, 3.4), layout="constrained")
     axes = fig.subplots(1, 2)
@@ -394,7 +502,7 @@ def clf_reverse_sigmoid_kl(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1,
 # privacy level vs utility loss, in- and out-of-distribution queries (paper section 5.4)
 # --------------------------------------------------------------------------------------
 @register("clf_privacy_utility", group="classification")
-def clf_privacy_utility(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None):
+def clf_privacy_utility(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """Disagreement with the victim vs utility loss, per defense, for two query pools.
 
     The analogue of the paper's Fashion-MNIST study (teacher queried with
@@ -409,25 +517,21 @@ def clf_privacy_utility(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, sc
     """
     name = "clf_privacy_utility"
     t0 = time.perf_counter()
-    _mk(out_dir)
-    if quick:
-        victim = make_victim("digits", "logreg", random_state=seed)
-        plan, reps, levels = [("in", 256), ("out", 512)], reps or 1, (0.02, 0.05, 0.15)
-    else:
-        victim = make_victim("digits", "mlp", random_state=seed)
-        plan, reps, levels = [("in", 512), ("out", 2048)], reps or 3, UTILITY_LEVELS
-    tag = f"{'quick' if quick else 'full'}-seed{seed}"
-
-    def attacker(defense):
-        return SoftLabelLogisticRegression(C=10.0, solver="lbfgs", tol=1e-4)
-
-    rows = []
+    victim = make_victim("digits", "logreg" if quick else "mlp", random_state=seed)
+    plan = [("in", 256), ("out", 512)] if quick else [("in", 512), ("out", 2048)]
+    levels = (0.02, 0.05, 0.15) if quick else UTILITY_LEVELS
+    attacker = SoftLabelLogisticRegression(C=10.0, solver="lbfgs", tol=1e-4)
+    rows, reports = [], []
     for pool, n in plan:
-        part = run_classification_table(
-            victim, utilities=levels, budgets=[n], pool=pool, reps=reps, attacker=attacker,
-            seed=seed, csv_path=os.path.join(out_dir, f"{name}_{pool}.csv"), n_jobs=n_jobs, tag=tag)
-        rows += [{"pool": pool, **r, "disagreement": 1.0 - float(r["agreement"])} for r in part]
-    _write_csv(os.path.join(out_dir, f"{name}.csv"), rows)
+        cells = classification_table_cells(victim, utilities=levels, budgets=[n], pool=pool, attacker=attacker,
+                                           seed=seed)
+        res = _sweep(name, cells, quick, reps, seed, out_dir, fresh, suffix=f"_{pool}")
+        reports.append(res.report)
+        for (d, u), recs in _groups(list(res), ("defense", "u")).items():
+            dis = np.array([r["disagreement"] for r in recs])
+            rows.append({"pool": pool, "n": n, "defense": d, "u": u, "u_measured": recs[0]["u_measured"],
+                         "reps": len(recs), "disagreement": dis.mean(), "disagreement_sd": dis.std()})
+    write_rows(os.path.join(out_dir, f"{name}.csv"), rows)
 
     fig = Figure(figsize=(9, 3.4), layout="constrained")
     axes = fig.subplots(1, 2, sharey=True)
@@ -438,19 +542,17 @@ def clf_privacy_utility(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, sc
         base = np.mean([r["disagreement"] for r in sel if r["defense"] == "No Defense"])
         ax.axhline(base, color="k", ls="--", lw=1, label="No Defense")
         for i, d in enumerate(defenses):
-            us = sorted({float(r["u"]) for r in sel if r["defense"] == d})
-            um = [np.mean([float(r["u_measured"]) for r in sel if r["defense"] == d and float(r["u"]) == u])
-                  for u in us]
-            pl = [np.mean([r["disagreement"] for r in sel if r["defense"] == d and float(r["u"]) == u])
-                  for u in us]
+            pts = sorted((r for r in sel if r["defense"] == d), key=lambda r: r["u"])
+            um, pl = [r["u_measured"] for r in pts], [r["disagreement"] for r in pts]
             ax.plot(um, pl, marker=_MARKERS[i], label=d)
-            lines.append(f"{pool:>3} n={n} {d:>24}: " + " ".join(
-                f"U={a:.3f}->PL={b:.3f}" for a, b in zip(um, pl)) + f"  (no defense {base:.3f})")
+            lines.append(f"{pool:>3} n={n} {d:>24}: " + " ".join(f"U={a:.3f}->PL={b:.3f}" for a, b in zip(um, pl))
+                         + f"  (no defense {base:.3f})")
         ax.set_title(f"{'in-distribution' if pool == 'in' else 'shifted'} queries, n = {n}", fontsize=10)
         ax.set_xlabel("utility loss $U_n$ (benign flip rate)")
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("privacy level: disagreement with victim")
     axes[1].legend(fontsize=7)
-    fig.suptitle(f"Stealing a {type(victim.model).__name__} on digits: privacy vs utility", fontsize=11)
+    fig.suptitle(f"Stealing a {type(victim.model_).__name__} on digits: privacy vs utility", fontsize=11)
     paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines))
+    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
+                        reports=reports)

@@ -6,6 +6,8 @@ like a polynomial of the attacker's largest candidate order.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .._validation import check_int
@@ -40,10 +42,30 @@ def order_disguise_direction(x, n_terms, *, basis="monomial", interval=(0.0, 1.0
     """
     p = check_int(n_terms, "n_terms", low=1)
     B = basis_matrix(x, p, basis=basis, interval=interval)
+    return _direction(B.tobytes(), B.shape)
+
+
+@functools.lru_cache(maxsize=4)
+def _direction(data, shape):
+    """The direction for the design ``B`` (given as bytes: cells of one replication share it)."""
+    B = np.frombuffer(data).reshape(shape)
+    p = shape[1]
     e1 = B[:, p - 1]
-    e2 = B @ np.linalg.pinv(B.T @ B, hermitian=True)[:, p - 1]
+    G = B.T @ B
+    unit = np.zeros(p)
+    unit[p - 1] = 1.0
+    try:
+        w = np.linalg.solve(G, unit)  # the OLS weights of the top coefficient, (B'B)^{-1} e_p
+        solved = np.allclose(G @ w, unit, rtol=0.0, atol=1e-6)
+    except np.linalg.LinAlgError:
+        solved = False
+    if not solved:  # a (numerically) rank-deficient design, e.g. repeated queries: the pseudo-inverse
+        w = np.linalg.pinv(G, hermitian=True)[:, p - 1]
+    e2 = B @ w
     n1, n2 = np.linalg.norm(e1), np.linalg.norm(e2)
     if not (n1 > 0 and n2 > 0):
         raise ValueError("x makes the top basis column vanish; Order Disguise is undefined.")
     e = e1 / n1 + e2 / n2
-    return e / np.linalg.norm(e)
+    e = e / np.linalg.norm(e)
+    e.setflags(write=False)  # shared by every caller of the cache
+    return e
