@@ -118,6 +118,7 @@ def test_robust_design_beats_every_single_design_on_its_own_objective():
     rec = evaluate_pool(_spec(reps=2), ["krr_g1", "ols4"], seed=2)
     assert {"robust_minus_best_single", "robust_minus_best_single_se", "single_worst_case_ols4"} <= set(rec)
     assert rec["gap"] >= -1e-6 and rec["pool_size"] == 2
+    assert rec["utility_loss"] == pytest.approx(0.25, rel=1e-12)  # the robust design is put on the sphere
 
 
 def test_bad_specifications_are_rejected():

@@ -379,7 +379,7 @@ class GLSRegression(_BasisAttacker):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_terms_,)
+    coef_ : ndarray of shape (p,), p the number of basis columns
     n_terms_ : int
     """
 
