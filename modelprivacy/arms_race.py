@@ -273,39 +273,55 @@ def _design(spec, pool, family, X, y, target, rng):
     return e, gap, objective, quads
 
 
-def _play(spec, pool, game_seed, design_seed):
-    """Play one round against ``pool``; return the record (without round bookkeeping) and the chosen member."""
-    t0 = time.perf_counter()
+def _replication(spec, pool, game_seed, design_seed, r):
+    """Replication ``r`` of a round: one query set, the design against ``pool``, every member's error.
+
+    Returns a dict of arrays: ``loss`` (every member's stealing error),
+    ``single`` (``[design k, pool attacker j]`` errors of the single designs),
+    ``cv`` (every member's validation error on the answers) and the scalars
+    ``gap``, ``relative_gap``, ``utility``, ``energy`` (mean square answer).
+    """
     tm = spec.threat_model()
     f = tm.target
     members = spec.members()
     names = [name for name, _ in members]
     family = dict(members)
-    R, n = int(spec.reps), int(spec.n)
-    radius = float(spec.sigma) * np.sqrt(n)
-    loss = np.zeros((R, len(names)))
-    single = np.zeros((R, len(pool), len(pool)))  # [rep, design k, attacker j]
-    cv = np.zeros((R, len(names)))
-    gaps, rel_gaps, utility, energy = np.zeros(R), np.zeros(R), np.zeros(R), np.zeros(R)
+    n = int(spec.n)
+    g = np.random.default_rng(_child(game_seed, r))
+    X = tm.queries.sample(n, g)
+    Z = tm.evaluation_distribution.sample(int(spec.n_eval), g)
+    y, fZ = np.asarray(f(X), dtype=float), np.asarray(f(Z), dtype=float)
+    e, gap, objective, quads = _design(spec, pool, family, X, y, f, np.random.default_rng(_child(design_seed, r)))
+    Y = y + e
+    S = [np.asarray(clone(family[name]).smoother_matrix(X, Z), dtype=float) for name in names]
     pool_idx = [names.index(k) for k in pool]
-    for r in range(R):
-        g = np.random.default_rng(_child(game_seed, r))
-        X = tm.queries.sample(n, g)
-        Z = tm.evaluation_distribution.sample(int(spec.n_eval), g)
-        y, fZ = np.asarray(f(X), dtype=float), np.asarray(f(Z), dtype=float)
-        rng = np.random.default_rng(_child(design_seed, r))
-        e, gap, objective, quads = _design(spec, pool, family, X, y, f, rng)
-        gaps[r] = gap
-        rel_gaps[r] = gap / max(abs(objective + gap), np.finfo(float).tiny)
-        utility[r] = float(e @ e) / n
-        Y = y + e
-        energy[r] = float(Y @ Y) / n
-        S = [np.asarray(clone(family[name]).smoother_matrix(X, Z), dtype=float) for name in names]
-        loss[r] = [np.mean((Sj @ Y - fZ) ** 2) for Sj in S]
-        for a, q in enumerate(quads):
-            ek = trust_region(q.M, q.u, radius).e
-            single[r, a] = [np.mean((S[j] @ (y + ek) - fZ) ** 2) for j in pool_idx]
-        cv[r] = CrossValidatedAttacker(members, cv=spec.cv, random_state=_child(design_seed, r, 1)).fit(X, Y).cv_scores_
+    radius = float(spec.sigma) * np.sqrt(n)
+    single = np.array([[np.mean((S[j] @ (y + trust_region(q.M, q.u, radius).e) - fZ) ** 2) for j in pool_idx]
+                       for q in quads])
+    cv = CrossValidatedAttacker(members, cv=spec.cv, random_state=_child(design_seed, r, 1)).fit(X, Y).cv_scores_
+    return {
+        "loss": np.array([np.mean((Sj @ Y - fZ) ** 2) for Sj in S]),
+        "single": single,
+        "cv": cv,
+        "gap": gap,
+        "relative_gap": gap / max(abs(objective + gap), np.finfo(float).tiny),
+        "utility": float(e @ e) / n,
+        "energy": float(Y @ Y) / n,
+    }
+
+
+def _play(spec, pool, game_seed, design_seed):
+    """Play one round against ``pool``; return the record (without round bookkeeping) and the chosen member."""
+    t0 = time.perf_counter()
+    names = [name for name, _ in spec.members()]
+    R = int(spec.reps)
+    reps = [_replication(spec, pool, game_seed, design_seed, r) for r in range(R)]
+    loss = np.array([d["loss"] for d in reps])
+    single = np.array([d["single"] for d in reps])  # [rep, design k, attacker j]
+    cv = np.array([d["cv"] for d in reps])
+    gaps, rel_gaps, utility, energy = (np.array([d[k] for d in reps])
+                                       for k in ("gap", "relative_gap", "utility", "energy"))
+    pool_idx = [names.index(k) for k in pool]
     pl = loss.mean(axis=0)
     se = loss.std(axis=0, ddof=1) / np.sqrt(R) if R > 1 else np.full(len(names), np.nan)
     cv_mean = cv.mean(axis=0)
@@ -315,7 +331,8 @@ def _play(spec, pool, game_seed, design_seed):
     single_worst = single.mean(axis=0).min(axis=1)  # worst case over the pool of each single design
     best_single = int(np.argmax(single_worst))
     # paired over query sets: the robust design's worst-case attacker against the best single design's
-    diff = loss[:, pool_idx[worst]] - single[:, best_single, :].min(axis=1)
+    single_attacker = int(np.argmin(single.mean(axis=0)[best_single]))
+    diff = loss[:, pool_idx[worst]] - single[:, best_single, single_attacker]
     record = {
         "pool": "+".join(pool),
         "pool_size": len(pool),

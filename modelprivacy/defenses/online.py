@@ -42,14 +42,18 @@ solved globally by :func:`~modelprivacy.solvers.trust_region`; since
 
 What it cannot do
 -----------------
-A function of ``x`` cannot use where the other queries fell. Against an
-attacker whose smoother is, on the population, a contraction
-(:math:`\|S g\|_{P} \le \|g\|_{P}`, as kernel ridge and least squares are when
-evaluation and query distributions agree), its privacy level is at most about
-:math:`(\sqrt{c} + \sigma)^2`; the batch optimum exceeds :math:`\sigma^2` by
-steering the perturbation onto the few queries with the most leverage in the
-realised sample (near the edges of the query range), a finite-sample gain
-that shrinks as :math:`n` grows.
+A fixed function pays its utility on the population: :math:`E\,g(X)^2 = \sigma^2`.
+Against an attacker whose smoother is, on the population, a contraction
+(:math:`\|S g\|_{P} \le \|g\|_{P}`, as kernel ridge and least squares are
+when evaluation and query distributions agree) its privacy level is then at
+most about :math:`(\sqrt{c} + \sigma)^2`. The batch optimum is also a smooth
+function of the query on its own sample (in the kernel game it lies in the
+span of ten Legendre polynomials evaluated at the queries), but one chosen
+for that sample: a function the sample under-represents, whose population
+norm exceeds its empirical norm :math:`\sigma`. That gain is the fluctuation
+of the empirical Gram matrix around the population one and shrinks as
+:math:`n` grows; no answer that depends on the query alone can have it
+(``benchmarks/bench_responsive.py`` measures both).
 """
 
 from __future__ import annotations
