@@ -94,8 +94,11 @@ def test_gls_kernel_ridge_is_kernel_ridge_under_iid_noise_and_the_gp_mean_otherw
     K = np.exp(-((X - X.T) ** 2))
     KZ = np.exp(-((Z - X.T) ** 2))
     gp = tau2 * KZ @ np.linalg.solve(tau2 * K + Sigma, Y)
-    np.testing.assert_allclose(GLSKernelRidge("rbf", gamma=1.0, alpha=a, noise=noise).fit(X, Y).predict(Z), gp,
-                               rtol=1e-7, atol=1e-9)
+    gls = GLSKernelRidge("rbf", gamma=1.0, alpha=a, noise=noise)
+    np.testing.assert_allclose(gls.fit(X, Y).predict(Z), gp, rtol=1e-7, atol=1e-9)
+    # the simulator's batched fits and the smoother go through the same solve
+    np.testing.assert_allclose(gls.fit_predict_many(X, Y, Z)[:, 0], gp, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(gls.smoother_matrix(X, Z) @ Y, gp, rtol=1e-7, atol=1e-9)
 
 
 # ----------------------------------------------------------------------------- repetition
@@ -194,6 +197,8 @@ def test_refusing_the_top_order_drops_order_disguises_top_coefficient_direction(
     Z = rng.beta(1, 3, (200, 1))
     ref = OLSRegression(att.n_terms_, basis="legendre").fit(X, y + e_without_e2).predict(Z)
     np.testing.assert_allclose(att.predict(Z), ref, atol=1e-9)
+    # the simulator's batched fits refuse the same orders
+    np.testing.assert_allclose(att.fit_predict_many(X, (y + e)[:, None], Z)[:, 0], ref, atol=1e-9)
 
 
 # ----------------------------------------------------------------------------- known defense

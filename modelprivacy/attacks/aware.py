@@ -466,8 +466,12 @@ class GLSKernelRidge(KernelRidgeAttacker):
         self.noise = noise
         self.solver = solver
 
-    def _solve(self, X, B):
-        r"""Return :math:`(K + \alpha\bar\Sigma)^{-1} B` (pseudo-inverse when not positive definite)."""
+    def _solver(self, X):
+        r"""A function ``b -> (K + \alpha\bar\Sigma)^{-1} b`` (Cholesky, or the pseudo-inverse).
+
+        Every fit of the parent class -- ``fit``, ``smoother_matrix`` and the
+        simulator's ``_fit_predict_many`` -- goes through it.
+        """
         n = X.shape[0]
         if self.noise is None:
             ridge = np.eye(n)
@@ -478,10 +482,12 @@ class GLSKernelRidge(KernelRidgeAttacker):
         A = self._kernel(X, X) + float(self.alpha) * ridge
         if self.solver == "solve":
             try:
-                return cho_solve(cho_factor(A, lower=True, check_finite=False), B, check_finite=False)
+                factor = cho_factor(A, lower=True, check_finite=False)
+                return lambda b: cho_solve(factor, b, check_finite=False)
             except np.linalg.LinAlgError:
                 pass
-        return np.linalg.pinv(A, hermitian=True) @ B
+        inverse = np.linalg.pinv(A, hermitian=True)
+        return lambda b: inverse @ b
 
 
 class TruncatedPolynomialRegression(PolynomialRegression):
