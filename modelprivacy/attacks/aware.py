@@ -43,7 +43,6 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Lasso, Ridge
 from sklearn.model_selection import KFold
@@ -466,28 +465,18 @@ class GLSKernelRidge(KernelRidgeAttacker):
         self.noise = noise
         self.solver = solver
 
-    def _solver(self, X):
-        r"""A function ``b -> (K + \alpha\bar\Sigma)^{-1} b`` (Cholesky, or the pseudo-inverse).
+    def _ridge(self, X):
+        r"""The ridge :math:`\alpha\bar\Sigma` added to the Gram matrix by every fit of the parent class.
 
-        Every fit of the parent class -- ``fit``, ``smoother_matrix`` and the
-        simulator's ``_fit_predict_many`` -- goes through it.
+        ``fit``, ``smoother_matrix`` and the simulator's ``_fit_predict_many``
+        all factorise :math:`K + \alpha\bar\Sigma` (Cholesky, or the pseudo-inverse).
         """
         n = X.shape[0]
         if self.noise is None:
-            ridge = np.eye(n)
-        else:
-            cov = _noise_cov(self.noise, X, "GLSKernelRidge")
-            scale = float(np.trace(cov)) / n
-            ridge = cov / scale if scale > 0 else np.zeros((n, n))
-        A = self._kernel(X, X) + float(self.alpha) * ridge
-        if self.solver == "solve":
-            try:
-                factor = cho_factor(A, lower=True, check_finite=False)
-                return lambda b: cho_solve(factor, b, check_finite=False)
-            except np.linalg.LinAlgError:
-                pass
-        inverse = np.linalg.pinv(A, hermitian=True)
-        return lambda b: inverse @ b
+            return float(self.alpha) * np.eye(n)
+        cov = _noise_cov(self.noise, X, "GLSKernelRidge")
+        scale = float(np.trace(cov)) / n
+        return float(self.alpha) * (cov / scale if scale > 0 else np.zeros((n, n)))
 
 
 class TruncatedPolynomialRegression(PolynomialRegression):
