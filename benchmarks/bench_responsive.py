@@ -47,6 +47,7 @@ import time
 
 import numpy as np
 from scipy.special import stdtrit
+from threadpoolctl import threadpool_limits
 
 from modelprivacy.arms_race import StealingArmsRace, evaluate_pool, run
 from modelprivacy.attacks import (
@@ -318,4 +319,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # one BLAS thread, as the engine's workers use: small factorisations are far slower with
+    # two threads on a shared machine, and the numbers are then identical to a parallel run
+    with threadpool_limits(limits=1, user_api="blas"):
+        main()
