@@ -34,6 +34,7 @@ from .attacks import (
     EquationSolvingAttack,
     KernelRidgeAttacker,
     LabelOnlyAttacker,
+    OLSRegression,
     PolynomialRegression,
     ReverseSigmoidAwareAttacker,
     SoftLabelLogisticRegression,
@@ -73,6 +74,7 @@ __all__ = [
     "GAME_ATTACKERS",
     "GAME_DEFENSES",
     "game_defenses",
+    "game_attacker_family",
     "make_game",
     "UTILITY_LEVELS",
     "RS_GRID",
@@ -130,6 +132,48 @@ def game_defenses(game, sigma=PAPER_SIGMA):
         "long_range": lambda: LongRangeNoise(sigma),
     }
     return {name: {**baselines, **designed}[name]() for name in GAME_DEFENSES[game]}
+
+
+def game_attacker_family(game):
+    r"""The linear-smoother attackers an arms race of a game draws from, the game's own first.
+
+    * ``poly`` (queries on [0, 1]): least squares on 3 to 6 Legendre columns
+      (``ols4`` is :math:`p_{\max} = \lfloor 100^{1/3}\rfloor` at
+      :math:`n = 100`, the order Order Disguise targets, so it comes first) and
+      RBF kernel ridge with :math:`\gamma \in \{3, 10\}`, :math:`\alpha = 10^{-3}`;
+    * ``krr`` (queries on [-1, 1]): the game's RBF kernel ridge
+      (:math:`\gamma = 1`, :math:`\alpha = 10^{-3}`), RBF with
+      :math:`(\gamma, \alpha) \in \{(0.3, 10^{-3}), (3, 10^{-3}), (10, 10^{-2})\}`,
+      Laplacian kernel ridge (:math:`\gamma = 1`, :math:`\alpha = 10^{-2}`) and
+      least squares on 6 and 10 Legendre columns.
+
+    Returns
+    -------
+    tuple of (str, estimator)
+        Names and unfitted attackers (each with ``smoother_matrix``).
+    """
+    if game == "poly":
+        leg = {"basis": "legendre", "interval": (0.0, 1.0)}
+        return (
+            ("ols4", OLSRegression(4, **leg)),
+            ("ols3", OLSRegression(3, **leg)),
+            ("ols5", OLSRegression(5, **leg)),
+            ("ols6", OLSRegression(6, **leg)),
+            ("krr_rbf_g3", KernelRidgeAttacker("rbf", gamma=3.0, alpha=1e-3)),
+            ("krr_rbf_g10", KernelRidgeAttacker("rbf", gamma=10.0, alpha=1e-3)),
+        )
+    if game == "krr":
+        leg = {"basis": "legendre", "interval": (-1.0, 1.0)}
+        return (
+            ("krr_rbf_g1", KernelRidgeAttacker("rbf", gamma=1.0, alpha=1e-3)),
+            ("krr_rbf_g0.3", KernelRidgeAttacker("rbf", gamma=0.3, alpha=1e-3)),
+            ("krr_rbf_g3", KernelRidgeAttacker("rbf", gamma=3.0, alpha=1e-3)),
+            ("krr_rbf_g10_a1e-2", KernelRidgeAttacker("rbf", gamma=10.0, alpha=1e-2)),
+            ("krr_lap_g1_a1e-2", KernelRidgeAttacker("laplacian", gamma=1.0, alpha=1e-2)),
+            ("ols6", OLSRegression(6, **leg)),
+            ("ols10", OLSRegression(10, **leg)),
+        )
+    raise ValueError(f"no attacker family for game {game!r}; games with one: ['krr', 'poly'].")
 
 
 def _defense(defense, sigma):

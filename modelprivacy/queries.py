@@ -22,9 +22,10 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import special
 from sklearn.base import BaseEstimator, clone
 
-from ._param_validation import HasMethods, Interval
+from ._param_validation import HasMethods, Interval, StrOptions
 from ._validation import check_generator, check_int, check_interval, check_queries, check_symmetric, check_vector
 from .attacks.regression import OLSRegression
 from .base import ParamsMixin
@@ -39,6 +40,8 @@ __all__ = [
     "PoolQueries",
     "SequentialQueries",
     "AdaptiveQueries",
+    "RepeatedQueries",
+    "OwnedPointQueries",
     "toeplitz_covariance",
     "QUERY_STRATEGIES",
 ]
@@ -89,6 +92,34 @@ class QueryStrategy(ParamsMixin, BaseEstimator):
         """Smallest budget this strategy can run with."""
         return 1
 
+    def quadrature(self, n_nodes=256):
+        r"""Nodes and weights integrating against the query distribution: :math:`E\,h(X) \approx \sum_j w_j h(x_j)`.
+
+        Implemented by the one-dimensional distributions with a density
+        (uniform, Beta) as Gauss-Jacobi rules, exact for polynomials of degree
+        up to ``2 * n_nodes - 1``.
+
+        Parameters
+        ----------
+        n_nodes : int
+
+        Returns
+        -------
+        nodes : ndarray of shape (n_nodes, 1)
+        weights : ndarray of shape (n_nodes,)
+            Positive, summing to 1.
+
+        Raises
+        ------
+        NotImplementedError
+            For distributions without a rule (use Monte Carlo with :meth:`sample`).
+        """
+        self._validate_params()
+        return self._quadrature(check_int(n_nodes, "n_nodes", low=1))
+
+    def _quadrature(self, n_nodes):
+        raise NotImplementedError(f"{type(self).__name__} has no quadrature rule; sample it instead.")
+
     def check_budget(self, n, name="n"):
         """Raise if this strategy cannot produce ``n`` queries."""
 
@@ -133,6 +164,11 @@ class UniformQueries(_IntervalMixin, QueryStrategy):
     def _sample(self, n, rng):
         lb, ub = (float(v) for v in self.interval)
         return rng.uniform(lb, ub, size=(n, int(self.d)))
+
+    def _quadrature(self, n_nodes):
+        if int(self.d) != 1:
+            raise NotImplementedError("UniformQueries has a quadrature rule in one dimension only.")
+        return _jacobi_rule(n_nodes, 1.0, 1.0, self.interval)
 
 
 class GaussianQueries(_IntervalMixin, QueryStrategy):
@@ -193,6 +229,20 @@ class BetaQueries(_IntervalMixin, QueryStrategy):
         lb, ub = (float(v) for v in self.interval)
         x = rng.beta(float(self.a), float(self.b), size=(n, 1))
         return lb + (ub - lb) * x
+
+    def _quadrature(self, n_nodes):
+        return _jacobi_rule(n_nodes, float(self.a), float(self.b), self.interval)
+
+
+def _jacobi_rule(n_nodes, a, b, interval):
+    r"""Gauss-Jacobi rule of ``lb + (ub - lb) Beta(a, b)``.
+
+    With :math:`t = (1 + s)/2`, the Beta density :math:`\propto t^{a-1}(1-t)^{b-1}`
+    is the Jacobi weight :math:`(1-s)^{b-1}(1+s)^{a-1}` on [-1, 1].
+    """
+    s, w = special.roots_jacobi(n_nodes, b - 1.0, a - 1.0)
+    lb, ub = (float(v) for v in interval)
+    return (lb + (ub - lb) * (1.0 + s) / 2.0)[:, None], w / w.sum()
 
 
 def toeplitz_covariance(d, rho=0.5):
@@ -387,6 +437,136 @@ class AdaptiveQueries(QueryStrategy):
         return X, check_vector(Y, "Y")
 
 
+class RepeatedQueries(QueryStrategy):
+    r"""Ask each of :math:`m = \lceil n/k \rceil` points ``k`` times; the budget counts every answer.
+
+    The defense-aware query strategy against perturbations drawn afresh for
+    each answer: the attacker averages the ``k`` answers to each point
+    (:class:`~modelprivacy.attacks.RepeatAveraging`), which divides the
+    variance of independent noise by ``k`` -- at the price of ``k`` times
+    fewer distinct points for the same budget ``n``. Against a defense that
+    answers a repeated query identically (constant shift, Order Disguise, a
+    random perturbation *function*, the online designs) repetition buys
+    nothing.
+
+    Parameters
+    ----------
+    base : QueryStrategy, optional
+        Batch strategy of the distinct points (default U(0, 1)).
+    repeats : int
+        ``k``, the number of times each point is asked.
+    schedule : {"rounds", "batch"}
+        ``"rounds"``: ``k`` successive batches, each holding the ``m``
+        distinct points (the server sees the same batch ``k`` times and keeps
+        the history; a batch-level random defense such as long-range noise
+        draws an independent series for each round). ``"batch"``: one batch
+        of ``n`` queries, the distinct points tiled ``k`` times (long-range
+        noise then correlates the repeats). When ``k`` does not divide ``n``
+        the last round (or tile) holds only the first ``n - (k-1)m`` points.
+    """
+
+    _parameter_constraints = {
+        "base": [QueryStrategy, None],
+        "repeats": [Interval(Integral, 1, None)],
+        "schedule": [StrOptions({"rounds", "batch"})],
+    }
+
+    def __init__(self, base=None, *, repeats=2, schedule="rounds"):
+        self.base = base
+        self.repeats = repeats
+        self.schedule = schedule
+
+    @property
+    def interactive(self):
+        """True with ``schedule="rounds"`` (the server answers one round before the next is sent)."""
+        return self.schedule == "rounds"
+
+    def _validate_params(self):
+        super()._validate_params()
+        self._base()._validate_params()
+
+    def _base(self):
+        return UniformQueries() if self.base is None else self.base
+
+    def _distinct(self, n, rng):
+        return self._base()._sample(-(-n // int(self.repeats)), rng)
+
+    def _sample(self, n, rng):
+        return np.tile(self._distinct(n, rng), (int(self.repeats), 1))[:n]
+
+    def _collect(self, n, server, rng):
+        if self.schedule == "batch":
+            X = self._sample(n, rng)
+            return X, server.answer(X)
+        P = self._distinct(n, rng)
+        X, Y = [], []
+        left = n
+        while left > 0:
+            batch = P[: min(left, P.shape[0])]
+            X.append(batch)
+            Y.append(server.answer(batch))
+            left -= batch.shape[0]
+        return np.vstack(X), np.concatenate(Y)
+
+
+class OwnedPointQueries(QueryStrategy):
+    """Send a few points whose clean answers the attacker owns among ``n - k`` points from ``base``.
+
+    The owned points sit at evenly spread positions of the batch
+    (:meth:`positions`; a perturbation correlated along the batch, such as
+    long-range noise, is then sampled across its whole length). They travel
+    in the same batch as the other queries, so a
+    query-dependent defense perturbs them as part of the batch; the attacker
+    compares their answers with its clean values to estimate the perturbation
+    (:class:`~modelprivacy.attacks.KnownDefenseAttacker`). The budget ``n``
+    counts them.
+
+    Parameters
+    ----------
+    base : QueryStrategy, optional
+        Batch strategy of the other queries (default U(0, 1)).
+    points : array-like of shape (k, d)
+        The owned points.
+    """
+
+    _parameter_constraints = {"base": [QueryStrategy, None], "points": ["array-like"]}
+
+    def __init__(self, base=None, *, points=((0.5,),)):
+        self.base = base
+        self.points = points
+
+    def _validate_params(self):
+        super()._validate_params()
+        self._base()._validate_params()
+        check_queries(self.points, "points")
+
+    def _base(self):
+        return UniformQueries() if self.base is None else self.base
+
+    def min_queries(self):
+        return check_queries(self.points, "points").shape[0]
+
+    def check_budget(self, n, name="n"):
+        k = check_queries(self.points, "points").shape[0]
+        if n < k:
+            raise ValueError(f"{name}={n} is smaller than the {k} owned points of OwnedPointQueries.")
+
+    def positions(self, n):
+        """Indices of the owned points in a batch of ``n`` queries: evenly spread, first and last included."""
+        k = check_queries(self.points, "points").shape[0]
+        return np.round(np.linspace(0, n - 1, k)).astype(int) if k > 1 else np.zeros(1, dtype=int)
+
+    def _sample(self, n, rng):
+        P = check_queries(self.points, "points")
+        X = np.empty((n, P.shape[1]))
+        pos = self.positions(n)
+        rest = np.setdiff1d(np.arange(n), pos)
+        X[pos] = P
+        if rest.size:
+            X[rest] = self._base()._sample(rest.size, rng)
+        return X
+
+
 #: registry name -> query strategy class
 QUERY_STRATEGIES = {
     "uniform": UniformQueries,
@@ -397,4 +577,6 @@ QUERY_STRATEGIES = {
     "pool": PoolQueries,
     "sequential": SequentialQueries,
     "adaptive": AdaptiveQueries,
+    "repeated": RepeatedQueries,
+    "owned_points": OwnedPointQueries,
 }

@@ -7,6 +7,7 @@ from modelprivacy.defenses import (
     GaussianProcessNoise,
     IIDNoise,
     LongRangeNoise,
+    MisleadingVariableProjection,
     NoDefense,
     long_range_autocovariance,
     make_defense,
@@ -141,3 +142,18 @@ def test_random_function_correlation_is_the_sklearn_kernel(kernel, rng):
     X = rng.uniform(size=(7, 2))
     cov = GaussianProcessNoise(1.0, kernel=kernel, gamma=0.7).moments(X).cov
     np.testing.assert_allclose(cov, pairwise_kernels(X, X, metric=kernel, gamma=0.7), rtol=1e-12)
+
+
+def test_perturbation_model_is_what_an_attacker_knowing_the_form_but_not_sigma_knows():
+    X = np.linspace(0.0, 1.0, 9)[:, None]
+    m = ConstantShift(0.3).perturbation_model(X)
+    np.testing.assert_allclose(np.abs(m.directions[:, 0]), np.full(9, 1 / 3))  # the unit constant direction
+    assert m.cov is None
+    m = IIDNoise(0.7).perturbation_model(X)
+    assert m.directions is None
+    np.testing.assert_allclose(m.cov, np.eye(9))                              # unit mean variance, sigma dropped
+    m = LongRangeNoise(2.0, gamma=0.4).perturbation_model(X)
+    np.testing.assert_allclose(m.cov, toeplitz(long_range_autocovariance(9, 0.4)), atol=1e-12)
+    assert NoDefense().perturbation_model(X).cov is None
+    with pytest.raises(NotImplementedError):
+        MisleadingVariableProjection(0.3, coef=[1.0, 0.0]).perturbation_model(np.ones((4, 2)))

@@ -8,7 +8,9 @@ from modelprivacy.queries import (
     GaussianQueries,
     GridQueries,
     MultivariateGaussianQueries,
+    OwnedPointQueries,
     PoolQueries,
+    RepeatedQueries,
     SequentialQueries,
     UniformQueries,
     toeplitz_covariance,
@@ -113,3 +115,40 @@ def test_adaptive_rejects_small_budget(rng):
     server = Server(F_POLY, IIDNoise(0.1), rng=rng)
     with pytest.raises(ValueError, match="smaller than n_init"):
         AdaptiveQueries(n_init=10).collect(5, server, rng)
+
+
+@pytest.mark.parametrize("a, b, interval", [(1.0, 1.0, (-1.0, 1.0)), (1.0, 3.0, (0.0, 1.0)), (2.5, 0.7, (2.0, 5.0))])
+def test_quadrature_rules_integrate_polynomials_exactly(a, b, interval):
+    """Gauss-Jacobi nodes against the Beta moments E T^k = prod_{j<k} (a + j)/(a + b + j)."""
+    q = UniformQueries(interval) if (a, b) == (1.0, 1.0) else BetaQueries(a, b=b, interval=interval)
+    x, w = q.quadrature(8)
+    assert x.shape == (8, 1) and np.all(w > 0) and w.sum() == pytest.approx(1.0)
+    lb, ub = interval
+    t = (x[:, 0] - lb) / (ub - lb)
+    for k in range(16):
+        moment = np.prod([(a + j) / (a + b + j) for j in range(k)])
+        assert w @ t**k == pytest.approx(moment, rel=1e-11)
+    with pytest.raises(NotImplementedError):
+        GridQueries().quadrature()
+
+
+def test_repeated_queries_count_every_answer_and_send_rounds(rng):
+    base = UniformQueries()
+    X = RepeatedQueries(base, repeats=3, schedule="batch").sample(10, rng)
+    assert X.shape == (10, 1) and len(np.unique(X)) == 4      # ceil(10 / 3) distinct points
+    np.testing.assert_array_equal(X[4:8], X[:4])
+    server = Server(F_POLY, IIDNoise(0.1), rng=0)
+    X, Y = RepeatedQueries(base, repeats=3).collect(10, server, rng=1)
+    assert X.shape == (10, 1) and Y.shape == (10,)
+    assert [len(b) for b in server._X] == [4, 4, 2]            # three rounds, the last one partial
+    assert RepeatedQueries(base, repeats=3).interactive and not RepeatedQueries(schedule="batch").interactive
+
+
+def test_owned_point_queries_spread_the_owned_points(rng):
+    P = np.array([[0.11], [0.22], [0.33]])
+    q = OwnedPointQueries(UniformQueries(), points=P)
+    X = q.sample(9, rng)
+    np.testing.assert_array_equal(q.positions(9), [0, 4, 8])
+    np.testing.assert_array_equal(X[[0, 4, 8]], P)
+    with pytest.raises(ValueError, match="smaller than the 3 owned points"):
+        q.sample(2, rng)

@@ -223,6 +223,10 @@ def test_round_off_linear_term_is_solved_as_the_hard_case():
         # the optimum is the top eigenvalue times r^2 (u contributes nothing visible)
         assert res.objective == pytest.approx(1.0, rel=1e-12)
         assert res.certificate.check(1e-8)
+    # |u|/r just above half an ulp of lam_max, its top part below: the root sat on the pole (divide by zero)
+    M = np.diag([0.0172, 0.0115])
+    res = trust_region(M, np.array([4.8e-18, 8.0e-18]), 5.0)
+    assert res.objective == pytest.approx(0.0172 * 25, rel=1e-12) and res.certificate.check(1e-8)
 
 
 def test_eigenbasis_solver_equals_the_full_solver():

@@ -1,6 +1,7 @@
 """Learning algorithms (attackers).
 
-Regression attackers (:mod:`modelprivacy.attacks.regression`) are
+Regression attackers (:mod:`modelprivacy.attacks.regression`, and the
+defense-aware ones of :mod:`modelprivacy.attacks.aware`) are
 scikit-learn regressors, and any scikit-learn regressor can be passed
 wherever an attacker is expected; linear smoothers expose
 ``smoother_matrix(X, Z)``. Classification attackers
@@ -20,6 +21,17 @@ from .classification import (
     invert_reverse_sigmoid,
     reverse_sigmoid_branch,
 )
+from .aware import (
+    CrossValidatedAttacker,
+    GLSKernelRidge,
+    GLSRegression,
+    KnownDefenseAttacker,
+    RepeatAveraging,
+    TruncatedPolynomialRegression,
+    default_candidates,
+    group_repeats,
+    universal_kriging,
+)
 from .regression import CRITERIA, KernelRidgeAttacker, OLSRegression, PolynomialRegression, is_linear_smoother
 
 __all__ = [
@@ -28,6 +40,15 @@ __all__ = [
     "PolynomialRegression",
     "is_linear_smoother",
     "CRITERIA",
+    "RepeatAveraging",
+    "CrossValidatedAttacker",
+    "GLSRegression",
+    "GLSKernelRidge",
+    "TruncatedPolynomialRegression",
+    "KnownDefenseAttacker",
+    "default_candidates",
+    "group_repeats",
+    "universal_kriging",
     "ATTACKERS",
     "CLASSIFICATION_ATTACKERS",
     "make_attacker",
@@ -55,6 +76,13 @@ ATTACKERS = {
     "lasso_cv": lambda **kw: LassoCV(**{"cv": 5, "tol": 1e-8, "max_iter": 10000, **kw}),
     "elasticnet_cv": lambda **kw: ElasticNetCV(**{"cv": 5, "tol": 1e-8, "max_iter": 10000, **kw}),
     "ridge_cv": lambda **kw: RidgeCV(**kw),
+    # defense-aware attackers (modelprivacy.attacks.aware)
+    "repeat_average": lambda **kw: RepeatAveraging(**kw),
+    "cv_select": lambda **kw: CrossValidatedAttacker(**kw),
+    "gls": lambda **kw: GLSRegression(**kw),
+    "gls_krr": lambda **kw: GLSKernelRidge(**{"kernel": "rbf", "alpha": 1e-3, "gamma": 1.0, **kw}),
+    "poly_refuse": lambda **kw: TruncatedPolynomialRegression(**kw),
+    "known_defense": lambda **kw: KnownDefenseAttacker(**kw),
 }
 
 #: registry name -> classification attacker class

@@ -337,11 +337,14 @@ class KernelRidgeAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
     def _kernel(self, A, B):
         return kernel_matrix(A, B, self.kernel, gamma=self.gamma, degree=self.degree, coef0=self.coef0)
 
+    def _ridge(self, X):
+        r"""The matrix added to the Gram matrix, :math:`\alpha I`."""
+        return float(self.alpha) * np.eye(X.shape[0])
+
     def _solver(self, X):
         r"""A function ``b -> (K + \alpha I)^{-1} b`` (Cholesky, or the pseudo-inverse)."""
         alpha = float(self.alpha)
-        K = self._kernel(X, X)
-        A = K + alpha * np.eye(K.shape[0])
+        A = self._kernel(X, X) + self._ridge(X)
         if self.solver == "solve" and alpha > 0:
             try:
                 factor = cho_factor(A, lower=True, check_finite=False)

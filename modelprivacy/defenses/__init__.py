@@ -7,13 +7,16 @@
 * :mod:`modelprivacy.defenses.optimal`: query-dependent optimal designs
   (Order Disguise, Kernel Confusion, Misleading Variable Projection, the
   exact and robust linear-smoother designs), built on :mod:`modelprivacy.solvers`;
+* :mod:`modelprivacy.defenses.online`: online designs, answered one query at
+  a time from the query alone (a designed perturbation function);
 * :mod:`modelprivacy.defenses.postprocess`: postprocessors of classification
   probability answers (Misleading Shift, ReverseSigmoid, ...).
 """
 
 from sklearn.base import clone
 
-from .base import SIGMA_MAX, Defense, Moments
+from .base import SIGMA_MAX, Defense, Moments, PerturbationModel
+from .online import PerturbationFunctionDesign
 from .optimal import (
     KernelConfusion,
     MisleadingVariableProjection,
@@ -49,6 +52,7 @@ from .regression import (
 __all__ = [
     "Defense",
     "Moments",
+    "PerturbationModel",
     "SIGMA_MAX",
     "NoDefense",
     "IIDNoise",
@@ -62,6 +66,7 @@ __all__ = [
     "MisleadingVariableProjection",
     "OptimalLinearSmoother",
     "RobustLinearSmoother",
+    "PerturbationFunctionDesign",
     "DEFENSES",
     "make_defense",
     "Postprocessor",
@@ -93,6 +98,7 @@ DEFENSES = {
     "misleading_variable_projection": MisleadingVariableProjection,
     "optimal_linear_smoother": OptimalLinearSmoother,
     "robust_linear_smoother": RobustLinearSmoother,
+    "online_function": PerturbationFunctionDesign,
 }
 
 #: registry name -> classification postprocessor class

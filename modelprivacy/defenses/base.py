@@ -8,6 +8,7 @@ earlier answers (sequential games).
 
 from __future__ import annotations
 
+import numbers
 from numbers import Real
 
 import numpy as np
@@ -17,7 +18,7 @@ from .._param_validation import Interval
 from .._validation import check_generator, check_queries, check_vector
 from ..base import ParamsMixin
 
-__all__ = ["Defense", "Moments", "SIGMA_MAX"]
+__all__ = ["Defense", "Moments", "PerturbationModel", "SIGMA_MAX"]
 
 #: largest noise level: sigma**2 (the utility loss) and n * sigma**2 must stay finite
 SIGMA_MAX = 1e100
@@ -43,6 +44,47 @@ class Moments:
 
     def __repr__(self):
         return f"Moments(n={self.mean.shape[0]})"
+
+
+class PerturbationModel:
+    r"""What an attacker who knows a defense's *form*, but not its budget, knows about ``e``.
+
+    The perturbation on queries ``X`` is modelled as
+
+    .. math::
+
+        e = D c + \varepsilon,\qquad E\,\varepsilon = 0,\quad
+        \operatorname{Cov}\varepsilon \propto \Sigma,
+
+    with known directions :math:`D` (``n x k``), unknown coefficients
+    :math:`c` (they carry the budget :math:`\sigma`) and a covariance known up
+    to scale. Either part may be absent.
+
+    Parameters
+    ----------
+    directions : ndarray of shape (n, k) or None
+        Orthonormal columns spanning the deterministic part (``None``: none).
+    cov : ndarray of shape (n, n) or None
+        Shape of the covariance of the random part, scaled to unit mean
+        variance (``None``: deterministic).
+    """
+
+    def __init__(self, directions=None, cov=None):
+        self.directions = None if directions is None else np.asarray(directions, dtype=float)
+        self.cov = None if cov is None else np.asarray(cov, dtype=float)
+
+    def __repr__(self):
+        k = 0 if self.directions is None else self.directions.shape[1]
+        return f"PerturbationModel(directions={k}, random={self.cov is not None})"
+
+
+def _orthonormal(D, rtol=1e-10):
+    """Orthonormal basis of the column span of ``D`` (``None`` if it is empty)."""
+    if D is None or D.size == 0:
+        return None
+    U, s, _ = np.linalg.svd(D, full_matrices=False)
+    keep = s > rtol * max(float(s[0]), np.finfo(float).tiny) if s.size else s > 0
+    return U[:, keep] if keep.any() else None
 
 
 class Defense(ParamsMixin, BaseEstimator):
@@ -117,9 +159,51 @@ class Defense(ParamsMixin, BaseEstimator):
         self._validate_params()
         return self._moments(check_queries(X, "X"))
 
+    def perturbation_model(self, X, *, rng=None, n_directions=3):
+        r"""The attacker's model of ``e`` on queries ``X`` when it knows this defense but not ``sigma``.
+
+        By default it is read off :meth:`moments`: the direction of the mean
+        :math:`\mu/\|\mu\|` (its length is the unknown budget) and the
+        covariance scaled to unit mean variance. Query-dependent designs
+        override it with what can be computed from the queries alone (Order
+        Disguise: its direction; the linear-smoother designs: the top
+        eigenvectors of the curvature :math:`M`, which does not depend on
+        ``f``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, d)
+        rng : None, int, SeedSequence or Generator
+            Randomness of the model (e.g. evaluation points of a design).
+        n_directions : int
+            Number of directions of designs whose perturbation is not one fixed direction.
+
+        Returns
+        -------
+        PerturbationModel
+
+        Raises
+        ------
+        NotImplementedError
+            When nothing about ``e`` can be computed without the target.
+        """
+        self._validate_params()
+        if isinstance(n_directions, bool) or not isinstance(n_directions, numbers.Integral) or n_directions < 1:
+            raise ValueError(f"n_directions must be an int >= 1, got {n_directions!r}.")
+        return self._perturbation_model(check_queries(X, "X"), check_generator(rng, "rng"), int(n_directions))
+
     # ----- private, trusted -----------------------------------------------------------
     def _perturbation(self, X, y, *, rng, target=None, history=None):
         raise NotImplementedError
+
+    def _perturbation_model(self, X, rng, n_directions):
+        mom = self._moments(X)
+        n = X.shape[0]
+        mean_norm = float(np.linalg.norm(mom.mean))
+        D = _orthonormal((mom.mean / mean_norm)[:, None]) if mean_norm > 0 else None
+        scale = float(np.trace(mom.cov)) / n
+        cov = mom.cov / scale if scale > 0 else None
+        return PerturbationModel(D, cov)
 
     def _moments(self, X):
         raise NotImplementedError(

@@ -41,7 +41,7 @@ from ..solvers import (
     trust_region,
     unit_sphere_slsqp,
 )
-from .base import Defense
+from .base import Defense, PerturbationModel, _orthonormal
 
 __all__ = [
     "OptimalLinearSmoother",
@@ -62,6 +62,11 @@ def _calibrate(e, radius, name):
     if not norm > 0.0:
         raise ValueError(f"{name} produced a zero perturbation direction; cannot calibrate to sigma.")
     return e * (radius / norm)
+
+
+def _zero_target(Z):
+    """The zero function: the curvature of a stealing quadratic does not depend on ``f``."""
+    return np.zeros(np.asarray(Z).shape[0])
 
 
 def _needs_target(target, name):
@@ -145,6 +150,19 @@ class _SmootherDesign(Defense):
             return np.zeros(X.shape[0])
         res, _ = self._design(X, y, rng, target)
         return _calibrate(res.e, radius, type(self).__name__)
+
+    def _perturbation_model(self, X, rng, n_directions):
+        r"""Top eigenvectors of each modelled attacker's curvature :math:`M = S^\top S/m`.
+
+        :math:`M` depends on the queries and the evaluation points only, not
+        on ``f``; the optimum :math:`e = (\lambda I - M)^{-1}u` of a large
+        budget (:math:`\lambda` close to :math:`\lambda_{\max}`) lies mostly
+        in the top eigenvectors.
+        """
+        quads = self._quadratics(X, np.zeros(X.shape[0]), rng, _zero_target)
+        k = min(n_directions, X.shape[0])
+        tops = [np.linalg.eigh(q.M)[1][:, ::-1][:, :k] for q in quads]
+        return PerturbationModel(_orthonormal(np.hstack(tops)), None)
 
 
 class OptimalLinearSmoother(_SmootherDesign):
@@ -443,11 +461,16 @@ class OrderDisguise(Defense):
         X = check_queries(X, "X", n_features=1)  # a 1-D design
         return super().perturbation(X, y, rng=rng, target=target, history=history)
 
+    def _direction(self, X):
+        p = default_p_max(X.shape[0]) if self.p is None else int(self.p)
+        return order_disguise_direction(X, p, basis=self.basis, interval=self.interval)
+
     def _perturbation(self, X, y, *, rng=None, target=None, history=None):
-        n = X.shape[0]
-        p = default_p_max(n) if self.p is None else int(self.p)
-        e = order_disguise_direction(X, p, basis=self.basis, interval=self.interval)
-        return _calibrate(e, float(self.sigma) * np.sqrt(n), "OrderDisguise")
+        return _calibrate(self._direction(X), float(self.sigma) * np.sqrt(X.shape[0]), "OrderDisguise")
+
+    def _perturbation_model(self, X, rng, n_directions):
+        """Order Disguise's direction: a function of the queries alone (its length is ``sigma * sqrt(n)``)."""
+        return PerturbationModel(self._direction(X)[:, None], None)
 
 
 class MisleadingVariableProjection(Defense):

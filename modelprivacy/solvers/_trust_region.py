@@ -217,7 +217,7 @@ def _secular(d, c, r, *, tol, hard_case_tol, max_iter):
         return c / (0.0 - d), 0.0, False, 0          # interior maximiser (M negative definite)
     # u at round-off level: the root lam cannot be told apart from d_max in floating
     # point (lo + ||c||/r == lo), so the problem is numerically the hard case
-    unresolved = lo + norm_c / r <= lo
+    unresolved = norm_c / r <= 4 * np.finfo(float).eps * max(lo, spec)
     if d_max >= 0.0 and (c_top <= hard_case_tol * max(norm_c, np.finfo(float).tiny) or unresolved):
         rest = ~top
         if phi(d_max, rest) <= r * r:                 # hard case
@@ -237,6 +237,8 @@ def _secular(d, c, r, *, tol, hard_case_tol, max_iter):
     lam = max(lo, d_max + c_top / r)
     if lam == d_max:
         lam = 0.5 * (lo + hi)
+    if lam <= d_max:  # c_top / r below the resolution of d_max: start one ulp right of the pole
+        lam = np.nextafter(d_max, np.inf)
     n_iter = 0
     for n_iter in range(1, max_iter + 1):
         gap = lam - d
