@@ -49,7 +49,7 @@ import numpy as np
 from scipy.special import stdtrit
 from threadpoolctl import threadpool_limits
 
-from modelprivacy.arms_race import StealingArmsRace, evaluate_pool, run
+from modelprivacy.arms_race import StealingArmsRace, evaluate_pool
 from modelprivacy.attacks import (
     CrossValidatedAttacker,
     GLSKernelRidge,
@@ -218,16 +218,16 @@ def table_arms_race(reps, seed, max_rounds=6):
     for game in ("krr", "poly"):
         t0 = time.perf_counter()
         spec = StealingArmsRace(game, n=N, sigma=SIGMA, reps=reps, n_emp=1000, max_rounds=max_rounds)
-        state = run(spec, seed=seed)
+        history = [r for _, r in spec.play(seed=seed)]  # the engine's race 0 (same seeds as sweep)
         print(f"\n[{game} game] family: {[name for name, _ in spec.members()]}; {time.perf_counter() - t0:.0f} s")
         print(f"{'round':>5s}  {'pool':42s} {'chosen (CV)':18s} {'oracle best':18s} "
               f"{'worst/pool':>16s} {'worst/family':>13s} {'gap':>9s}")
-        for r in state.history:
+        for r in history:
             print(f"{r['round']:5d}  {r['pool']:42s} {r['chosen']:18s} {r['oracle_best']:18s} "
                   f"{r['worst_case_pool']:.4f}±{1.96 * r['worst_case_pool_se']:.4f} "
                   f"{r['worst_case_family']:13.4f} {r['gap']:9.1e}")
-        last = state.history[-1]
-        print(f"stopped: {state.stop_reason} after {state.round} round(s); final defense's worst-case PL_n over "
+        last = history[-1]
+        print(f"stopped: {last['stop_reason']} after {len(history)} round(s); final defense's worst-case PL_n over "
               f"its pool {last['worst_case_pool']:.4f} ± {1.96 * last['worst_case_pool_se']:.4f} "
               f"({last['worst_case_pool_attacker']}), relaxation gap {last['gap']:.1e}; over the whole family "
               f"{last['worst_case_family']:.4f} ({last['worst_case_family_attacker']})")

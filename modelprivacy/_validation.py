@@ -12,6 +12,8 @@ import numpy as np
 
 __all__ = [
     "check_generator",
+    "check_seed_sequence",
+    "child_seed",
     "check_scalar",
     "check_int",
     "check_interval",
@@ -44,6 +46,24 @@ def check_generator(seed, name="random_state"):
         f"{name} must be None, an int, a numpy SeedSequence or a numpy Generator, "
         f"got {type(seed).__name__}."
     )
+
+
+def check_seed_sequence(seed, name="seed"):
+    """Return a :class:`numpy.random.SeedSequence` from ``None``, a non-negative int or a ``SeedSequence``."""
+    if isinstance(seed, np.random.SeedSequence):
+        return seed
+    if seed is None or (isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_)) and seed >= 0):
+        return np.random.SeedSequence(seed)
+    raise TypeError(f"{name} must be None, a non-negative int or a numpy SeedSequence, got {seed!r}.")
+
+
+def child_seed(seed, *key):
+    """The child ``key`` of a ``SeedSequence``: ``SeedSequence(entropy, spawn_key=seed.spawn_key + key)``.
+
+    Unlike ``seed.spawn()`` it does not depend on how many children were
+    spawned before, so a resumed computation draws the same numbers.
+    """
+    return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + tuple(int(k) for k in key))
 
 
 def check_scalar(value, name, *, low=None, high=None, low_inclusive=True, high_inclusive=True):

@@ -43,66 +43,52 @@ reused in every round (common random numbers: rounds differ by the pool
 only); the defender's evaluation points and the rounding draws come from the
 round's seed.
 
-Engine interface
-----------------
-:class:`StealingArmsRace` is the specification (scikit-learn parameters,
-fingerprintable); :func:`init_state` builds the picklable
-:class:`StealingArmsRaceState`; :func:`step` runs one round, a pure function
-``(state, seed_sequence) -> (new_state, record)`` whose record holds scalars
-(numbers and strings) only; :func:`run` loops with a checkpoint written after
-every completed round and resumes from it; :func:`evaluate_pool` plays one
-round against a given pool without updating anything.
+Playing it
+----------
+:class:`StealingArmsRace` is a :class:`~modelprivacy.threat.RoundGame` of the
+engine: :func:`~modelprivacy.simulate.sweep` (or
+:func:`~modelprivacy.simulate.simulate`) plays independent races as
+replications, one record per round, saving the state after every round so a
+killed race resumes where it stopped; :meth:`StealingArmsRace.play` plays one
+race in the notebook. :func:`evaluate_pool` plays one round against a given
+pool without updating anything.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import pickle
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from threadpoolctl import threadpool_limits
 
 from ._param_validation import Interval, StrOptions
+from ._validation import check_seed_sequence, child_seed
 from .attacks import CrossValidatedAttacker, is_linear_smoother
 from .attacks.aware import _first_minimum
 from .base import ParamsMixin
 from .defenses import SIGMA_MAX, OptimalLinearSmoother, RobustLinearSmoother
 from .games import game_attacker_family, make_game
 from .solvers import trust_region
+from .threat import RoundGame
 
-__all__ = [
-    "StealingArmsRace",
-    "StealingArmsRaceState",
-    "init_state",
-    "step",
-    "run",
-    "evaluate_pool",
-    "round_seed",
-    "load_checkpoint",
-]
+__all__ = ["StealingArmsRace", "StealingArmsRaceState", "evaluate_pool"]
 
+_child = child_seed
 
-def _seed_sequence(seed):
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
-        return np.random.SeedSequence(seed)
-    raise TypeError(f"seed must be None, a non-negative int or a numpy SeedSequence, got {type(seed).__name__}.")
+#: string fields of a round's record
+_TEXT = ("pool", "chosen", "oracle_best", "worst_case_pool_attacker", "worst_case_family_attacker",
+         "best_single_design", "stop_reason")
+#: numeric fields of a round's record that do not depend on the family
+_NUMBERS = ("pool_size", "chosen_in_pool", "worst_case_pool", "worst_case_pool_se", "worst_case_family",
+            "best_single_worst_case", "robust_minus_best_single", "robust_minus_best_single_se", "utility_loss",
+            "gap", "gap_max", "relative_gap", "seconds")
 
 
-def _child(ss, *key):
-    """The child ``key`` of a SeedSequence, independent of how many were spawned before."""
-    return np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + tuple(key))
-
-
-class StealingArmsRace(ParamsMixin, BaseEstimator):
+class StealingArmsRace(ParamsMixin, BaseEstimator, RoundGame):
     """Specification of a stealing arms race (see the module docstring).
 
     Parameters
@@ -192,6 +178,92 @@ class StealingArmsRace(ParamsMixin, BaseEstimator):
         """The game's :class:`~modelprivacy.threat.ThreatModel` at budget ``n``."""
         return make_game(self.game, n=int(self.n))
 
+    # ----- the engine's round game ------------------------------------------------------------
+    text_fields = _TEXT
+
+    @property
+    def record_fields(self):
+        """Numeric fields of a round's record (see :meth:`step`)."""
+        names = [name for name, _ in self.members()]
+        per_member = [f"{kind}_{name}" for name in names for kind in ("pl", "pl_se", "cv")]
+        return _NUMBERS + tuple(per_member) + tuple(f"single_worst_case_{name}" for name in names)
+
+    def labels(self):
+        return {"game": self.game, "n": int(self.n), "sigma": float(self.sigma)}
+
+    def init_state(self, seed=None):
+        """The state before round 0: the pool holds the initial attacker.
+
+        Parameters
+        ----------
+        seed : None, int or SeedSequence
+            Seed of the race; its child 0 draws the query sets of every round.
+
+        Returns
+        -------
+        StealingArmsRaceState
+        """
+        self._validate_params()
+        names = [name for name, _ in self.members()]
+        initial = names[0] if self.initial is None else self.initial
+        return StealingArmsRaceState(spec=self, game_seed=_child(check_seed_sequence(seed), 0), pool=(initial,))
+
+    def step(self, state, seed):
+        r"""One round: the defender's best response to the pool, measurement, the attacker's best response.
+
+        Parameters
+        ----------
+        state : StealingArmsRaceState
+            Not modified.
+        seed : None, int or SeedSequence
+            The round's randomness (the defender's evaluation points and
+            rounding, the attacker's folds); the engine passes
+            ``SeedSequence(seed, spawn_key=(r, 1, t))`` in round ``t`` of race ``r``.
+
+        Returns
+        -------
+        new_state : StealingArmsRaceState
+        record : dict
+            Strings ``pool``, ``chosen`` (the attacker's best response),
+            ``oracle_best``, ``worst_case_pool_attacker``,
+            ``worst_case_family_attacker``, ``best_single_design``,
+            ``stop_reason`` (``""``, ``"converged"`` or ``"max_rounds"``) and
+            numbers ``pool_size``, ``chosen_in_pool``, ``worst_case_pool``
+            (:math:`\min_{k \in P_t} PL_n(k)`, with its standard error),
+            ``worst_case_family``, ``best_single_worst_case`` (the best
+            single-attacker design's worst case over the same pool),
+            ``robust_minus_best_single`` (with its paired standard error),
+            ``utility_loss``, ``gap``/``gap_max``/``relative_gap`` (relaxation
+            gap on the defender's evaluation points; 0 for one attacker),
+            ``seconds``, and for every member ``pl_<member>``,
+            ``pl_se_<member>``, ``cv_<member>`` and
+            ``single_worst_case_<member>`` (the worst case over the pool of the
+            design against that member alone; NaN outside the pool). Ties in
+            the validation error go to the member listed first in the family
+            (scores within :math:`10^{-12}` times the mean square answer of the
+            minimum are ties).
+        """
+        if not isinstance(state, StealingArmsRaceState):
+            raise TypeError(f"state must be a StealingArmsRaceState, got {type(state).__name__}.")
+        if state.spec != self:
+            raise ValueError("state belongs to another race (its spec differs from this one).")
+        if state.stopped:
+            raise ValueError(f"the race has stopped ({state.stop_reason}); start a new one.")
+        self._validate_params()
+        with threadpool_limits(limits=1, user_api="blas"):
+            record, chosen = _play(self, state.pool, state.game_seed, check_seed_sequence(seed))
+        t = state.round
+        pool = state.pool
+        if chosen in pool:
+            stopped, reason = True, "converged"
+        elif t + 1 >= int(self.max_rounds):
+            stopped, reason = True, "max_rounds"
+        else:
+            stopped, reason, pool = False, "", pool + (chosen,)
+        record = {**record, "stop_reason": reason}
+        new = dataclasses.replace(state, pool=pool, round=t + 1, stopped=stopped, stop_reason=reason)
+        return new, record
+
 
 @dataclass
 class StealingArmsRaceState:
@@ -206,8 +278,6 @@ class StealingArmsRaceState:
         The attackers the next defense is designed against.
     round : int
         Completed rounds.
-    history : list of dict
-        One record per completed round.
     stopped : bool
     stop_reason : str
         ``"converged"`` (the pool stopped changing) or ``"max_rounds"``.
@@ -217,35 +287,8 @@ class StealingArmsRaceState:
     game_seed: np.random.SeedSequence
     pool: tuple
     round: int = 0
-    history: list = field(default_factory=list)
     stopped: bool = False
     stop_reason: str = ""
-
-
-def init_state(spec, seed=None):
-    """The state before round 0: the pool holds the initial attacker.
-
-    Parameters
-    ----------
-    spec : StealingArmsRace
-    seed : None, int or SeedSequence
-        Seed of the race; its child 0 draws the query sets of every round.
-
-    Returns
-    -------
-    StealingArmsRaceState
-    """
-    if not isinstance(spec, StealingArmsRace):
-        raise TypeError(f"spec must be a StealingArmsRace, got {type(spec).__name__}.")
-    spec._validate_params()
-    names = [name for name, _ in spec.members()]
-    initial = names[0] if spec.initial is None else spec.initial
-    return StealingArmsRaceState(spec=spec, game_seed=_child(_seed_sequence(seed), 0), pool=(initial,))
-
-
-def round_seed(seed, t):
-    """The SeedSequence of round ``t`` of a race seeded with ``seed`` (resume-safe)."""
-    return _child(_seed_sequence(seed), 1, t)
 
 
 def _design(spec, pool, family, X, y, target, rng):
@@ -364,60 +407,6 @@ def _play(spec, pool, game_seed, design_seed):
     return record, chosen
 
 
-def step(state, seed):
-    """One round: the defender's best response to the pool, measurement, the attacker's best response.
-
-    Parameters
-    ----------
-    state : StealingArmsRaceState
-        Not modified.
-    seed : None, int or SeedSequence
-        The round's randomness (the defender's evaluation points and rounding,
-        the attacker's folds); :func:`run` passes :func:`round_seed` ``(seed, t)``.
-
-    Returns
-    -------
-    new_state : StealingArmsRaceState
-    record : dict
-        Scalars: ``round``, ``pool``, ``pool_size``, ``chosen`` (the attacker's
-        best response) and ``chosen_in_pool``, ``oracle_best``,
-        ``worst_case_pool`` (:math:`\\min_{k \\in P_t} PL_n(k)`, with its
-        standard error and attacker), ``worst_case_family``,
-        ``best_single_design`` and ``best_single_worst_case`` (the best
-        single-attacker design's worst case over the same pool),
-        ``robust_minus_best_single`` (with its paired standard error),
-        ``utility_loss``, ``gap``/``gap_max``/``relative_gap`` (relaxation gap
-        on the defender's evaluation points; 0 for one attacker),
-        and for every member ``pl_<member>``, ``pl_se_<member>``,
-        ``cv_<member>`` and ``single_worst_case_<member>`` (the worst case over
-        the pool of the design against that member alone; NaN outside the
-        pool), ``stopped``, ``stop_reason``, ``seconds``. The keys are the same
-        in every round of a race. Ties in the validation error go to the
-        member listed first in the family (scores within :math:`10^{-12}` times
-        the mean square answer of the minimum are ties).
-    """
-    if not isinstance(state, StealingArmsRaceState):
-        raise TypeError(f"state must be a StealingArmsRaceState, got {type(state).__name__}.")
-    if state.stopped:
-        raise ValueError(f"the race has stopped ({state.stop_reason}); start a new one.")
-    spec = state.spec
-    spec._validate_params()
-    with threadpool_limits(limits=1, user_api="blas"):
-        record, chosen = _play(spec, state.pool, state.game_seed, _seed_sequence(seed))
-    t = state.round
-    pool = state.pool
-    if chosen in pool:
-        stopped, reason = True, "converged"
-    elif t + 1 >= int(spec.max_rounds):
-        stopped, reason = True, "max_rounds"
-    else:
-        stopped, reason, pool = False, "", pool + (chosen,)
-    record = {"round": t, **record, "stopped": stopped, "stop_reason": reason}
-    new = dataclasses.replace(state, pool=pool, round=t + 1, history=state.history + [record], stopped=stopped,
-                              stop_reason=reason)
-    return new, record
-
-
 def evaluate_pool(spec, pool, seed=0):
     """Play one round against a given pool (nothing is updated): the robust-versus-single comparison.
 
@@ -427,7 +416,7 @@ def evaluate_pool(spec, pool, seed=0):
     pool : sequence of str
         Family members the design is against.
     seed : None, int or SeedSequence
-        Query sets from its child 0 (as :func:`init_state`), design randomness from child 1.
+        Query sets from its child 0 (as :meth:`StealingArmsRace.init_state`), design randomness from child 1.
 
     Returns
     -------
@@ -442,75 +431,7 @@ def evaluate_pool(spec, pool, seed=0):
     bad = [k for k in pool if k not in names]
     if not pool or bad or len(set(pool)) != len(pool):
         raise ValueError(f"pool must hold distinct family members {names}, got {list(pool)}.")
-    ss = _seed_sequence(seed)
+    ss = check_seed_sequence(seed)
     with threadpool_limits(limits=1, user_api="blas"):
         record, _ = _play(spec, pool, _child(ss, 0), _child(ss, 1))
     return record
-
-
-def _write_checkpoint(path, state):
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    records = path.with_name(path.name + ".records.jsonl")
-    tmp = records.with_name(records.name + ".tmp")
-    with open(tmp, "w") as fh:
-        for r in state.history:
-            fh.write(json.dumps(r) + "\n")
-    os.replace(tmp, records)
-
-
-def load_checkpoint(path):
-    """The :class:`StealingArmsRaceState` saved at ``path``."""
-    with open(path, "rb") as fh:
-        state = pickle.load(fh)
-    if not isinstance(state, StealingArmsRaceState):
-        raise ValueError(f"{path} does not hold a stealing arms-race state.")
-    return state
-
-
-def run(spec, seed=0, *, checkpoint=None, progress=None):
-    """Run a race to its stopping rule, resuming from ``checkpoint`` when it exists.
-
-    Parameters
-    ----------
-    spec : StealingArmsRace
-    seed : None, int or SeedSequence
-        Round ``t`` uses :func:`round_seed` ``(seed, t)`` and the query sets come
-        from :func:`init_state` ``(spec, seed)``, so a resumed race gives the
-        same records as an uninterrupted one (timings aside).
-    checkpoint : str or Path, optional
-        Written after every completed round (the pickled state, replaced
-        atomically, and ``<checkpoint>.records.jsonl``, one record a line). If
-        it exists and holds a race with an equal ``spec``, the race continues
-        from its last completed round.
-    progress : callable, optional
-        Called with each record.
-
-    Returns
-    -------
-    StealingArmsRaceState
-        ``state.history`` holds the records.
-    """
-    if not isinstance(spec, StealingArmsRace):
-        raise TypeError(f"spec must be a StealingArmsRace, got {type(spec).__name__}.")
-    state = None
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = load_checkpoint(checkpoint)
-        same_seed = seed is not None and state.game_seed.entropy == _child(_seed_sequence(seed), 0).entropy
-        if state.spec != spec or not same_seed:
-            raise ValueError(f"the checkpoint {checkpoint} holds a different race (spec or seed); "
-                             "remove it or change the path.")
-    if state is None:
-        state = init_state(spec, seed)
-    while not state.stopped:
-        state, record = step(state, round_seed(seed, state.round))
-        if checkpoint is not None:
-            _write_checkpoint(checkpoint, state)
-        if progress is not None:
-            progress(record)
-    return state

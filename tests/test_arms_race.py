@@ -1,4 +1,4 @@
-"""The stealing arms race: pure rounds, resumable runs, termination, robust versus single designs."""
+"""The stealing arms race: pure rounds, played by the engine, termination, robust versus single designs."""
 
 import numbers
 import pickle
@@ -7,21 +7,14 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from modelprivacy.arms_race import (
-    StealingArmsRace,
-    _write_checkpoint,
-    evaluate_pool,
-    init_state,
-    load_checkpoint,
-    round_seed,
-    run,
-    step,
-)
+from modelprivacy.arms_race import StealingArmsRace, evaluate_pool
 from modelprivacy.attacks import KernelRidgeAttacker, OLSRegression
 from modelprivacy.defenses import OptimalLinearSmoother, RobustLinearSmoother
 from modelprivacy.queries import UniformQueries
 from modelprivacy.solvers import trust_region
+from modelprivacy.simulate import Cell, sweep
 from modelprivacy.targets import CubicCosineTarget
+from modelprivacy.threat import round_stream
 
 F = CubicCosineTarget()
 LEG = {"basis": "legendre", "interval": (-1.0, 1.0)}
@@ -46,43 +39,46 @@ def _strip(record):
 
 
 def test_step_is_a_pure_function_of_state_and_seed():
-    state = init_state(_spec(), seed=3)
+    spec = _spec()
+    state = spec.init_state(round_stream(3, 0, None))
     before = pickle.dumps(state)
-    s1, r1 = step(state, round_seed(3, 0))
-    s2, r2 = step(state, round_seed(3, 0))
+    s1, r1 = spec.step(state, round_stream(3, 0, 0))
+    s2, r2 = spec.step(state, round_stream(3, 0, 0))
     assert pickle.dumps(state) == before  # the input state is not modified
     assert _strip(r1) == _strip(r2)
     assert s1.pool == s2.pool and s1.round == 1
     for k, v in r1.items():
         assert isinstance(v, (numbers.Number, str, bool)), k
-    s3, r3 = step(s1, round_seed(3, 1)) if not s1.stopped else (s1, r1)
+    assert set(r1) == {*spec.record_fields, *spec.text_fields}
+    s3, r3 = spec.step(s1, round_stream(3, 0, 1)) if not s1.stopped else (s1, r1)
     assert set(r3) == set(r1)  # the same keys in every round
     assert r1["utility_loss"] == pytest.approx(0.25, rel=1e-12)
     assert r1["gap"] == 0.0  # one attacker: the exact trust-region design
+    with pytest.raises(ValueError, match="another race"):
+        clone(spec).set_params(reps=3).step(state, 0)
 
 
-def test_run_terminates_and_resumes_from_its_checkpoint(tmp_path):
+def test_the_engine_plays_races_to_their_stop_and_resumes_from_a_saved_round():
     spec = _spec()
-    full = run(spec, seed=5)
-    assert full.stopped and full.stop_reason in ("converged", "max_rounds")
-    assert 1 <= full.round <= spec.max_rounds == 3
-    for rec in full.history[:-1]:  # the pool grows by the attacker's choice until it stops
-        assert not rec["chosen_in_pool"]
-    last = full.history[-1]
-    assert last["chosen_in_pool"] == (full.stop_reason == "converged")
-    # interrupted after one round, then resumed
-    path = tmp_path / "race.pkl"
-    state = init_state(spec, 5)
-    state, _ = step(state, round_seed(5, 0))
-    _write_checkpoint(path, state)
-    resumed = run(spec, seed=5, checkpoint=path)
-    assert [_strip(r) for r in resumed.history] == [_strip(r) for r in full.history]
-    assert load_checkpoint(path).round == full.round
-    assert (tmp_path / "race.pkl.records.jsonl").read_text().count("\n") == full.round
-    with pytest.raises(ValueError, match="different race"):
-        run(clone(spec).set_params(reps=3), seed=5, checkpoint=path)
+    res = sweep([Cell(spec)], reps=2, seed=5, progress=False)
+    for rep in range(2):
+        race = [r for r in res if r["rep"] == rep]
+        assert 1 <= len(race) <= spec.max_rounds == 3
+        assert race[-1]["stop_reason"] in ("converged", "max_rounds")
+        for rec in race[:-1]:  # the pool grows by the attacker's choice until it stops
+            assert not rec["chosen_in_pool"] and not rec["stop_reason"]
+            assert rec["chosen"] not in rec["pool"].split("+")
+        assert race[-1]["chosen_in_pool"] == (race[-1]["stop_reason"] == "converged")
+        assert [r["pool_size"] for r in race] == list(range(1, len(race) + 1))
+    # the race of replication 0, played here and resumed from the state saved after round 0
+    played = list(spec.play(seed=5, rep=0))
+    assert [_strip(r) for _, r in played] == [_strip({k: v for k, v in r.items() if k in played[0][1]})
+                                              for r in res if r["rep"] == 0]
+    state = pickle.loads(pickle.dumps(played[0][0]))
+    resumed = [spec.step(state, round_stream(5, 0, 1))[1]] if len(played) > 1 else []
+    assert [_strip({"round": 1, **r}) for r in resumed] == [_strip(r) for _, r in played[1:2]]
     with pytest.raises(ValueError, match="has stopped"):
-        step(resumed, round_seed(5, resumed.round))
+        spec.step(played[-1][0], round_stream(5, 0, len(played)))
 
 
 def test_recorded_privacy_levels_equal_refitting_the_attackers_on_the_defended_answers():
@@ -123,10 +119,12 @@ def test_robust_design_beats_every_single_design_on_its_own_objective():
 
 def test_bad_specifications_are_rejected():
     with pytest.raises(ValueError, match="not a family member"):
-        init_state(_spec(initial="nope"))
+        _spec(initial="nope").init_state(0)
     with pytest.raises(TypeError, match="must be a linear smoother"):
-        init_state(_spec(family=(("lasso", object()),)))
+        _spec(family=(("lasso", object()),)).init_state(0)
     with pytest.raises(ValueError, match="distinct"):
-        init_state(_spec(family=FAMILY[:1] * 2))
+        _spec(family=FAMILY[:1] * 2).init_state(0)
+    with pytest.raises(TypeError, match="seed must be"):
+        _spec().init_state(-1)
     with pytest.raises(ValueError, match="pool must hold distinct family members"):
         evaluate_pool(_spec(), ["krr_g1", "krr_g1"])
