@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import time
+import tomllib
 from importlib.metadata import PackageNotFoundError, version
 
 from . import __version__
@@ -96,8 +97,6 @@ def _check_type(key, value, where):
 
 
 def _load_config(path):
-    import tomllib
-
     try:
         with open(path, "rb") as fh:
             cfg = tomllib.load(fh)
