@@ -1,8 +1,9 @@
 """The ``modelprivacy`` command.
 
 ``modelprivacy simulate`` runs a stealing game (flags or a TOML file) and
-prints a summary table; ``modelprivacy figures`` regenerates the paper's
-figures. A mistake in a flag, a configuration file or an output path ends in
+prints a summary table; ``modelprivacy race`` plays an arms race (rounds of
+best responses) and prints its per-round summary; ``modelprivacy figures``
+regenerates the paper's figures. A mistake in a flag, a configuration file or an output path ends in
 one ``error:`` line naming the culprit and exit status 2, never a traceback.
 """
 
@@ -15,13 +16,17 @@ import time
 import tomllib
 from importlib.metadata import PackageNotFoundError, version
 
+import numpy as np
+
 from . import __version__
 from ._records import RecordsConflictError, RecordsLockedError
+from ._param_validation import InvalidParameterError
+from .arms_race import StealingArmsRace
 from .attacks import make_attacker
 from .defenses import NoDefense, make_defense
 from .figures import FIGURES, get_figure
 from .games import GAME_ATTACKERS, GAME_DEFENSES, GAMES, game_defenses, make_game
-from .simulate import Precision, grid, sweep
+from .simulate import Cell, Precision, grid, sweep
 
 __all__ = ["main"]
 
@@ -42,6 +47,12 @@ SIMULATE_DEFAULTS = {
 }
 _TYPES = {"game": str, "attack": str, "defense": [str], "n": [int], "sigma": [float], "reps": int, "precision": float,
           "max_reps": int, "seed": int, "jobs": int, "out": str, "fresh": bool}
+
+
+#: the arms races ``modelprivacy race`` plays (RoundGames of the engine)
+RACES = {"stealing": StealingArmsRace}
+RACE_DEFAULTS = {"reps": 3, "seed": 0, "jobs": 1, "out": "race_results.csv", "fresh": False}
+_RACE_TYPES = {"reps": int, "seed": int, "jobs": int, "out": str, "fresh": bool}
 
 
 class UsageError(ValueError):
@@ -81,8 +92,8 @@ def _simulate_parser(sub):
     return p
 
 
-def _check_type(key, value, where):
-    kind = _TYPES[key]
+def _check_type(key, value, where, types=_TYPES):
+    kind = types[key]
     ok = (lambda v, t: isinstance(v, t) and not (t in (int, float) and isinstance(v, bool))
           or (t is float and isinstance(v, int) and not isinstance(v, bool)))
     if isinstance(kind, list):
@@ -96,16 +107,20 @@ def _check_type(key, value, where):
     return value
 
 
-def _load_config(path):
+def _read_toml(path):
     try:
         with open(path, "rb") as fh:
-            cfg = tomllib.load(fh)
+            return tomllib.load(fh)
     except FileNotFoundError:
         raise UsageError(f"--config file {path!r} does not exist.") from None
     except IsADirectoryError:
         raise UsageError(f"--config {path!r} is a folder, not a TOML file.") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"--config file {path!r} is not valid TOML: {exc}") from None
+
+
+def _load_config(path):
+    cfg = _read_toml(path)
     unknown = sorted(set(cfg) - set(SIMULATE_DEFAULTS))
     if unknown:
         raise UsageError(f"unknown keys in {path}: {unknown}; allowed: {sorted(SIMULATE_DEFAULTS)}.")
@@ -158,6 +173,101 @@ def run_simulate(args):
     print("privacy_level = mean stealing error (95% bootstrap-t interval), utility_loss = mean U_n, "
           "PL/U = privacy gain")
     print(res.table(by=("defense", "n", "sigma")))
+    return 0
+
+
+def _race_parser(sub):
+    p = sub.add_parser(
+        "race",
+        help="play an arms race (defender and attacker best responses in turn) and print it round by round",
+        description="Play independent arms races (engine replications) of one race specification. Parameters "
+        "of the race go in --set KEY=VALUE (TOML values; bare words are strings) or a --config TOML file; "
+        "--params lists them with their defaults.",
+    )
+    p.add_argument("race", choices=sorted(RACES), help="which arms race")
+    p.add_argument("--set", dest="params", nargs="+", metavar="KEY=VALUE", default=[],
+                   help="race parameters, e.g. --set game=poly n=100 sigma=0.5 max_rounds=4")
+    p.add_argument("--params", dest="list_params", action="store_true", help="list the race's parameters and exit")
+    p.add_argument("--config", help="TOML file with race parameters and any of reps, seed, jobs, out, fresh")
+    p.add_argument("--reps", type=int, help="independent races (default 3)")
+    p.add_argument("--seed", type=int, help="base seed (default 0)")
+    p.add_argument("--jobs", type=int, help="local workers (default 1; -1 = all cores)")
+    p.add_argument("--out", help="CSV of per-round records, resumed if it exists; the state after each round goes "
+                   "to <out>.rounds/ (default race_results.csv)")
+    p.add_argument("--fresh", action="store_true", default=None,
+                   help="recompute into a new records file (the old one is kept as <out>.old)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def _toml_value(key, text):
+    """A --set value: TOML (numbers, booleans, quoted strings, arrays), else the bare word as a string."""
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        if any(c in text for c in "[]{}\"\'="):
+            raise UsageError(f"--set {key}={text}: not a TOML value (quote strings, write arrays as [1, 2]).") from None
+        value = text
+    return tuple(value) if isinstance(value, list) else value
+
+
+def run_race(args):
+    cls = RACES[args.race]
+    defaults = cls().get_params(deep=False)
+    if args.list_params:
+        for key, value in defaults.items():
+            print(f"{key:<22} {value!r}")
+        return 0
+    cfg = _read_toml(args.config) if args.config else {}
+    opts = dict(RACE_DEFAULTS)
+    params = {}
+    for key, value in cfg.items():
+        if key in RACE_DEFAULTS:
+            opts[key] = _check_type(key, value, args.config, _RACE_TYPES)
+        elif key in defaults:
+            params[key] = tuple(value) if isinstance(value, list) else value
+        else:
+            raise UsageError(f"unknown key {key!r} in {args.config}; race parameters: {sorted(defaults)}; "
+                             f"run options: {sorted(RACE_DEFAULTS)}.")
+    for item in args.params:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set expects KEY=VALUE, got {item!r}.")
+        if key not in defaults:
+            raise UsageError(f"--set: {args.race} race has no parameter {key!r}; parameters: {sorted(defaults)}.")
+        params[key] = _toml_value(key, text)
+    for key in RACE_DEFAULTS:
+        val = getattr(args, key, None)
+        if val is not None:
+            opts[key] = val
+    _check_output_file(opts["out"], "--out")
+    race = cls(**params)
+    try:
+        race._validate_params()
+    except (InvalidParameterError, ValueError, TypeError) as exc:
+        raise UsageError(f"{args.race} race: {exc}") from None
+    t0 = time.perf_counter()
+    res = sweep([Cell(race)], reps=opts["reps"], seed=opts["seed"], out=opts["out"], fresh=bool(opts["fresh"]),
+                n_jobs=opts["jobs"], progress=not args.quiet, desc=f"{args.race} race")
+    print(f"{args.race} race, {opts['reps']} races, seed={opts['seed']}  ({time.perf_counter() - t0:.1f} s)")
+    print(res.report)
+    finals = [r for r in res if r["stop_reason"]]
+    reasons = {}
+    for r in finals:
+        reasons[r["stop_reason"]] = reasons.get(r["stop_reason"], 0) + 1
+    print("stopped: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+    metric = race.primary_metric
+    rows = res.summary(by=("round",), metric=metric)
+    others = [f for f in race.summary_fields if f != metric]
+    head = f"{'round':>5} {'races':>5}  {metric + ' [95% interval]':>34}" + "".join(f" {f:>18}" for f in others)
+    print(head)
+    for row in rows:
+        recs = [r for r in res if r["round"] == row["round"]]
+        means = "".join(f" {np.mean([r[f] for r in recs]):18.4g}" for f in others)
+        low, high = row[metric + "_low"], row[metric + "_high"]
+        iv = f"{row[metric]:.4g} " + (f"[{low:.4g}, {high:.4g}]" if np.isfinite(low) and np.isfinite(high)
+                                      else "(too few races)")
+        print(f"{row['round']:5d} {row['reps']:5d}  {iv:>34}{means}")
     return 0
 
 
@@ -216,10 +326,12 @@ def main(argv=None):
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _simulate_parser(sub)
+    _race_parser(sub)
     _figures_parser(sub)
     args = parser.parse_args(argv)
+    commands = {"simulate": run_simulate, "race": run_race, "figures": run_figures}
     try:
-        return run_simulate(args) if args.command == "simulate" else run_figures(args)
+        return commands[args.command](args)
     except (UsageError, ValueError, TypeError, KeyError, OSError, ConnectionError, RecordsConflictError,
             RecordsLockedError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
