@@ -1,0 +1,1 @@
+"""Confidential property inference (placeholder, filled below)."""

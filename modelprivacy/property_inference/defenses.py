@@ -1,0 +1,600 @@
+r"""Defenses against property inference.
+
+A defense is a *procedure* the provider applies to a trained model before
+sharing it. Every defense here maps a :class:`~.models.ModelSet` to the
+released :class:`~.models.ModelSet` with :meth:`Defense.apply`, so that the
+provider applies it to its target and a responsive attacker, who knows the
+procedure, applies the very same code to its shadows.
+
+Non-adaptive baselines
+----------------------
+* :class:`OutputNoise`: Gaussian noise on every released probability,
+  clipped to [0, 1] (black-box only: white-box parameters are untouched).
+  The noise of one model on one query is fixed (a repeated query returns
+  the same answer, so it cannot be averaged away).
+* :class:`ParameterNoise`: Gaussian noise on every released parameter.
+* :class:`PropertyUnlearning` (after Stock et al.): move the model's
+  parameters, as little as possible, until one *given* meta-classifier's
+  posterior is uniform,
+
+  .. math::
+
+      \theta_u = \arg\min_\theta\ \mathrm{KL}\big(g(\phi(\theta))\,\|\,U_m\big)
+                 + \frac{\mu}{2}\|\theta - \theta_0\|^2 .
+
+  Stock et al. run gradient steps through the adversary's meta-classifier
+  until its output is uninformative; the proximity term :math:`\mu` here
+  replaces their early stopping by a well-defined minimal change. It
+  defeats that meta-classifier and, as the authors note, not others: a
+  responsive attacker retrains on unlearned shadows.
+
+The arms-race defense step
+--------------------------
+:class:`PoolPenaltyDefense` retrains each model on its own training set
+against a pool of attackers :math:`g_1, \dots, g_t`:
+
+.. math::
+
+    \theta_{\rm def}(D) = \arg\min_\theta\ F(\theta; D)
+        + \lambda\,\operatorname{agg}_{s \le t}\,
+          \mathrm{KL}\big(g_s(\phi_s(\theta))\,\|\,U_m\big),
+
+where :math:`F` is the target's own training objective (L2 logistic
+regression or scikit-learn's MLP objective, :mod:`.models`), and ``agg`` the
+mean or a smooth maximum :math:`\frac1\tau\log\frac1t\sum_s e^{\tau
+\mathrm{KL}_s}`. The KL to uniform is zero exactly when an attacker's
+posterior carries no information, is bounded below, and does not need the
+model's true class (the alternative :math:`-\mathrm{CE}(g(\phi), c(D))` of
+the spec is unbounded below and pushes models into *other* classes' regions,
+a mapping the next responsive attacker simply learns back). Gradients (and,
+for a logistic regression, Hessians) of the penalty are analytic:
+with :math:`z = N_s(\phi)` the attacker's class logits,
+:math:`J = \partial z / \partial\phi`,
+
+.. math::
+
+    \nabla_\phi = J^\top \nabla_z \mathrm{KL},\qquad
+    \nabla^2_\phi = J^\top \nabla^2_z \mathrm{KL}\, J
+
+(exact almost everywhere for piecewise-affine meta-classifiers), carried to
+:math:`\theta` by the feature map: a scatter for white-box features; for
+black-box features of a logistic regression
+:math:`\phi = \sigma(\tilde Q\theta)`,
+:math:`\nabla_\theta = \tilde Q^\top(\sigma' \odot \nabla_\phi)` and
+:math:`\nabla^2_\theta = \tilde Q^\top[\operatorname{diag}(\sigma')
+\nabla^2_\phi \operatorname{diag}(\sigma') + \operatorname{diag}(\sigma''
+\odot \nabla_\phi)]\tilde Q`.
+
+References
+----------
+.. [1] J. Stock, J. Wettlaufer, D. Demmler and H. Federrath, "Property
+   Unlearning: A Defense Strategy Against Property Inference Attacks",
+   arXiv:2205.08821; "Lessons Learned: Defending Against Property Inference
+   Attacks", SECRYPT 2023.
+.. [2] Y. Yang, J. Xu, H. Zhang and X. Fang, arXiv:2509.16352 (the arms
+   race, reconstructed from the abstract: see ``neighbours.md`` B.5).
+"""
+
+from __future__ import annotations
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+from scipy import linalg, optimize
+from sklearn.base import BaseEstimator
+
+from .._param_validation import HasMethods, Interval, StrOptions
+from .._validation import check_generator
+from ..base import ParamsMixin
+from .attacks import MetaNet, kl_to_uniform
+from .models import LogisticFamily, ModelSet, fit_family
+
+__all__ = [
+    "Defense",
+    "OutputNoise",
+    "ParameterNoise",
+    "PropertyUnlearning",
+    "PoolPenaltyDefense",
+    "attacker_penalty",
+    "attacker_constraints",
+    "kkt_step",
+    "solve_defended",
+    "newton_solve",
+]
+
+
+class Defense(ParamsMixin, BaseEstimator):
+    """Base class: a procedure mapping trained models to released models.
+
+    Subclasses implement ``_apply(models, rng)`` and may override
+    :meth:`defend_outputs`. ``supported_families`` lists the target
+    families (``"logistic"``, ``"mlp"``) the defense handles.
+    """
+
+    supported_families = ("logistic", "mlp")
+
+    def apply(self, models, random_state=None):
+        """Return the released versions of ``models``.
+
+        Parameters
+        ----------
+        models : ModelSet
+        random_state : None, int, SeedSequence or Generator
+
+        Raises
+        ------
+        ValueError
+            When the target family is not supported.
+        """
+        self._validate_params()
+        if not isinstance(models, ModelSet):
+            raise TypeError(f"models must be a ModelSet, got {type(models).__name__}.")
+        self._check_family(models.family)
+        return self._apply(models, check_generator(random_state))
+
+    def _check_family(self, family):
+        if family.kind not in self.supported_families:
+            raise ValueError(f"{type(self).__name__} does not support {family.kind!r} targets; "
+                             f"it supports {list(self.supported_families)}.")
+
+    def defend_outputs(self, p, rng):
+        """Perturb released class-1 probabilities (identity by default)."""
+        return p
+
+    def _apply(self, models, rng):
+        raise NotImplementedError
+
+
+class OutputNoise(Defense):
+    r"""Gaussian noise on released probabilities: :math:`\tilde p = \operatorname{clip}(p + \sigma\varepsilon, 0, 1)`.
+
+    Parameters
+    ----------
+    scale : float > 0, default=0.1
+        :math:`\sigma`.
+    """
+
+    _parameter_constraints = {"scale": [Interval(Real, 0, None, closed="neither")]}
+
+    def __init__(self, scale=0.1):
+        self.scale = scale
+
+    def _apply(self, models, rng):
+        if models.output_defense is not None:
+            raise ValueError("these models already carry an output defense.")
+        seeds = rng.integers(0, 2**63 - 1, size=len(models))
+        return models.with_thetas(models.thetas, output_defense=self, output_seeds=seeds)
+
+    def defend_outputs(self, p, rng):
+        return np.clip(p + self.scale * rng.standard_normal(np.shape(p)), 0.0, 1.0)
+
+
+class ParameterNoise(Defense):
+    r"""Gaussian noise on every released parameter: :math:`\tilde\theta = \theta + \sigma\varepsilon`.
+
+    Parameters
+    ----------
+    scale : float > 0, default=0.1
+    """
+
+    _parameter_constraints = {"scale": [Interval(Real, 0, None, closed="neither")]}
+
+    def __init__(self, scale=0.1):
+        self.scale = scale
+
+    def _apply(self, models, rng):
+        return models.with_thetas(models.thetas + self.scale * rng.standard_normal(models.thetas.shape))
+
+
+# --------------------------------------------------------------------------------------
+# the attacker penalty
+# --------------------------------------------------------------------------------------
+def _pool_entries(attacks):
+    """(MetaNet, access, queries) of each fitted attack; raises for non-differentiable ones."""
+    out = []
+    for a in attacks:
+        if not hasattr(a, "meta_net"):
+            raise ValueError(f"{type(a).__name__} is not a differentiable meta-classifier attack.")
+        out.append((a.meta_net(), a.access, a.queries_))
+    return out
+
+
+def attacker_penalty(theta, family, entries, *, aggregate="mean", tau=10.0, hessian=False):
+    r"""Aggregated KL-to-uniform of the attackers' posteriors at one model, with gradient (and Hessian).
+
+    Parameters
+    ----------
+    theta : ndarray of shape (p,)
+    family : LogisticFamily or MLPFamily
+    entries : list of (MetaNet, access, queries)
+    aggregate : {"mean", "max"}
+        ``"max"`` is the smooth maximum
+        :math:`\frac1\tau\log\frac1t\sum_s e^{\tau\,\mathrm{KL}_s}` (within
+        :math:`\log t/\tau` of the maximum).
+    hessian : bool
+        Also return the Hessian (logistic family only).
+
+    Returns
+    -------
+    f : float
+    g : ndarray of shape (p,)
+    H : ndarray of shape (p, p) or None
+    """
+    if hessian and not isinstance(family, LogisticFamily):
+        raise ValueError("the penalty Hessian is implemented for logistic-regression targets only.")
+    fs, gs, Hs = [], [], []
+    p_ = theta.size
+    for net, access, Q in entries:
+        if access == "white":
+            idx = family.white_index(theta)
+            phi = theta[idx]
+        else:
+            prob = family.predict_proba(theta, Q)
+            phi = prob
+        z, J = net.logits_and_jacobian(phi)
+        f, gz, Hz = kl_to_uniform(z, hessian=hessian)
+        gphi = J.T @ gz
+        g = np.zeros(p_)
+        H = None
+        if access == "white":
+            g[idx] = gphi
+            if hessian:
+                H = np.zeros((p_, p_))
+                H[np.ix_(idx, idx)] = J.T @ Hz @ J
+        else:
+            s1 = prob * (1.0 - prob)
+            g = family.logit_vjp(theta, Q, gphi * s1)
+            if hessian:
+                Qt = np.column_stack([Q, np.ones(Q.shape[0])])
+                A = J * s1[None, :]  # J diag(s1): (m, nq)
+                M = A.T @ Hz @ A
+                M[np.diag_indices_from(M)] += gphi * s1 * (1.0 - 2.0 * prob)
+                H = Qt.T @ M @ Qt
+        fs.append(f)
+        gs.append(g)
+        Hs.append(H)
+    fs = np.array(fs)
+    if aggregate == "mean" or len(fs) == 1:
+        f = float(fs.mean())
+        g = np.mean(gs, axis=0)
+        H = np.mean(Hs, axis=0) if hessian else None
+        return f, g, H
+    w = np.exp(tau * (fs - fs.max()))
+    w /= w.sum()
+    f = float(fs.max() + np.log(np.mean(np.exp(tau * (fs - fs.max())))) / tau)
+    G = np.array(gs)
+    g = w @ G
+    H = None
+    if hessian:
+        H = np.tensordot(w, np.array(Hs), axes=1) + tau * ((G.T * w) @ G - np.outer(g, g))
+    return f, g, H
+
+
+def newton_solve(H, g):
+    r"""The Newton direction :math:`H^{-1} g`, damped when :math:`H` is not positive definite.
+
+    The penalty makes the objective non-convex away from its minimum; if the
+    Cholesky factorisation fails, :math:`H + \delta I` is used with the
+    smallest :math:`\delta = 10^{-8}\cdot 10^k` that is positive definite
+    (Levenberg-Marquardt damping).
+    """
+    delta = 0.0
+    scale = max(1.0, float(np.max(np.abs(np.diag(H)))))
+    for k in range(20):
+        try:
+            c = linalg.cho_factor(H + delta * np.eye(H.shape[0]), check_finite=False)
+            return linalg.cho_solve(c, g, check_finite=False)
+        except linalg.LinAlgError:
+            delta = scale * 1e-8 * 10**k
+    raise linalg.LinAlgError("the Newton system could not be made positive definite.")
+
+
+class PropertyUnlearning(Defense):
+    r"""Property unlearning against one fixed meta-classifier (after Stock et al.).
+
+    :math:`\theta_u = \arg\min_\theta \mathrm{KL}(g(\phi(\theta))\|U) + \frac{\mu}{2}\|\theta - \theta_0\|^2`,
+    minimised with L-BFGS from :math:`\theta_0`.
+
+    Parameters
+    ----------
+    attack : fitted MetaClassifierAttack
+        The adversary's meta-classifier (logistic regression or MLP; a
+        random forest has no gradient and raises).
+    proximity : float > 0, default=1e-2
+        :math:`\mu`.
+    max_iter : int >= 1, default=200
+    """
+
+    _parameter_constraints = {
+        "attack": [HasMethods(["meta_net"])],
+        "proximity": [Interval(Real, 0, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None)],
+    }
+
+    def __init__(self, attack, *, proximity=1e-2, max_iter=200):
+        self.attack = attack
+        self.proximity = proximity
+        self.max_iter = max_iter
+
+    def _apply(self, models, rng):
+        entries = _pool_entries([self.attack])
+        fam = models.family
+        out = np.empty_like(models.thetas)
+        mu = self.proximity
+        for i, t0 in enumerate(models.thetas):
+            def fun(theta, t0=t0):
+                f, g, _ = attacker_penalty(theta, fam, entries)
+                d = theta - t0
+                return f + 0.5 * mu * d @ d, g + mu * d
+
+            res = optimize.minimize(fun, t0.copy(), jac=True, method="L-BFGS-B",
+                                    options={"maxiter": self.max_iter, "gtol": 1e-8})
+            out[i] = res.x
+        return models.with_thetas(out)
+
+
+def attacker_constraints(theta, family, entries):
+    r"""Equality constraints "every pool attacker's posterior is uniform" and their Jacobian.
+
+    For attacker :math:`s` with class logits :math:`z_s = N_s(\phi_s(\theta))`
+    the posterior is uniform iff :math:`z_{s,k} - z_{s,0} = 0` for
+    :math:`k = 1, \dots, m-1`.
+
+    Returns
+    -------
+    C : ndarray of shape (t (m - 1),)
+    J : ndarray of shape (t (m - 1), p)
+    """
+    Cs, Js = [], []
+    for net, access, Q in entries:
+        if access == "white":
+            idx = family.white_index(theta)
+            phi = theta[idx]
+        else:
+            prob = family.predict_proba(theta, Q)
+            phi = prob
+        z, Jz = net.logits_and_jacobian(phi)
+        c = z[1:] - z[0]
+        Jc = Jz[1:] - Jz[0]
+        J = np.zeros((c.size, theta.size))
+        if access == "white":
+            J[:, idx] = Jc
+        else:
+            s1 = prob * (1.0 - prob)
+            for k in range(c.size):
+                J[k] = family.logit_vjp(theta, Q, Jc[k] * s1)
+        Cs.append(c)
+        Js.append(J)
+    return np.concatenate(Cs), np.vstack(Js)
+
+
+def kkt_step(H, g, C, J):
+    r"""Newton-KKT step of :math:`\min F` s.t. :math:`C(\theta) = 0`, linearised at the current point.
+
+    Solves :math:`H\Delta + J^\top\nu = -g`, :math:`J\Delta = -C` by the Schur
+    complement :math:`(J H^{-1} J^\top)\nu = C - J H^{-1} g`
+    (least squares when constraints are redundant).
+
+    Returns
+    -------
+    delta, nu : ndarrays
+    """
+    Hg = newton_solve(H, g)
+    if J.shape[0] == 0:
+        return -Hg, np.zeros(0)
+    HJ = newton_solve(H, J.T)
+    S = J @ HJ
+    nu = np.linalg.lstsq(S, C - J @ Hg, rcond=1e-10)[0]
+    return -(Hg + HJ @ nu), nu
+
+
+def solve_defended(family, X, y, entries=(), *, penalty="constraint", lam=1.0, aggregate="mean", theta0=None,
+                   max_steps=100, tol=1e-8, line_search=True):
+    r"""Train one defended logistic regression with Newton steps (exact to ``tol``, or ``max_steps`` steps).
+
+    ``penalty="constraint"``: :math:`\min F(\theta)` s.t. every pool
+    attacker's posterior is uniform (Newton-KKT / SQP with the
+    :math:`\ell_1` merit function :math:`F + \rho\|C\|_1`,
+    :math:`\rho = \|\nu\|_\infty + 1`). ``penalty="kl"``:
+    :math:`\min F + \lambda\,\operatorname{agg}_s \mathrm{KL}_s` (damped
+    Newton with the analytic penalty Hessian). With an empty pool both are
+    Newton's method on :math:`F`.
+
+    Returns
+    -------
+    theta : ndarray
+    steps : int
+        Newton steps taken.
+    """
+    theta = np.zeros(family.n_params) if theta0 is None else np.array(theta0, dtype=float)
+    entries = list(entries)
+
+    def objective(th):
+        f, g = family.loss_grad(th, X, y)
+        H = family.hessian(th, X, y)
+        C = J = None
+        if entries and penalty == "kl" and lam > 0:
+            pf, pg, pH = attacker_penalty(th, family, entries, aggregate=aggregate, hessian=True)
+            f, g, H = f + lam * pf, g + lam * pg, H + lam * pH
+        elif entries and penalty == "constraint":
+            C, J = attacker_constraints(th, family, entries)
+        return f, g, H, C, J
+
+    def merit(th, rho):
+        f, _ = family.loss_grad(th, X, y)
+        if entries and penalty == "kl" and lam > 0:
+            f += lam * attacker_penalty(th, family, entries, aggregate=aggregate)[0]
+        elif entries and penalty == "constraint":
+            f += rho * np.abs(attacker_constraints(th, family, entries)[0]).sum()
+        return f
+
+    steps = 0
+    for _ in range(max_steps):
+        f, g, H, C, J = objective(theta)
+        if C is None:
+            delta, nu = -newton_solve(H, g), np.zeros(0)
+        else:
+            delta, nu = kkt_step(H, g, C, J)
+        steps += 1
+        if not line_search:
+            theta = theta + delta
+            continue
+        rho = (np.max(np.abs(nu)) if nu.size else 0.0) + 1.0
+        m0 = merit(theta, rho)
+        alpha = 1.0
+        for _ in range(30):
+            if merit(theta + alpha * delta, rho) <= m0 + 1e-12 * max(1.0, abs(m0)):
+                break
+            alpha *= 0.5
+        theta = theta + alpha * delta
+        if np.max(np.abs(alpha * delta)) <= tol * (1.0 + np.max(np.abs(theta))):
+            break
+    return theta, steps
+
+
+class PoolPenaltyDefense(Defense):
+    r"""The arms-race defense step: retrain every model against a pool of attackers.
+
+    ``penalty="constraint"`` (default):
+
+    .. math::
+
+        \theta_{\rm def}(D) = \arg\min_\theta F(\theta; D)\ \text{ s.t. }\
+            g_s(\phi_s(\theta)) = U_m \text{ for every } s \le t,
+
+    the :math:`\lambda \to \infty` limit of ``penalty="kl"``:
+
+    .. math::
+
+        \theta_{\rm def}(D) = \arg\min_\theta F(\theta; D)
+            + \lambda\,\operatorname{agg}_s \mathrm{KL}(g_s(\phi_s(\theta))\|U_m).
+
+    Why the constraint: for a meta-classifier whose logits are affine in the
+    features, the KL penalty is quadratic near the uniform posterior, so the
+    penalised optimum only *shrinks* each model's displacement along the
+    attacker's directions by a common factor :math:`h/(h + \lambda k)`; the
+    property signal shrinks with the noise, and an attacker that retrains
+    (standardising its features) sees the same signal-to-noise ratio. The
+    constraint pins those directions to one value for every model and so
+    removes the information (measured in the arms-race records).
+
+    Logistic-regression targets are trained by Newton's method
+    (Newton-KKT for the constraint) from zero to convergence
+    (``strategy="exact"``) or by ``n_newton_steps`` full steps from the warm
+    start given to :meth:`apply` (``"approximate"``). MLP targets support
+    ``penalty="kl"`` only, trained by L-BFGS (cold Glorot start, or
+    ``warm_iter`` iterations from the warm start).
+
+    Parameters
+    ----------
+    pool : list of fitted MetaClassifierAttack
+        Differentiable attackers (logistic regression or MLP meta-classifiers).
+    penalty : {"constraint", "kl"}, default="constraint"
+    lam : float >= 0, default=1.0
+        :math:`\lambda` of ``penalty="kl"``.
+    aggregate : {"mean", "max"}, default="mean"
+    strategy : {"exact", "approximate"}, default="exact"
+    n_newton_steps : int >= 1, default=1
+    warm_iter : int >= 1, default=20
+    tol : float > 0, default=1e-8
+        Step tolerance of the exact Newton solve (gradient tolerance of
+        L-BFGS for an MLP).
+
+    Attributes
+    ----------
+    last_seconds_ : float
+        Training time of the last :meth:`apply`.
+    last_evaluations_ : int
+        Newton steps (L-BFGS evaluations for an MLP) of the last :meth:`apply`.
+    """
+
+    _parameter_constraints = {
+        "pool": [list, tuple],
+        "penalty": [StrOptions({"constraint", "kl"})],
+        "lam": [Interval(Real, 0, None)],
+        "aggregate": [StrOptions({"mean", "max"})],
+        "strategy": [StrOptions({"exact", "approximate"})],
+        "n_newton_steps": [Interval(Integral, 1, None)],
+        "warm_iter": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, pool=(), *, penalty="constraint", lam=1.0, aggregate="mean", strategy="exact",
+                 n_newton_steps=1, warm_iter=20, tol=1e-8):
+        self.pool = pool
+        self.penalty = penalty
+        self.lam = lam
+        self.aggregate = aggregate
+        self.strategy = strategy
+        self.n_newton_steps = n_newton_steps
+        self.warm_iter = warm_iter
+        self.tol = tol
+
+    def _check_family(self, family):
+        super()._check_family(family)
+        if self.penalty == "constraint" and not isinstance(family, LogisticFamily):
+            raise ValueError(f"PoolPenaltyDefense(penalty='constraint') does not support {family.kind!r} targets "
+                             "(it needs the Newton-KKT solver of logistic regression); use penalty='kl'.")
+
+    def apply(self, models, random_state=None, *, init=None):
+        """Retrain ``models`` on their training sets against the pool.
+
+        Parameters
+        ----------
+        models : ModelSet
+            With ``data`` (each model's training set).
+        random_state : None, int, SeedSequence or Generator
+            Seeds the cold start of MLPs.
+        init : ndarray of shape (k, p), optional
+            Warm starts (required by ``strategy="approximate"``).
+        """
+        self._validate_params()
+        if not isinstance(models, ModelSet):
+            raise TypeError(f"models must be a ModelSet, got {type(models).__name__}.")
+        self._check_family(models.family)
+        if len(models.data) != len(models):
+            raise ValueError("PoolPenaltyDefense retrains each model on its own training set: models.data "
+                             "must hold one (X, y) per model.")
+        if self.strategy == "approximate" and init is None:
+            raise ValueError("strategy='approximate' needs warm starts: apply(models, init=thetas).")
+        return self._apply(models, check_generator(random_state), init)
+
+    def fit_one(self, family, X, y, *, theta0=None, rng=None, entries=None):
+        """One defended model; returns ``(theta, evaluations)``."""
+        entries = _pool_entries(self.pool) if entries is None else entries
+        approx = self.strategy == "approximate"
+        if isinstance(family, LogisticFamily):
+            if approx:
+                return solve_defended(family, X, y, entries, penalty=self.penalty, lam=self.lam,
+                                      aggregate=self.aggregate, theta0=theta0, max_steps=self.n_newton_steps,
+                                      line_search=False)
+            return solve_defended(family, X, y, entries, penalty=self.penalty, lam=self.lam,
+                                  aggregate=self.aggregate, tol=self.tol)
+        pen = None
+        if entries and self.lam > 0:
+            lam = float(self.lam)
+
+            def pen(theta):
+                f, g, _ = attacker_penalty(theta, family, entries, aggregate=self.aggregate)
+                return lam * f, lam * g
+        if approx:
+            return fit_family(family, X, y, theta0=np.array(theta0, dtype=float), penalty=pen, tol=self.tol,
+                              max_iter=self.warm_iter)
+        return fit_family(family, X, y, penalty=pen, tol=self.tol, rng=rng)
+
+    def _apply(self, models, rng, init=None):
+        fam = models.family
+        entries = _pool_entries(self.pool)
+        out = np.empty_like(models.thetas)
+        evals = 0
+        seeds = rng.integers(0, 2**63 - 1, size=len(models))
+        t0 = time.perf_counter()
+        for i in range(len(models)):
+            X, y = models.data[i]
+            out[i], n = self.fit_one(fam, X, y, theta0=None if init is None else init[i],
+                                     rng=np.random.default_rng(seeds[i]), entries=entries)
+            evals += n
+        self.last_seconds_ = time.perf_counter() - t0
+        self.last_evaluations_ = evals
+        return models.with_thetas(out)
