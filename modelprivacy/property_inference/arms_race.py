@@ -361,6 +361,12 @@ def step(state, seed):
         pool_kl = max((float(np.mean(np.sum(P * np.log(np.clip(P, 1e-300, None)), axis=1))) + np.log(P.shape[1])
                        for P in (a.predict_proba(targets) for a in state.pool)), default=float("nan"))
         util = mean_utility(targets, state.tests)
+        violation = float("nan")
+        if state.pool and spec.penalty == "constraint":
+            from .defenses import _pool_entries, attacker_constraints
+
+            entries = _pool_entries(state.pool)
+            violation = max(float(np.max(np.abs(attacker_constraints(th, fam, entries)[0]))) for th in targets.thetas)
         eval_seconds = time.perf_counter() - t0
     baseline = util["auc"] if state.baseline_auc is None else state.baseline_auc
     streak = state.streak + 1 if abs(acc.accuracy - acc.chance) <= spec.epsilon else 0
@@ -387,6 +393,7 @@ def step(state, seed):
         "fixed_accuracy": fixed_acc,
         "previous_accuracy": prev_acc,
         "pool_kl": pool_kl,
+        "constraint_violation": violation,
         "n_targets": int(len(targets)),
         **{k: v for k, v in util.items()},
         "auc_drop": float(auc_drop),

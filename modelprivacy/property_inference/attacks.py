@@ -457,33 +457,40 @@ class ThresholdTest(ParamsMixin, BaseEstimator):
 class ResponsiveAttack(ParamsMixin, BaseEstimator):
     """The responsive attacker: rerun the known defense on the shadows, retrain, keep the best.
 
-    ``fit`` applies ``defense`` (with fresh randomness: the attacker knows
-    the procedure and its parameters, not the provider's random draws) to
-    every shadow model, then fits each candidate in ``attacks`` on the
-    defended shadows, and estimates its accuracy against the defense by
-    stratified ``cv``-fold cross-validation on them. The fixed attack
-    (``fixed_attack``, already fitted on undefended shadows) is scored on
-    all defended shadows, which it has not seen. The best estimate wins and
-    is refitted on all defended shadows. Including the fixed attack makes
-    the responsive attacker at least as good as the fixed one on its own
-    validation estimate; against targets it is then never worse than the
-    fixed attacker up to that estimate's sampling error.
+    ``fit`` applies ``defense`` to every shadow model (with fresh
+    randomness: the attacker knows the procedure and its parameters, not the
+    provider's random draws) and fits every candidate attack on the defended
+    shadows. It then keeps the best of these and of the ``fixed_attack``
+    (the non-adaptive attacker, already fitted on undefended shadows), by
+    accuracy on defended *validation* shadows:
+
+    * with ``validation`` shadows (drawn apart from the training shadows,
+      defended by the same procedure) every option, the fixed attack
+      included, is scored out of sample. Since the fixed attack is one of
+      its options, the responsive attacker is never worse than the fixed one
+      on this estimate, and against targets not worse up to its sampling
+      error. This matters for defenses built *from* the fixed attack
+      (property unlearning), for which no honest in-sample score of the
+      fixed attack exists;
+    * without them the candidates are compared by stratified ``cv``-fold
+      cross-validation on the defended shadows and the fixed attack is not
+      considered.
 
     Parameters
     ----------
-    attacks : sequence of unfitted attacks
-        Candidates (e.g. ``MetaClassifierAttack`` with the three
-        meta-classifiers). A single attack may be given.
+    attacks : attack or sequence of attacks (unfitted)
     defense : Defense or None
-        The defense procedure to rerun; ``None``: no defense.
-    fixed_attack : fitted attack, optional
+        The defense procedure to rerun; ``None``: the shadows are used as
+        given (already defended).
+    fixed_attack : fitted attack or None, default=None
     cv : int >= 2, default=3
 
     Attributes
     ----------
     best_attack_ : fitted attack
     scores_ : list of float
-        Validation accuracy of each candidate (then of the fixed attack).
+        Validation accuracy of each candidate, then of the fixed attack.
+    uses_fixed_ : bool
     defended_shadows_ : ModelSet
     """
 
@@ -500,37 +507,52 @@ class ResponsiveAttack(ParamsMixin, BaseEstimator):
         self.fixed_attack = fixed_attack
         self.cv = cv
 
-    def fit(self, shadows, y=None, *, queries=None, references=None, random_state=None):
-        """Defend the shadows, fit and validate every candidate, keep the best."""
+    def fit(self, shadows, y=None, *, validation=None, queries=None, references=None, random_state=None):
+        """Defend the shadows (and validation shadows), fit and validate every option, keep the best.
+
+        Parameters
+        ----------
+        shadows : ModelSet
+            Undefended shadow models (with their training sets if the
+            defense retrains).
+        validation : ModelSet, optional
+            Undefended validation shadows.
+        queries, references : passed to the candidates' ``fit``
+        random_state : None, int, SeedSequence or Generator
+        """
         self._validate_params()
         _check_models(shadows, "shadows")
         rng = check_generator(random_state)
-        s_def, s_cv = rng.spawn(2) if hasattr(rng, "spawn") else (rng, rng)
+        s_def, s_val, s_cv = rng.spawn(3)
         defended = shadows if self.defense is None else self.defense.apply(shadows, random_state=s_def)
         self.defended_shadows_ = defended
         candidates = list(self.attacks) if isinstance(self.attacks, (list, tuple)) else [self.attacks]
         labels = np.asarray(defended.labels)
-        min_count = np.min(np.bincount(labels)[np.unique(labels)])
-        folds = min(self.cv, int(min_count))
-        scores = []
-        for att in candidates:
-            if folds < 2:
-                raise ValueError(f"every property class needs at least two shadow models, got {np.bincount(labels)}.")
-            skf = StratifiedKFold(folds, shuffle=True, random_state=int(s_cv.integers(2**31 - 1)))
-            correct = 0
-            for tr, te in skf.split(np.zeros(labels.size), labels):
-                a = clone(att).fit(defended.subset(tr), queries=queries, references=references)
-                correct += np.sum(a.predict(defended.subset(te)) == labels[te])
-            scores.append(correct / labels.size)
-        if self.fixed_attack is not None:
-            scores.append(float(np.mean(self.fixed_attack.predict(defended) == labels)))
+        counts = np.bincount(labels)[np.unique(labels)]
+        if counts.size < 2 or counts.min() < 2:
+            raise ValueError(f"every property class needs at least two shadow models, got {np.bincount(labels)}.")
+        fitted = [clone(a).fit(defended, queries=queries, references=references) for a in candidates]
+        if validation is not None:
+            _check_models(validation, "validation")
+            val = validation if self.defense is None else self.defense.apply(validation, random_state=s_val)
+            scores = [float(np.mean(a.predict(val) == val.labels)) for a in fitted]
+            if self.fixed_attack is not None:
+                scores.append(float(np.mean(self.fixed_attack.predict(val) == val.labels)))
+        else:
+            folds = min(self.cv, int(counts.min()))
+            split = StratifiedKFold(folds, shuffle=True, random_state=int(s_cv.integers(2**31 - 1)))
+            scores = []
+            for att in candidates:
+                correct = 0
+                for tr, te in split.split(np.zeros(labels.size), labels):
+                    a = clone(att).fit(defended.subset(tr), queries=queries, references=references)
+                    correct += np.sum(a.predict(defended.subset(te)) == labels[te])
+                scores.append(correct / labels.size)
         best = int(np.argmax(scores))
         self.scores_ = scores
-        if best < len(candidates):
-            self.best_attack_ = clone(candidates[best]).fit(defended, queries=queries, references=references)
-        else:
-            self.best_attack_ = self.fixed_attack
-        self.uses_fixed_ = best >= len(candidates)
+        self.uses_fixed_ = best >= len(fitted)
+        self.best_attack_ = self.fixed_attack if self.uses_fixed_ else fitted[best]
+        self.best_index_ = best
         return self
 
     def predict(self, models):

@@ -15,18 +15,11 @@ Non-adaptive baselines
 * :class:`ParameterNoise`: Gaussian noise on every released parameter.
 * :class:`PropertyUnlearning` (after Stock et al.): move the model's
   parameters, as little as possible, until one *given* meta-classifier's
-  posterior is uniform,
-
-  .. math::
-
-      \theta_u = \arg\min_\theta\ \mathrm{KL}\big(g(\phi(\theta))\,\|\,U_m\big)
-                 + \frac{\mu}{2}\|\theta - \theta_0\|^2 .
-
-  Stock et al. run gradient steps through the adversary's meta-classifier
-  until its output is uninformative; the proximity term :math:`\mu` here
-  replaces their early stopping by a well-defined minimal change. It
-  defeats that meta-classifier and, as the authors note, not others: a
-  responsive attacker retrains on unlearned shadows.
+  posterior is exactly uniform,
+  :math:`\theta_u = \arg\min \frac12\|\theta - \theta_0\|^2` s.t.
+  :math:`g(\phi(\theta)) = U_m`. It defeats that meta-classifier and, as the
+  authors note, not others: a responsive attacker retrains on unlearned
+  shadows.
 
 The arms-race defense step
 --------------------------
@@ -190,13 +183,17 @@ class ParameterNoise(Defense):
 # --------------------------------------------------------------------------------------
 # the attacker penalty
 # --------------------------------------------------------------------------------------
-def _pool_entries(attacks):
-    """(MetaNet, access, queries) of each fitted attack; raises for non-differentiable ones."""
+def _pool_entries(attacks, family=None):
+    """(MetaNet, access, queries) of each fitted attack; raises for non-differentiable or mismatched ones."""
     out = []
     for a in attacks:
         if not hasattr(a, "meta_net"):
             raise ValueError(f"{type(a).__name__} is not a differentiable meta-classifier attack.")
-        out.append((a.meta_net(), a.access, a.queries_))
+        net = a.meta_net()
+        if family is not None and a.access == "white" and net.mean.size != family.n_params:
+            raise ValueError(f"the attack reads {net.mean.size} white-box features but the {family.kind!r} "
+                             f"targets have {family.n_params} parameters: it was trained on another target type.")
+        out.append((net, a.access, a.queries_))
     return out
 
 
@@ -293,60 +290,103 @@ def newton_solve(H, g):
 class PropertyUnlearning(Defense):
     r"""Property unlearning against one fixed meta-classifier (after Stock et al.).
 
-    :math:`\theta_u = \arg\min_\theta \mathrm{KL}(g(\phi(\theta))\|U) + \frac{\mu}{2}\|\theta - \theta_0\|^2`,
-    minimised with L-BFGS from :math:`\theta_0`.
+    The smallest change of the parameters that makes the given
+    meta-classifier's posterior exactly uniform,
+
+    .. math::
+
+        \theta_u = \arg\min_\theta \tfrac12\|\theta - \theta_0\|^2
+        \ \text{ s.t. }\ z_k(\phi(\theta)) - z_0(\phi(\theta)) = 0,\ k = 1..m-1,
+
+    solved by Gauss-Newton SQP steps (:func:`kkt_step` with identity
+    Hessian; one step is exact for white-box features of a logistic
+    regression, whose constraints are linear). Stock et al. run gradient
+    steps through the adversary's meta-classifier until its output is 0.5;
+    this is the same end state reached with the least change. A penalty
+    that only pushes the posterior *towards* uniform cannot do this: it
+    approaches 1/m from the side the model started on, so the meta-
+    classifier's decision, and the fixed attacker's accuracy, do not move.
 
     Parameters
     ----------
-    attack : fitted MetaClassifierAttack
+    attack : fitted MetaClassifierAttack or None, default=None
         The adversary's meta-classifier (logistic regression or MLP; a
-        random forest has no gradient and raises).
-    proximity : float > 0, default=1e-2
-        :math:`\mu`.
-    max_iter : int >= 1, default=200
+        random forest has no gradient and raises). ``None`` only in an
+        experiment specification, which fills in each fitted attack.
+    max_steps : int >= 1, default=50
+    tol : float > 0, default=1e-10
+        Stop when the constraint violation (in logits) is below ``tol``.
     """
 
     _parameter_constraints = {
-        "attack": [HasMethods(["meta_net"])],
-        "proximity": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None)],
+        "attack": [None, HasMethods(["meta_net"])],
+        "max_steps": [Interval(Integral, 1, None)],
+        "tol": [Interval(Real, 0, None, closed="neither")],
     }
 
-    def __init__(self, attack, *, proximity=1e-2, max_iter=200):
+    def __init__(self, attack=None, *, max_steps=50, tol=1e-10):
         self.attack = attack
-        self.proximity = proximity
-        self.max_iter = max_iter
+        self.max_steps = max_steps
+        self.tol = tol
 
     def _apply(self, models, rng):
-        entries = _pool_entries([self.attack])
+        if self.attack is None:
+            raise ValueError("PropertyUnlearning needs the fitted attack it unlearns against (attack=None).")
         fam = models.family
+        entries = _pool_entries([self.attack], fam)
         out = np.empty_like(models.thetas)
-        mu = self.proximity
+        eye = np.eye(fam.n_params)
         for i, t0 in enumerate(models.thetas):
-            def fun(theta, t0=t0):
-                f, g, _ = attacker_penalty(theta, fam, entries)
-                d = theta - t0
-                return f + 0.5 * mu * d @ d, g + mu * d
+            theta = t0.copy()
 
-            res = optimize.minimize(fun, t0.copy(), jac=True, method="L-BFGS-B",
-                                    options={"maxiter": self.max_iter, "gtol": 1e-8})
-            out[i] = res.x
+            def merit(th, rho, t0=t0):
+                d = th - t0
+                return 0.5 * d @ d + rho * np.abs(attacker_constraints(th, fam, entries)[0]).sum()
+
+            rho = 1.0
+            for _ in range(self.max_steps):
+                C, J, _ = attacker_constraints(theta, fam, entries)
+                if np.max(np.abs(C)) <= self.tol:
+                    break
+                delta, nu = kkt_step(eye, theta - t0, C, J)
+                rho = max(rho, float(np.max(np.abs(nu))) + 1.0)
+                alpha = _backtrack(merit, theta, delta, rho)
+                if alpha is None:
+                    break
+                theta = theta + alpha * delta
+            out[i] = theta
         return models.with_thetas(out)
 
 
-def attacker_constraints(theta, family, entries):
-    r"""Equality constraints "every pool attacker's posterior is uniform" and their Jacobian.
+# --------------------------------------------------------------------------------------
+# the attacker constraints and the defended solver
+# --------------------------------------------------------------------------------------
+def attacker_constraints(theta, family, entries, multipliers=None):
+    r"""Equality constraints "every pool attacker's posterior is uniform", their Jacobian and curvature.
 
     For attacker :math:`s` with class logits :math:`z_s = N_s(\phi_s(\theta))`
-    the posterior is uniform iff :math:`z_{s,k} - z_{s,0} = 0` for
+    the posterior is uniform iff :math:`c_{s,k} = z_{s,k} - z_{s,0} = 0` for
     :math:`k = 1, \dots, m-1`.
+
+    Parameters
+    ----------
+    multipliers : ndarray of shape (t (m - 1),), optional
+        Lagrange multipliers :math:`\nu`; when given, the curvature
+        :math:`\sum_k \nu_k \nabla^2 c_k` is returned as well. Meta-classifiers
+        are piecewise affine, so it comes from the feature map alone: zero
+        for white-box features, and for black-box features of a logistic
+        regression :math:`\tilde Q^\top \operatorname{diag}(w \odot \sigma'')\tilde Q`
+        with :math:`w = \sum_k \nu_k \nabla_\phi c_k`.
 
     Returns
     -------
     C : ndarray of shape (t (m - 1),)
     J : ndarray of shape (t (m - 1), p)
+    K : ndarray of shape (p, p) or None
     """
     Cs, Js = [], []
+    K = None if multipliers is None else np.zeros((theta.size, theta.size))
+    o = 0
     for net, access, Q in entries:
         if access == "white":
             idx = family.white_index(theta)
@@ -364,29 +404,69 @@ def attacker_constraints(theta, family, entries):
             s1 = prob * (1.0 - prob)
             for k in range(c.size):
                 J[k] = family.logit_vjp(theta, Q, Jc[k] * s1)
+            if K is not None:
+                if not isinstance(family, LogisticFamily):
+                    raise ValueError("constraint curvature is implemented for logistic-regression targets only.")
+                w = multipliers[o:o + c.size] @ Jc
+                Qt = np.column_stack([Q, np.ones(Q.shape[0])])
+                K += (Qt * (w * s1 * (1.0 - 2.0 * prob))[:, None]).T @ Qt
+        o += c.size
         Cs.append(c)
         Js.append(J)
-    return np.concatenate(Cs), np.vstack(Js)
+    return np.concatenate(Cs), np.vstack(Js), K
 
 
 def kkt_step(H, g, C, J):
     r"""Newton-KKT step of :math:`\min F` s.t. :math:`C(\theta) = 0`, linearised at the current point.
 
-    Solves :math:`H\Delta + J^\top\nu = -g`, :math:`J\Delta = -C` by the Schur
-    complement :math:`(J H^{-1} J^\top)\nu = C - J H^{-1} g`
-    (least squares when constraints are redundant).
+    Solves
+
+    .. math::
+
+        \begin{pmatrix} H & J^\top \\ J & 0 \end{pmatrix}
+        \begin{pmatrix} \Delta \\ \nu \end{pmatrix}
+        = -\begin{pmatrix} g \\ C \end{pmatrix}.
+
+    The step minimises the quadratic model on the linearised constraints
+    only if :math:`H` is positive definite on the null space of :math:`J`
+    (the reduced Hessian :math:`Z^\top H Z`); when it is not (the
+    Lagrangian's curvature can be negative), :math:`H + \delta I` is used
+    with :math:`\delta` just large enough (inertia correction).
+    Redundant constraints are handled by least squares.
 
     Returns
     -------
     delta, nu : ndarrays
     """
-    Hg = newton_solve(H, g)
     if J.shape[0] == 0:
-        return -Hg, np.zeros(0)
-    HJ = newton_solve(H, J.T)
-    S = J @ HJ
-    nu = np.linalg.lstsq(S, C - J @ Hg, rcond=1e-10)[0]
-    return -(Hg + HJ @ nu), nu
+        return -newton_solve(H, g), np.zeros(0)
+    p, k = H.shape[0], J.shape[0]
+    Qf = np.linalg.qr(J.T, mode="complete")[0]
+    rank = int(np.linalg.matrix_rank(J))
+    Z = Qf[:, rank:]
+    scale = max(1.0, float(np.max(np.abs(np.diag(H)))))
+    if Z.shape[1]:
+        lam_min = float(np.linalg.eigvalsh(Z.T @ H @ Z)[0])
+        if lam_min <= 1e-10 * scale:
+            H = H + (1e-8 * scale - lam_min) * np.eye(p)
+    A = np.zeros((p + k, p + k))
+    A[:p, :p] = H
+    A[:p, p:] = J.T
+    A[p:, :p] = J
+    sol = np.linalg.lstsq(A, -np.concatenate([g, C]), rcond=1e-12)[0] if rank < k else \
+        linalg.solve(A, -np.concatenate([g, C]), assume_a="sym", check_finite=False)
+    return sol[:p], sol[p:]
+
+
+def _backtrack(merit, theta, delta, rho):
+    """Step length halving until the merit decreases (None when it cannot)."""
+    m0 = merit(theta, rho)
+    alpha = 1.0
+    while alpha > 1e-10:
+        if merit(theta + alpha * delta, rho) <= m0 + 1e-12 * max(1.0, abs(m0)):
+            return alpha
+        alpha *= 0.5
+    return None
 
 
 def solve_defended(family, X, y, entries=(), *, penalty="constraint", lam=1.0, aggregate="mean", theta0=None,
@@ -394,12 +474,27 @@ def solve_defended(family, X, y, entries=(), *, penalty="constraint", lam=1.0, a
     r"""Train one defended logistic regression with Newton steps (exact to ``tol``, or ``max_steps`` steps).
 
     ``penalty="constraint"``: :math:`\min F(\theta)` s.t. every pool
-    attacker's posterior is uniform (Newton-KKT / SQP with the
-    :math:`\ell_1` merit function :math:`F + \rho\|C\|_1`,
-    :math:`\rho = \|\nu\|_\infty + 1`). ``penalty="kl"``:
-    :math:`\min F + \lambda\,\operatorname{agg}_s \mathrm{KL}_s` (damped
-    Newton with the analytic penalty Hessian). With an empty pool both are
-    Newton's method on :math:`F`.
+    attacker's posterior is uniform, by sequential quadratic programming:
+    Newton-KKT steps on the Lagrangian :math:`F + \nu^\top C` (its Hessian
+    includes the constraints' curvature, so convergence is quadratic), with
+    a backtracking line search on the :math:`\ell_1` merit function
+    :math:`F + \rho\|C\|_1` (:math:`\rho` the running maximum of
+    :math:`\|\nu\|_\infty + 1`). Far from feasibility
+    (:math:`\|C\|_\infty \ge 0.5`), or when the full step does not descend,
+    the Gauss-Newton step (task Hessian only) is used: black-box
+    constraints are curved through the sigmoid of every query and the
+    multipliers are unreliable there. White-box constraints of a
+    logistic regression are linear and converge in a few steps; black-box
+    ones can stop at ``max_steps`` with a small violation, which the arms
+    race records (``constraint_violation``).
+    ``penalty="kl"``: :math:`\min F + \lambda\,\operatorname{agg}_s
+    \mathrm{KL}_s` by damped Newton with the analytic penalty Hessian. With
+    an empty pool both are Newton's method on :math:`F`, from zero.
+
+    Stops when the KKT residual :math:`\max(\|\nabla F + J^\top\nu\|_\infty,
+    \|C\|_\infty)` is below ``tol`` (``line_search=True``), or after
+    ``max_steps`` full steps (``line_search=False``: the approximate
+    strategy's fixed number of steps, with multipliers starting at zero).
 
     Returns
     -------
@@ -409,47 +504,55 @@ def solve_defended(family, X, y, entries=(), *, penalty="constraint", lam=1.0, a
     """
     theta = np.zeros(family.n_params) if theta0 is None else np.array(theta0, dtype=float)
     entries = list(entries)
-
-    def objective(th):
-        f, g = family.loss_grad(th, X, y)
-        H = family.hessian(th, X, y)
-        C = J = None
-        if entries and penalty == "kl" and lam > 0:
-            pf, pg, pH = attacker_penalty(th, family, entries, aggregate=aggregate, hessian=True)
-            f, g, H = f + lam * pf, g + lam * pg, H + lam * pH
-        elif entries and penalty == "constraint":
-            C, J = attacker_constraints(th, family, entries)
-        return f, g, H, C, J
+    use_c = bool(entries) and penalty == "constraint"
+    use_kl = bool(entries) and penalty == "kl" and lam > 0
+    nu = np.zeros(sum(net.n_classes - 1 for net, _, _ in entries)) if use_c else np.zeros(0)
 
     def merit(th, rho):
         f, _ = family.loss_grad(th, X, y)
-        if entries and penalty == "kl" and lam > 0:
+        if use_kl:
             f += lam * attacker_penalty(th, family, entries, aggregate=aggregate)[0]
-        elif entries and penalty == "constraint":
+        elif use_c:
             f += rho * np.abs(attacker_constraints(th, family, entries)[0]).sum()
         return f
 
     steps = 0
+    rho = 1.0
     for _ in range(max_steps):
-        f, g, H, C, J = objective(theta)
-        if C is None:
-            delta, nu = -newton_solve(H, g), np.zeros(0)
+        f, g = family.loss_grad(theta, X, y)
+        H = family.hessian(theta, X, y)
+        if use_kl:
+            _, pg, pH = attacker_penalty(theta, family, entries, aggregate=aggregate, hessian=True)
+            g, H = g + lam * pg, H + lam * pH
+        if use_c:
+            C, J, K = attacker_constraints(theta, family, entries, nu)
+            residual = max(np.max(np.abs(g + J.T @ nu)), np.max(np.abs(C)))
+            # the constraints' curvature (through the multipliers) only near feasibility; far from it the
+            # multipliers are unreliable and the Gauss-Newton step (task Hessian only) is the safe one
+            near = np.max(np.abs(C)) < 0.5
+            steps_to_try = [(H + K, True), (H, False)] if near else [(H, False)]
         else:
-            delta, nu = kkt_step(H, g, C, J)
+            residual = np.max(np.abs(g))
+            steps_to_try = [(H, False)]
+        if line_search and residual <= tol:
+            break
         steps += 1
         if not line_search:
-            theta = theta + delta
+            Hs = steps_to_try[0][0]
+            delta, nu_new = kkt_step(Hs, g, C, J) if use_c else (-newton_solve(Hs, g), nu)
+            theta, nu = theta + delta, nu_new
             continue
-        rho = (np.max(np.abs(nu)) if nu.size else 0.0) + 1.0
-        m0 = merit(theta, rho)
-        alpha = 1.0
-        for _ in range(30):
-            if merit(theta + alpha * delta, rho) <= m0 + 1e-12 * max(1.0, abs(m0)):
+        alpha = None
+        for Hs, _ in steps_to_try:
+            delta, nu_new = kkt_step(Hs, g, C, J) if use_c else (-newton_solve(Hs, g), nu)
+            rho = max(rho, (np.max(np.abs(nu_new)) if nu_new.size else 0.0) + 1.0)
+            alpha = _backtrack(merit, theta, delta, rho)
+            if alpha is not None:
                 break
-            alpha *= 0.5
-        theta = theta + alpha * delta
-        if np.max(np.abs(alpha * delta)) <= tol * (1.0 + np.max(np.abs(theta))):
+        if alpha is None:  # no decrease left at machine precision
             break
+        theta = theta + alpha * delta
+        nu = nu + alpha * (nu_new - nu)
     return theta, steps
 
 
@@ -585,7 +688,7 @@ class PoolPenaltyDefense(Defense):
 
     def _apply(self, models, rng, init=None):
         fam = models.family
-        entries = _pool_entries(self.pool)
+        entries = _pool_entries(self.pool, fam)
         out = np.empty_like(models.thetas)
         evals = 0
         seeds = rng.integers(0, 2**63 - 1, size=len(models))
