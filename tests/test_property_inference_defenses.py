@@ -14,10 +14,10 @@ from modelprivacy.property_inference.defenses import (
     PoolPenaltyDefense,
     PropertyUnlearning,
     _pool_entries,
-    attacker_constraints,
-    attacker_penalty,
-    kkt_step,
-    solve_defended,
+    _attacker_constraints,
+    _attacker_penalty,
+    _kkt_step,
+    _solve_defended,
 )
 from modelprivacy.property_inference.models import LogisticFamily, MLPFamily, ModelSet, train_model
 
@@ -66,10 +66,10 @@ def test_penalty_gradient_and_hessian_match_finite_differences(setting, aggregat
     fam = shadows.family
     entries = _pool_entries(attacks[:2])
     theta = shadows.thetas[3] + 0.1
-    f, g, H = attacker_penalty(theta, fam, entries, aggregate=aggregate, hessian=True)
-    assert np.allclose(g, _fd(lambda t: np.array([attacker_penalty(t, fam, entries, aggregate=aggregate)[0]]),
+    f, g, H = _attacker_penalty(theta, fam, entries, aggregate=aggregate, hessian=True)
+    assert np.allclose(g, _fd(lambda t: np.array([_attacker_penalty(t, fam, entries, aggregate=aggregate)[0]]),
                               theta)[0], atol=1e-6)
-    assert np.allclose(H, _fd(lambda t: attacker_penalty(t, fam, entries, aggregate=aggregate)[1], theta), atol=1e-5)
+    assert np.allclose(H, _fd(lambda t: _attacker_penalty(t, fam, entries, aggregate=aggregate)[1], theta), atol=1e-5)
 
 
 def test_constraint_jacobian_and_curvature(setting, rng):
@@ -77,12 +77,12 @@ def test_constraint_jacobian_and_curvature(setting, rng):
     fam = shadows.family
     entries = _pool_entries(attacks)
     theta = shadows.thetas[5]
-    C, J, _ = attacker_constraints(theta, fam, entries)
-    assert np.allclose(J, _fd(lambda t: attacker_constraints(t, fam, entries)[0], theta), atol=1e-6)
+    C, J, _ = _attacker_constraints(theta, fam, entries)
+    assert np.allclose(J, _fd(lambda t: _attacker_constraints(t, fam, entries)[0], theta), atol=1e-6)
     nu = rng.standard_normal(C.size)
-    _, _, K = attacker_constraints(theta, fam, entries, nu)
+    _, _, K = _attacker_constraints(theta, fam, entries, nu)
     # the MLP meta-classifier is piecewise affine: its curvature term is zero, the sigmoid's is not
-    assert np.allclose(K, _fd(lambda t: attacker_constraints(t, fam, entries)[1].T @ nu, theta), atol=1e-5)
+    assert np.allclose(K, _fd(lambda t: _attacker_constraints(t, fam, entries)[1].T @ nu, theta), atol=1e-5)
 
 
 def test_kkt_step_solves_an_equality_constrained_quadratic(rng):
@@ -91,7 +91,7 @@ def test_kkt_step_solves_an_equality_constrained_quadratic(rng):
     g = rng.standard_normal(6)
     J = rng.standard_normal((2, 6))
     C = rng.standard_normal(2)
-    d, _ = kkt_step(H, g, C, J)
+    d, _ = _kkt_step(H, g, C, J)
     ref = optimize.minimize(lambda x: g @ x + 0.5 * x @ H @ x, np.zeros(6), jac=lambda x: g + H @ x,
                             constraints=[{"type": "eq", "fun": lambda x: C + J @ x, "jac": lambda x: J}],
                             method="SLSQP", options={"ftol": 1e-14, "maxiter": 500})
@@ -104,13 +104,13 @@ def test_constrained_retraining_against_an_independent_solver(setting):
     X, y = shadows.data[0]
     for pool in (attacks[:1], attacks[1:2]):
         entries = _pool_entries(pool)
-        theta, steps = solve_defended(fam, X, y, entries)
-        C, _, _ = attacker_constraints(theta, fam, entries)
+        theta, steps = _solve_defended(fam, X, y, entries)
+        C, _, _ = _attacker_constraints(theta, fam, entries)
         assert np.max(np.abs(C)) < 1e-7
         ref = optimize.minimize(lambda t: fam.loss_grad(t, X, y)[0], np.zeros(fam.n_params),
                                 jac=lambda t: fam.loss_grad(t, X, y)[1], method="SLSQP",
-                                constraints=[{"type": "eq", "fun": lambda t: attacker_constraints(t, fam, entries)[0],
-                                              "jac": lambda t: attacker_constraints(t, fam, entries)[1]}],
+                                constraints=[{"type": "eq", "fun": lambda t: _attacker_constraints(t, fam, entries)[0],
+                                              "jac": lambda t: _attacker_constraints(t, fam, entries)[1]}],
                                 options={"ftol": 1e-14, "maxiter": 1000})
         assert fam.loss_grad(theta, X, y)[0] <= ref.fun + 1e-8
         assert np.allclose(theta, ref.x, atol=1e-4)
@@ -145,8 +145,8 @@ def test_property_unlearning_defeats_its_meta_classifier(setting):
         entries = _pool_entries([att])
         t0 = sub.thetas[0]
         ref = optimize.minimize(lambda t: 0.5 * np.sum((t - t0) ** 2), t0, jac=lambda t: t - t0, method="SLSQP",
-                                constraints=[{"type": "eq", "fun": lambda t: attacker_constraints(t, fam, entries)[0],
-                                              "jac": lambda t: attacker_constraints(t, fam, entries)[1]}],
+                                constraints=[{"type": "eq", "fun": lambda t: _attacker_constraints(t, fam, entries)[0],
+                                              "jac": lambda t: _attacker_constraints(t, fam, entries)[1]}],
                                 options={"ftol": 1e-14, "maxiter": 500})
         assert np.linalg.norm(out.thetas[0] - t0) <= np.linalg.norm(ref.x - t0) + 1e-6
 

@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 from .datasets import PropertySampler, SyntheticCredit, TabularData, bin_values, load_dataset, make_bins, split_pool
 from .metrics import utility_report
-from .models import ModelSet, draw, family_of
+from .models import ModelSet, _draw, family_of
 
 _BLAS = None
 
@@ -135,13 +135,13 @@ def draw_population(env, sampler, n_per_class, n_train, rng, *, n_test=0):
     for c, vals in enumerate(env.class_values):
         for _ in range(n_per_class):
             v = float(vals[rng.integers(vals.size)])
-            X, y, idx = draw(sampler, n_train, v, rng)
+            X, y, idx = _draw(sampler, n_train, v, rng)
             datasets.append((X, y))
             labels.append(c)
             values.append(v)
             if n_test:
                 k = int(round(v * n_test))
-                Xt, yt, _ = draw(sampler, n_test, k / n_test, rng, exclude=idx)
+                Xt, yt, _ = _draw(sampler, n_test, k / n_test, rng, exclude=idx)
                 tests.append((Xt, yt))
     return datasets, np.array(labels), np.array(values), tests
 

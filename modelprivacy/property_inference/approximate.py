@@ -64,10 +64,14 @@ from __future__ import annotations
 
 import time
 
+from numbers import Integral, Real
+
 import numpy as np
 
-from .defenses import newton_solve, solve_defended
-from .models import LogisticFamily, fit_family
+from .._param_validation import Interval, validate_params
+from .._validation import check_generator
+from .defenses import _newton_solve, _solve_defended
+from .models import LogisticFamily, MLPFamily, _fit_family
 
 __all__ = [
     "newton_step",
@@ -78,6 +82,14 @@ __all__ = [
 ]
 
 
+@validate_params({
+    "family": "no_validation",
+    "theta": ["array-like"],
+    "X": ["array-like"],
+    "y": ["array-like"],
+    "sample_weight": [None, "array-like"],
+    "hessian": [None, "array-like"],
+})
 def newton_step(family, theta, X, y, *, sample_weight=None, hessian=None):
     r"""One Newton step on the L2 logistic objective: :math:`\theta - H^{-1}\nabla F_s(\theta)`.
 
@@ -99,11 +111,18 @@ def newton_step(family, theta, X, y, *, sample_weight=None, hessian=None):
     """
     if not isinstance(family, LogisticFamily):
         raise ValueError(f"the Newton step is implemented for logistic regression, got {family!r}.")
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    return _newton_step(family, np.asarray(theta, dtype=float), X, y, sw, hessian)
+
+
+def _newton_step(family, theta, X, y, sample_weight=None, hessian=None):
     _, g = family.loss_grad(theta, X, y, sample_weight)
     H = family.hessian(theta, X, y, sample_weight) if hessian is None else hessian
-    return theta - newton_solve(H, g)
+    return theta - _newton_solve(H, g)
 
 
+@validate_params({"X": ["array-like"], "sample_weight": [None, "array-like"]})
 def hessian_lipschitz_bound(X, sample_weight=None):
     r"""Lipschitz constant bound of the logistic Hessian: :math:`\frac{1}{6\sqrt3}\frac1S\sum_i s_i\|\tilde x_i\|^3`.
 
@@ -118,6 +137,14 @@ def hessian_lipschitz_bound(X, sample_weight=None):
     return float((s @ norms**3) / s.sum() / (6.0 * np.sqrt(3.0)))
 
 
+@validate_params({
+    "family": [LogisticFamily],
+    "theta0": ["array-like"],
+    "theta_star": ["array-like"],
+    "X": ["array-like"],
+    "y": ["array-like"],
+    "sample_weight": [None, "array-like"],
+})
 def newton_error_bound(family, theta0, theta_star, X, y, *, sample_weight=None):
     r"""The bound :math:`\frac{L}{2\mu}\|\theta_0 - \theta^*\|^2` on one Newton step's error.
 
@@ -136,10 +163,16 @@ def newton_error_bound(family, theta0, theta_star, X, y, *, sample_weight=None):
 
 def _exact(family, X, y, tol, rng):
     if isinstance(family, LogisticFamily):
-        return solve_defended(family, X, y, tol=tol)
-    return fit_family(family, X, y, tol=tol, rng=rng)
+        return _solve_defended(family, X, y, tol=tol)
+    return _fit_family(family, X, y, tol=tol, rng=rng)
 
 
+@validate_params({
+    "family": [LogisticFamily, MLPFamily],
+    "datasets": [list, tuple],
+    "tol": [Interval(Real, 0, None, closed="neither")],
+    "rng": ["random_state"],
+})
 def exact_fits(family, datasets, *, tol=1e-8, rng=None):
     """Train every model from a cold start to convergence.
 
@@ -153,7 +186,7 @@ def exact_fits(family, datasets, *, tol=1e-8, rng=None):
     evaluations : int
         Newton steps (L-BFGS evaluations for an MLP).
     """
-    rng = np.random.default_rng(rng)
+    rng = check_generator(rng)
     seeds = rng.integers(0, 2**63 - 1, size=len(datasets))
     out = np.empty((len(datasets), family.n_params))
     evals = 0
@@ -164,6 +197,15 @@ def exact_fits(family, datasets, *, tol=1e-8, rng=None):
     return out, time.perf_counter() - t0, evals
 
 
+@validate_params({
+    "family": [LogisticFamily, MLPFamily],
+    "datasets": [list, tuple],
+    "groups": ["array-like"],
+    "n_newton_steps": [Interval(Integral, 1, None)],
+    "warm_iter": [Interval(Integral, 1, None)],
+    "tol": [Interval(Real, 0, None, closed="neither")],
+    "rng": ["random_state"],
+})
 def approximate_fits(family, datasets, groups, *, n_newton_steps=1, warm_iter=20, tol=1e-8, rng=None):
     """One exact reference model per group; every other model updated from it.
 
@@ -188,7 +230,7 @@ def approximate_fits(family, datasets, groups, *, n_newton_steps=1, warm_iter=20
         Newton steps of the references and the updates (L-BFGS evaluations
         for an MLP).
     """
-    rng = np.random.default_rng(rng)
+    rng = check_generator(rng)
     seeds = rng.integers(0, 2**63 - 1, size=len(datasets))
     groups = np.asarray(groups)
     out = np.empty((len(datasets), family.n_params))
@@ -204,10 +246,10 @@ def approximate_fits(family, datasets, groups, *, n_newton_steps=1, warm_iter=20
         elif isinstance(family, LogisticFamily):
             theta = refs[c]
             for _ in range(n_newton_steps):
-                theta = newton_step(family, theta, X, y)
+                theta = _newton_step(family, theta, X, y)
             out[i] = theta
             evals += n_newton_steps
         else:
-            out[i], n = fit_family(family, X, y, theta0=refs[c].copy(), tol=tol, max_iter=warm_iter)
+            out[i], n = _fit_family(family, X, y, theta0=refs[c].copy(), tol=tol, max_iter=warm_iter)
             evals += n
     return out, time.perf_counter() - t0, evals

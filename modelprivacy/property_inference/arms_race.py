@@ -76,7 +76,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
-from .._param_validation import HasMethods, Interval, StrOptions
+from .._param_validation import HasMethods, Interval, StrOptions, validate_params
 from ..base import ParamsMixin
 from ._common import (build_environment, child, draw_population, make_models, mean_utility, seed_sequence,
                       single_threaded)
@@ -261,6 +261,10 @@ class ArmsRaceState:
     stop_reason: str = ""
 
 
+_SEED = [None, Interval(Integral, 0, None), np.random.SeedSequence]
+
+
+@validate_params({"spec": [ArmsRace], "seed": _SEED})
 def init_state(spec, seed=None):
     """Build the game (data split, shadow and target training sets) of an arms race.
 
@@ -296,6 +300,7 @@ def _candidates(spec, rng):
             for name in spec.attackers]
 
 
+@validate_params({"state": [ArmsRaceState], "seed": _SEED})
 def step(state, seed):
     """One round of the arms race: apply the current defense, attack, record, update the pool.
 
@@ -363,10 +368,10 @@ def step(state, seed):
         util = mean_utility(targets, state.tests)
         violation = float("nan")
         if state.pool and spec.penalty == "constraint":
-            from .defenses import _pool_entries, attacker_constraints
+            from .defenses import _pool_entries, _attacker_constraints
 
             entries = _pool_entries(state.pool)
-            violation = max(float(np.max(np.abs(attacker_constraints(th, fam, entries)[0]))) for th in targets.thetas)
+            violation = max(float(np.max(np.abs(_attacker_constraints(th, fam, entries)[0]))) for th in targets.thetas)
         eval_seconds = time.perf_counter() - t0
     baseline = util["auc"] if state.baseline_auc is None else state.baseline_auc
     streak = state.streak + 1 if abs(acc.accuracy - acc.chance) <= spec.epsilon else 0
@@ -428,6 +433,7 @@ def _differentiable(attack):
     return getattr(attack, "meta_classifier", None) in ("logistic", "mlp")
 
 
+@validate_params({"seed": _SEED, "t": [Interval(Integral, 0, None)]})
 def round_seed(seed, t):
     """The SeedSequence of round ``t`` of a run seeded with ``seed`` (resume-safe)."""
     return child(seed_sequence(seed), 1, t)
@@ -449,6 +455,7 @@ def _write_checkpoint(path, state):
     os.replace(tmp, records)
 
 
+@validate_params({"path": [str, Path]})
 def load_checkpoint(path):
     """The :class:`ArmsRaceState` saved at ``path``."""
     with open(path, "rb") as fh:
@@ -458,6 +465,7 @@ def load_checkpoint(path):
     return state
 
 
+@validate_params({"spec": [ArmsRace], "seed": _SEED, "checkpoint": [None, str, Path], "progress": [None, callable]})
 def run(spec, seed=0, *, checkpoint=None, progress=None):
     """Run an arms race to its stopping rule, resuming from ``checkpoint`` when it exists.
 
@@ -500,6 +508,8 @@ def run(spec, seed=0, *, checkpoint=None, progress=None):
     return state
 
 
+@validate_params({"state": [ArmsRaceState], "seed": _SEED, "attackers": [tuple, list],
+                  "n_shadows": [None, Interval(Integral, 2, None)]})
 def evaluate(state, seed=0, *, attackers=("logistic", "random_forest", "mlp"), n_shadows=None):
     """Attack the final defense with fresh responsive attackers of every kind.
 
@@ -525,7 +535,7 @@ def evaluate(state, seed=0, *, attackers=("logistic", "random_forest", "mlp"), n
         data, lab, val, _ = draw_population(env, env.attacker, n, spec.n_train, rs)
         fresh = make_models(env, np.zeros((len(data), env.family.n_params)), lab, val, data)
         pool = state.pool  # the pool of the last completed round's (released) defense
-        defense = replace_strategy(spec.defense(pool), "exact")
+        defense = _replace_strategy(spec.defense(pool), "exact")
         if pool:
             fresh = defense.apply(fresh, random_state=rs)
         else:
@@ -545,7 +555,7 @@ def evaluate(state, seed=0, *, attackers=("logistic", "random_forest", "mlp"), n
     return out
 
 
-def replace_strategy(defense, strategy):
+def _replace_strategy(defense, strategy):
     d = copy.copy(defense)
     d.strategy = strategy
     return d

@@ -71,7 +71,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .._param_validation import HasMethods, Interval, StrOptions
+from .._param_validation import HasMethods, Interval, StrOptions, validate_params
 from .._validation import check_generator
 from ..base import ParamsMixin
 from .models import ModelSet
@@ -88,6 +88,7 @@ __all__ = [
 _META_NAMES = {"logistic", "random_forest", "mlp"}
 
 
+@validate_params({"name": [StrOptions(_META_NAMES)], "random_state": ["random_state"]})
 def make_meta_classifier(name, random_state=None):
     """The default meta-classifiers.
 
@@ -98,6 +99,10 @@ def make_meta_classifier(name, random_state=None):
       ``alpha=1e-3`` and at most 500 epochs (the meta-classifier of
       ``propinfer`` [4]_).
     """
+    return _make_meta(name, random_state)
+
+
+def _make_meta(name, random_state):
     seed = None if random_state is None else int(check_generator(random_state).integers(2**31 - 1))
     if name == "logistic":
         return make_pipeline(StandardScaler(), LogisticRegression(C=1.0, max_iter=5000))
@@ -182,7 +187,7 @@ class MetaNet:
         return H
 
 
-def kl_to_uniform(z, *, hessian=False):
+def _kl_to_uniform(z, *, hessian=False):
     r""":math:`\mathrm{KL}(\operatorname{softmax}(z)\,\|\,U_m) = \sum_k p_k\log p_k + \log m`, gradient and Hessian in z.
 
     With :math:`u = \log p - \sum_k p_k \log p_k`: :math:`\nabla = p \odot u`
@@ -257,7 +262,7 @@ class MetaClassifierAttack(ParamsMixin, ClassifierMixin, BaseEstimator):
         if np.min(counts[counts > 0]) < 2:
             raise ValueError(f"every property class needs at least two shadow models, got counts {counts.tolist()}.")
         self.queries_ = None if self.access == "white" else np.asarray(queries, dtype=float)
-        est = (make_meta_classifier(self.meta_classifier, self.random_state) if isinstance(self.meta_classifier, str)
+        est = (_make_meta(self.meta_classifier, self.random_state) if isinstance(self.meta_classifier, str)
                else clone(self.meta_classifier))
         Phi = shadows.features(self.access, self.queries_)
         with warnings.catch_warnings():

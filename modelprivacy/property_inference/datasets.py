@@ -455,6 +455,7 @@ def load_german_credit(path=None, *, drop="first"):
     return _load_german_cached(drop) if path is None else _load_german(path, drop)
 
 
+@validate_params({"name": [StrOptions({"adult", "german"}), TabularData]})
 def load_dataset(name):
     """``"adult"`` or ``"german"`` by name; a :class:`TabularData` is returned unchanged."""
     if isinstance(name, TabularData):
@@ -850,6 +851,7 @@ def make_bins(bins, property_range):
     return edges
 
 
+@validate_params({"values": ["array-like"], "edges": ["array-like"]})
 def assign_bins(values, edges):
     """Bin index of each property value: ``[e_b, e_{b+1})``, the last bin closed.
 
@@ -864,6 +866,8 @@ def assign_bins(values, edges):
     return np.clip(b, 0, edges.size - 2)
 
 
+@validate_params({"edges": ["array-like"], "n_samples": [Interval(Integral, 1, None)],
+                  "achievable": [None, "array-like"]})
 def bin_values(edges, n_samples, *, achievable=None):
     """The exact property values ``k / n_samples`` of each bin.
 
@@ -883,6 +887,7 @@ def bin_values(edges, n_samples, *, achievable=None):
     ValueError
         When a bin contains no achievable value.
     """
+    edges = np.asarray(edges, dtype=float)
     k = np.arange(n_samples + 1)
     v = k / n_samples
     if achievable is not None:

@@ -80,8 +80,8 @@ from sklearn.base import BaseEstimator
 from .._param_validation import HasMethods, Interval, StrOptions
 from .._validation import check_generator
 from ..base import ParamsMixin
-from .attacks import MetaNet, kl_to_uniform
-from .models import LogisticFamily, ModelSet, fit_family
+from .attacks import MetaNet, _kl_to_uniform
+from .models import LogisticFamily, ModelSet, _fit_family
 
 __all__ = [
     "Defense",
@@ -89,11 +89,6 @@ __all__ = [
     "ParameterNoise",
     "PropertyUnlearning",
     "PoolPenaltyDefense",
-    "attacker_penalty",
-    "attacker_constraints",
-    "kkt_step",
-    "solve_defended",
-    "newton_solve",
 ]
 
 
@@ -197,7 +192,7 @@ def _pool_entries(attacks, family=None):
     return out
 
 
-def attacker_penalty(theta, family, entries, *, aggregate="mean", tau=10.0, hessian=False):
+def _attacker_penalty(theta, family, entries, *, aggregate="mean", tau=10.0, hessian=False):
     r"""Aggregated KL-to-uniform of the attackers' posteriors at one model, with gradient (and Hessian).
 
     Parameters
@@ -230,7 +225,7 @@ def attacker_penalty(theta, family, entries, *, aggregate="mean", tau=10.0, hess
             prob = family.predict_proba(theta, Q)
             phi = prob
         z, J = net.logits_and_jacobian(phi)
-        f, gz, Hz = kl_to_uniform(z, hessian=hessian)
+        f, gz, Hz = _kl_to_uniform(z, hessian=hessian)
         gphi = J.T @ gz
         g = np.zeros(p_)
         H = None
@@ -268,7 +263,7 @@ def attacker_penalty(theta, family, entries, *, aggregate="mean", tau=10.0, hess
     return f, g, H
 
 
-def newton_solve(H, g):
+def _newton_solve(H, g):
     r"""The Newton direction :math:`H^{-1} g`, damped when :math:`H` is not positive definite.
 
     The penalty makes the objective non-convex away from its minimum; if the
@@ -298,7 +293,7 @@ class PropertyUnlearning(Defense):
         \theta_u = \arg\min_\theta \tfrac12\|\theta - \theta_0\|^2
         \ \text{ s.t. }\ z_k(\phi(\theta)) - z_0(\phi(\theta)) = 0,\ k = 1..m-1,
 
-    solved by Gauss-Newton SQP steps (:func:`kkt_step` with identity
+    solved by Gauss-Newton SQP steps (:func:`_kkt_step` with identity
     Hessian; one step is exact for white-box features of a logistic
     regression, whose constraints are linear). Stock et al. run gradient
     steps through the adversary's meta-classifier until its output is 0.5;
@@ -341,14 +336,14 @@ class PropertyUnlearning(Defense):
 
             def merit(th, rho, t0=t0):
                 d = th - t0
-                return 0.5 * d @ d + rho * np.abs(attacker_constraints(th, fam, entries)[0]).sum()
+                return 0.5 * d @ d + rho * np.abs(_attacker_constraints(th, fam, entries)[0]).sum()
 
             rho = 1.0
             for _ in range(self.max_steps):
-                C, J, _ = attacker_constraints(theta, fam, entries)
+                C, J, _ = _attacker_constraints(theta, fam, entries)
                 if np.max(np.abs(C)) <= self.tol:
                     break
-                delta, nu = kkt_step(eye, theta - t0, C, J)
+                delta, nu = _kkt_step(eye, theta - t0, C, J)
                 rho = max(rho, float(np.max(np.abs(nu))) + 1.0)
                 alpha = _backtrack(merit, theta, delta, rho)
                 if alpha is None:
@@ -361,7 +356,7 @@ class PropertyUnlearning(Defense):
 # --------------------------------------------------------------------------------------
 # the attacker constraints and the defended solver
 # --------------------------------------------------------------------------------------
-def attacker_constraints(theta, family, entries, multipliers=None):
+def _attacker_constraints(theta, family, entries, multipliers=None):
     r"""Equality constraints "every pool attacker's posterior is uniform", their Jacobian and curvature.
 
     For attacker :math:`s` with class logits :math:`z_s = N_s(\phi_s(\theta))`
@@ -416,7 +411,7 @@ def attacker_constraints(theta, family, entries, multipliers=None):
     return np.concatenate(Cs), np.vstack(Js), K
 
 
-def kkt_step(H, g, C, J):
+def _kkt_step(H, g, C, J):
     r"""Newton-KKT step of :math:`\min F` s.t. :math:`C(\theta) = 0`, linearised at the current point.
 
     Solves
@@ -439,7 +434,7 @@ def kkt_step(H, g, C, J):
     delta, nu : ndarrays
     """
     if J.shape[0] == 0:
-        return -newton_solve(H, g), np.zeros(0)
+        return -_newton_solve(H, g), np.zeros(0)
     p, k = H.shape[0], J.shape[0]
     Qf = np.linalg.qr(J.T, mode="complete")[0]
     rank = int(np.linalg.matrix_rank(J))
@@ -469,7 +464,7 @@ def _backtrack(merit, theta, delta, rho):
     return None
 
 
-def solve_defended(family, X, y, entries=(), *, penalty="constraint", lam=1.0, aggregate="mean", theta0=None,
+def _solve_defended(family, X, y, entries=(), *, penalty="constraint", lam=1.0, aggregate="mean", theta0=None,
                    max_steps=100, tol=1e-8, line_search=True):
     r"""Train one defended logistic regression with Newton steps (exact to ``tol``, or ``max_steps`` steps).
 
@@ -511,9 +506,9 @@ def solve_defended(family, X, y, entries=(), *, penalty="constraint", lam=1.0, a
     def merit(th, rho):
         f, _ = family.loss_grad(th, X, y)
         if use_kl:
-            f += lam * attacker_penalty(th, family, entries, aggregate=aggregate)[0]
+            f += lam * _attacker_penalty(th, family, entries, aggregate=aggregate)[0]
         elif use_c:
-            f += rho * np.abs(attacker_constraints(th, family, entries)[0]).sum()
+            f += rho * np.abs(_attacker_constraints(th, family, entries)[0]).sum()
         return f
 
     steps = 0
@@ -522,10 +517,10 @@ def solve_defended(family, X, y, entries=(), *, penalty="constraint", lam=1.0, a
         f, g = family.loss_grad(theta, X, y)
         H = family.hessian(theta, X, y)
         if use_kl:
-            _, pg, pH = attacker_penalty(theta, family, entries, aggregate=aggregate, hessian=True)
+            _, pg, pH = _attacker_penalty(theta, family, entries, aggregate=aggregate, hessian=True)
             g, H = g + lam * pg, H + lam * pH
         if use_c:
-            C, J, K = attacker_constraints(theta, family, entries, nu)
+            C, J, K = _attacker_constraints(theta, family, entries, nu)
             residual = max(np.max(np.abs(g + J.T @ nu)), np.max(np.abs(C)))
             # the constraints' curvature (through the multipliers) only near feasibility; far from it the
             # multipliers are unreliable and the Gauss-Newton step (task Hessian only) is the safe one
@@ -539,12 +534,12 @@ def solve_defended(family, X, y, entries=(), *, penalty="constraint", lam=1.0, a
         steps += 1
         if not line_search:
             Hs = steps_to_try[0][0]
-            delta, nu_new = kkt_step(Hs, g, C, J) if use_c else (-newton_solve(Hs, g), nu)
+            delta, nu_new = _kkt_step(Hs, g, C, J) if use_c else (-_newton_solve(Hs, g), nu)
             theta, nu = theta + delta, nu_new
             continue
         alpha = None
         for Hs, _ in steps_to_try:
-            delta, nu_new = kkt_step(Hs, g, C, J) if use_c else (-newton_solve(Hs, g), nu)
+            delta, nu_new = _kkt_step(Hs, g, C, J) if use_c else (-_newton_solve(Hs, g), nu)
             rho = max(rho, (np.max(np.abs(nu_new)) if nu_new.size else 0.0) + 1.0)
             alpha = _backtrack(merit, theta, delta, rho)
             if alpha is not None:
@@ -669,22 +664,22 @@ class PoolPenaltyDefense(Defense):
         approx = self.strategy == "approximate"
         if isinstance(family, LogisticFamily):
             if approx:
-                return solve_defended(family, X, y, entries, penalty=self.penalty, lam=self.lam,
+                return _solve_defended(family, X, y, entries, penalty=self.penalty, lam=self.lam,
                                       aggregate=self.aggregate, theta0=theta0, max_steps=self.n_newton_steps,
                                       line_search=False)
-            return solve_defended(family, X, y, entries, penalty=self.penalty, lam=self.lam,
+            return _solve_defended(family, X, y, entries, penalty=self.penalty, lam=self.lam,
                                   aggregate=self.aggregate, tol=self.tol)
         pen = None
         if entries and self.lam > 0:
             lam = float(self.lam)
 
             def pen(theta):
-                f, g, _ = attacker_penalty(theta, family, entries, aggregate=self.aggregate)
+                f, g, _ = _attacker_penalty(theta, family, entries, aggregate=self.aggregate)
                 return lam * f, lam * g
         if approx:
-            return fit_family(family, X, y, theta0=np.array(theta0, dtype=float), penalty=pen, tol=self.tol,
+            return _fit_family(family, X, y, theta0=np.array(theta0, dtype=float), penalty=pen, tol=self.tol,
                               max_iter=self.warm_iter)
-        return fit_family(family, X, y, penalty=pen, tol=self.tol, rng=rng)
+        return _fit_family(family, X, y, penalty=pen, tol=self.tol, rng=rng)
 
     def _apply(self, models, rng, init=None):
         fam = models.family

@@ -46,14 +46,14 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
-from .._param_validation import HasMethods, Interval, StrOptions
+from .._param_validation import HasMethods, Interval, StrOptions, validate_params
 from ..base import ParamsMixin
 from ._common import build_environment, child, draw_population, mean_utility, seed_sequence, single_threaded
 from .attacks import LossTest, MetaClassifierAttack, ResponsiveAttack, ThresholdTest
 from .datasets import SyntheticCredit, TabularData
 from .defenses import PropertyUnlearning
 from .metrics import attack_accuracy, n_leaked
-from .models import ModelSet, draw, train_model
+from .models import ModelSet, _draw, train_model
 
 __all__ = ["CPIExperiment", "run_experiment", "ATTACKS"]
 
@@ -156,6 +156,7 @@ def _train(env, datasets, rng):
     return thetas
 
 
+@validate_params({"spec": [CPIExperiment], "seed": [None, Interval(Integral, 0, None), np.random.SeedSequence]})
 def run_experiment(spec, seed=0):
     """Play one experiment; return one record (dict of scalars).
 
@@ -196,7 +197,7 @@ def run_experiment(spec, seed=0):
         for vals in env.class_values:
             v = float(np.median(vals))
             k = int(round(v * spec.n_reference))
-            Xr, yr, _ = draw(env.attacker, spec.n_reference, k / spec.n_reference, rr)
+            Xr, yr, _ = _draw(env.attacker, spec.n_reference, k / spec.n_reference, rr)
             references.append((Xr, yr))
         two_worlds = spec.property_values is not None and m == 2
         rec.update({k: v for k, v in mean_utility(targets, tests).items()})
@@ -226,7 +227,7 @@ def _defended(spec, env, shadows, validation, targets, tests, references, fitted
     """Fixed versus responsive attackers against a non-adaptive defense."""
     defense = spec.defense
     per_attack = isinstance(defense, PropertyUnlearning) and defense.attack is None
-    shared = None if per_attack else defense.apply(targets, random_state=child_rng(rng))
+    shared = None if per_attack else defense.apply(targets, random_state=_child_rng(rng))
     if shared is not None:
         rec.update({f"defended_{k}": v for k, v in mean_utility(shared, tests).items()})
     utilities = []
@@ -237,7 +238,7 @@ def _defended(spec, env, shadows, validation, targets, tests, references, fitted
                 rec[f"{name}_responsive_accuracy"] = float("nan")
                 continue
             d = clone(defense).set_params(attack=att)
-            defended = d.apply(targets, random_state=child_rng(rng))
+            defended = d.apply(targets, random_state=_child_rng(rng))
             utilities.append(mean_utility(defended, tests))
         else:
             d, defended = defense, shared
@@ -245,12 +246,12 @@ def _defended(spec, env, shadows, validation, targets, tests, references, fitted
         candidate = clone(att)
         resp = ResponsiveAttack([candidate], d, fixed_attack=att).fit(
             shadows, validation=validation, queries=env.queries, references=references,
-            random_state=child_rng(rng))
+            random_state=_child_rng(rng))
         rec[f"{name}_responsive_accuracy"] = float(np.mean(resp.predict(defended) == defended.labels))
         rec[f"{name}_responsive_uses_fixed"] = bool(resp.uses_fixed_)
     if per_attack and utilities:
         rec.update({f"defended_{k}": float(np.mean([u[k] for u in utilities])) for k in utilities[0]})
 
 
-def child_rng(rng):
+def _child_rng(rng):
     return np.random.default_rng(rng.integers(2**63 - 1))

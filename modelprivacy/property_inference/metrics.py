@@ -114,8 +114,19 @@ class AttackAccuracy:
         return f"{self.accuracy:.3f} [{self.low:.3f}, {self.high:.3f}] (chance {self.chance:.3f}, n={self.n})"
 
 
+@validate_params({
+    "successes": [Interval(Integral, 0, None)],
+    "n": [Interval(Integral, 0, None)],
+    "confidence": [Interval(Real, 0, 1, closed="neither")],
+})
 def wilson_interval(successes, n, confidence=0.95):
     r"""Wilson score interval :math:`\frac{\hat p + z^2/2n \pm z\sqrt{\hat p(1-\hat p)/n + z^2/4n^2}}{1 + z^2/n}`."""
+    if successes > n:
+        raise ValueError(f"successes ({successes}) must not exceed n ({n}).")
+    return _wilson(int(successes), int(n), float(confidence))
+
+
+def _wilson(successes, n, confidence):
     if n == 0:
         return 0.0, 1.0
     z = stats.norm.ppf(0.5 + confidence / 2.0)
@@ -152,7 +163,7 @@ def attack_accuracy(y_true, y_pred, n_classes, *, confidence=0.95):
         raise ValueError(f"y_true and y_pred must be 1-D of equal length, got {y_true.shape} and {y_pred.shape}.")
     k = int(np.sum(y_true == y_pred))
     n = int(y_true.size)
-    lo, hi = wilson_interval(k, n, confidence)
+    lo, hi = _wilson(k, n, confidence)
     return AttackAccuracy(k / n if n else float("nan"), lo, hi, n, 1.0 / n_classes)
 
 
@@ -288,6 +299,10 @@ def expected_calibration_error(y_true, y_prob, *, n_bins=10):
     p = check_vector(y_prob, "y_prob", n=y.shape[0])
     if np.any((p < 0) | (p > 1)):
         raise ValueError("y_prob must contain probabilities in [0, 1].")
+    return _ece(y, p, n_bins)
+
+
+def _ece(y, p, n_bins):
     b = np.minimum((p * n_bins).astype(int), n_bins - 1)
     n = y.size
     ece = 0.0
@@ -298,6 +313,7 @@ def expected_calibration_error(y_true, y_prob, *, n_bins=10):
     return float(ece)
 
 
+@validate_params({"y_true": ["array-like"], "y_prob": ["array-like"], "n_bins": [Interval(Integral, 1, None)]})
 def utility_report(y_true, y_prob, *, n_bins=10):
     """Accuracy, AUC, log-loss, Brier score and ECE of class-1 probabilities.
 
@@ -313,6 +329,6 @@ def utility_report(y_true, y_prob, *, n_bins=10):
         "auc": float(roc_auc_score(y, p)) if np.unique(y).size == 2 else float("nan"),
         "log_loss": float(log_loss(y, p, labels=[0, 1])),
         "brier": float(brier_score_loss(y, p)),
-        "ece": expected_calibration_error(y, p, n_bins=n_bins),
+        "ece": _ece(y.astype(float), p, n_bins),
     }
     return out

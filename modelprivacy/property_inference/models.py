@@ -61,6 +61,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
+from .._param_validation import HasMethods, validate_params
+
 __all__ = [
     "LogisticFamily",
     "MLPFamily",
@@ -68,6 +70,7 @@ __all__ = [
     "ModelSet",
     "train_model",
     "train_models",
+    "fit_family",
     "white_box_features",
     "black_box_features",
 ]
@@ -350,6 +353,7 @@ class MLPFamily:
         return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(est.coefs_, est.intercepts_)])
 
 
+@validate_params({"estimator": [HasMethods(["fit"])], "n_features": "no_validation"})
 def family_of(estimator, n_features):
     """The family of a scikit-learn target: LogisticRegression (L2) or a binary MLPClassifier.
 
@@ -377,6 +381,8 @@ def family_of(estimator, n_features):
 # --------------------------------------------------------------------------------------
 # training
 # --------------------------------------------------------------------------------------
+@validate_params({"estimator": [HasMethods(["fit"])], "X": ["array-like"], "y": ["array-like"],
+                  "random_state": ["random_state"]})
 def train_model(estimator, X, y, random_state=None):
     """Fit a clone of a scikit-learn target and return its flat parameters.
 
@@ -395,7 +401,7 @@ def train_model(estimator, X, y, random_state=None):
     return MLPFamily.flatten(est)
 
 
-def fit_family(family, X, y, *, theta0=None, penalty=None, sample_weight=None, tol=1e-8, max_iter=2000,
+def _fit_family(family, X, y, *, theta0=None, penalty=None, sample_weight=None, tol=1e-8, max_iter=2000,
                rng=None):
     r"""Minimise :math:`F(\theta) + P(\theta)` with scipy's L-BFGS-B.
 
@@ -415,7 +421,7 @@ def fit_family(family, X, y, *, theta0=None, penalty=None, sample_weight=None, t
         Objective and gradient evaluations used.
     """
     if theta0 is None:
-        theta0 = family.init(rng)
+        theta0 = family.init(np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng)
 
     def fun(theta):
         f, g = family.loss_grad(theta, X, y, sample_weight)
@@ -429,6 +435,8 @@ def fit_family(family, X, y, *, theta0=None, penalty=None, sample_weight=None, t
     return res.x, int(res.nfev)
 
 
+@validate_params({"estimator": [HasMethods(["fit"])], "sampler": [HasMethods(["sample"])],
+                  "n_train": "no_validation", "values": ["array-like"], "rng": ["random_state"]})
 def train_models(estimator, sampler, n_train, values, rng):
     """Train one target per property value (exact training with scikit-learn).
 
@@ -450,10 +458,11 @@ def train_models(estimator, sampler, n_train, values, rng):
     seconds : float
         Training time only.
     """
+    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
     thetas, indices, data = [], [], []
     seconds = 0.0
     for v in values:
-        X, y, idx = draw(sampler, n_train, v, rng)
+        X, y, idx = _draw(sampler, n_train, v, rng)
         t0 = time.perf_counter()
         thetas.append(train_model(estimator, X, y, rng))
         seconds += time.perf_counter() - t0
@@ -462,7 +471,7 @@ def train_models(estimator, sampler, n_train, values, rng):
     return np.array(thetas), indices, data, seconds
 
 
-def draw(sampler, n, value, rng, exclude=None):
+def _draw(sampler, n, value, rng, exclude=None):
     """``(X, y, idx)`` from a pool sampler, or ``(X, y, None)`` from a synthetic population."""
     if hasattr(sampler, "sample_indices"):
         idx = sampler._sample_indices(n, value, rng, exclude)
@@ -474,12 +483,19 @@ def draw(sampler, n, value, rng, exclude=None):
 # --------------------------------------------------------------------------------------
 # features
 # --------------------------------------------------------------------------------------
+@validate_params({"family": [LogisticFamily, MLPFamily], "thetas": ["array-like"]})
 def white_box_features(family, thetas):
     """White-box features (parameters; sorted form for an MLP), shape ``(k, p)``."""
-    thetas = np.atleast_2d(thetas)
+    return _white(family, np.atleast_2d(np.asarray(thetas, dtype=float)))
+
+
+def _white(family, thetas):
+    if isinstance(family, LogisticFamily):
+        return thetas.copy()
     return np.vstack([t[family.white_index(t)] for t in thetas])
 
 
+@validate_params({"family": [LogisticFamily, MLPFamily], "thetas": ["array-like"], "queries": ["array-like"]})
 def black_box_features(family, thetas, queries):
     """Black-box features: class-1 probabilities on the query set, shape ``(k, n_queries)``."""
     return family.predict_proba_many(np.atleast_2d(thetas), queries)
@@ -520,10 +536,10 @@ class ModelSet:
     def features(self, access, queries=None):
         """Feature matrix for ``access="white"`` or ``"black"`` (needs ``queries``)."""
         if access == "white":
-            return white_box_features(self.family, self.thetas)
+            return _white(self.family, self.thetas)
         if queries is None:
             raise ValueError("black-box features need a query set.")
-        P = black_box_features(self.family, self.thetas, queries)
+        P = self.family.predict_proba_many(self.thetas, queries)
         if self.output_defense is not None:
             P = np.vstack([self.output_defense.defend_outputs(P[i], np.random.default_rng(self.output_seeds[i]))
                            for i in range(P.shape[0])])
@@ -544,3 +560,23 @@ class ModelSet:
         return replace(self, thetas=self.thetas[idx], labels=self.labels[idx], values=self.values[idx],
                        data=[self.data[i] for i in idx] if self.data else [],
                        output_seeds=None if self.output_seeds is None else self.output_seeds[idx])
+
+
+@validate_params({
+    "family": [LogisticFamily, MLPFamily],
+    "X": ["array-like"],
+    "y": ["array-like"],
+    "theta0": [None, "array-like"],
+    "penalty": [None, callable],
+    "sample_weight": [None, "array-like"],
+    "tol": "no_validation",
+    "max_iter": "no_validation",
+    "rng": ["random_state"],
+})
+def fit_family(family, X, y, *, theta0=None, penalty=None, sample_weight=None, tol=1e-8, max_iter=2000, rng=None):
+    """Public, validated form of the L-BFGS fit (see :func:`_fit_family`)."""
+    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+    theta0 = None if theta0 is None else np.asarray(theta0, dtype=float)
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    return _fit_family(family, X, y, theta0=theta0, penalty=penalty, sample_weight=sw, tol=tol,
+                       max_iter=max_iter, rng=rng)
