@@ -13,9 +13,11 @@ german     undefended attacks on German Credit (default rate, 3 bins over [0.1, 
 adult      Suri & Evans two-world game on Adult (share of women 0.5 vs alpha), LR and
            MLP targets, label share following the property and held fixed, seed 0
 defenses   output noise, parameter noise, property unlearning on German Credit (LR):
-           fixed versus responsive attacker, seeds 0-2
+           fixed versus responsive attacker (best response over the three meta-classifiers
+           of the same access, the fixed attack included), seeds 0-2
 race       the arms race on German Credit (LR), white- and black-box, exact and
            approximate, seeds 0-2, plus the soft KL penalty (white-box, seed 0)
+summary    print the tables from the files written by the other sections
 """
 
 import json
@@ -81,6 +83,7 @@ def defenses(out):
     done = _done(path)
     attacks = ("white_logistic", "white_mlp", "black_logistic", "black_random_forest", "black_mlp")
     grid = [("output_noise_0.05", OutputNoise(0.05)), ("output_noise_0.1", OutputNoise(0.1)),
+            ("output_noise_0.2", OutputNoise(0.2)),
             ("parameter_noise_0.1", ParameterNoise(0.1)), ("parameter_noise_0.5", ParameterNoise(0.5)),
             ("unlearning", PropertyUnlearning())]
     for name, d in grid:
@@ -121,7 +124,92 @@ def race(out):
                           "last": {k: v for k, v in state.history[-1].items()}, **final})
 
 
-SECTIONS = {"german": german, "adult": adult, "defenses": defenses, "race": race}
+def _load(path):
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def _pooled(recs, key):
+    """Accuracy pooled over seeds (all targets), its Wilson interval, and the between-seed range."""
+    from modelprivacy.property_inference.metrics import wilson_interval
+
+    accs = [r[key] for r in recs if r.get(key) is not None]
+    if not accs:
+        return "      n/a"
+    k = sum(round(a * t) for a, t in zip(accs, [r["_n"] for r in recs]))
+    total = sum(r["_n"] for r in recs)
+    lo, hi = wilson_interval(int(k), int(total))
+    return f"{k / total:.3f} [{lo:.3f},{hi:.3f}]"
+
+
+def summary(out):
+    ger = _load(out / "german.jsonl")
+    attacks = ("white_logistic", "white_random_forest", "white_mlp", "black_logistic", "black_random_forest",
+               "black_mlp", "loss_test", "threshold_test")
+    if ger:
+        print("\nGerman Credit, default rate in 3 bins over [0.1, 0.5] (chance 0.333); accuracy pooled over seeds "
+              "[Wilson 95%]")
+        for tname in ("logistic", "mlp"):
+            recs = [dict(r, _n=r["n_classes"] * 50) for r in ger if r["target"] == tname]
+            if not recs:
+                continue
+            util = {k: np.mean([r[k] for r in recs]) for k in ("auc", "log_loss", "ece", "accuracy")}
+            print(f"  target {tname} ({len(recs)} seeds): AUC {util['auc']:.3f}, log-loss {util['log_loss']:.3f}, "
+                  f"ECE {util['ece']:.3f}, accuracy {util['accuracy']:.3f}")
+            for a in attacks:
+                print(f"    {a:<22} {_pooled(recs, a + '_accuracy')}")
+    adu = _load(out / "adult.jsonl")
+    if adu:
+        print("\nAdult, share of women 0.5 vs alpha (chance 0.5); accuracy [Wilson 95%, 100 targets], "
+              "n_leaked exact / Suri-Evans")
+        for tname in ("logistic", "mlp"):
+            for share in ("follow", "fixed"):
+                recs = sorted((r for r in adu if r["target"] == tname and r["label_share"] == share),
+                              key=lambda r: r["alpha"])
+                if not recs:
+                    continue
+                print(f"  target {tname}, label share {share}: AUC {np.mean([r['auc'] for r in recs]):.3f}")
+                for r in recs:
+                    cells = []
+                    for a in ("white_logistic", "white_mlp", "black_logistic", "black_random_forest", "loss_test",
+                              "threshold_test"):
+                        cells.append(f"{a.replace('_logistic', '_lr').replace('_random_forest', '_rf')} "
+                                     f"{r[a + '_accuracy']:.2f} [{r[a + '_low']:.2f},{r[a + '_high']:.2f}]")
+                    best = max(("white_logistic", "white_mlp", "black_logistic", "black_random_forest"),
+                               key=lambda a: r[a + "_accuracy"])
+                    nl, ns = r.get(best + "_n_leaked"), r.get(best + "_n_leaked_se")
+                    nl = "nan" if nl is None else f"{nl:.1f}"
+                    ns = "nan" if ns is None else f"{ns:.1f}"
+                    print(f"    alpha {r['alpha']:.1f} label share {r['label_share_1']:.3f}: " + "; ".join(cells)
+                          + f"; n_leaked({best}) {nl} / {ns}")
+    dfn = _load(out / "defenses.jsonl")
+    if dfn:
+        print("\nNon-adaptive defenses on German Credit (LR target), mean over seeds: undefended / fixed / "
+              "responsive attack accuracy; defended utility")
+        for name in sorted({r["defense"] for r in dfn}):
+            recs = [r for r in dfn if r["defense"] == name]
+            m = lambda k: np.mean([r[k] for r in recs if r.get(k) is not None]) if any(
+                r.get(k) is not None for r in recs) else float("nan")
+            print(f"  {name} ({len(recs)} seeds): AUC {m('auc'):.3f} -> {m('defended_auc'):.3f}, log-loss "
+                  f"{m('log_loss'):.3f} -> {m('defended_log_loss'):.3f}, ECE {m('ece'):.3f} -> {m('defended_ece'):.3f}")
+            for a in ("white_logistic", "white_mlp", "black_logistic", "black_random_forest", "black_mlp"):
+                print(f"    {a:<22} {m(a + '_accuracy'):.3f} / {m(a + '_fixed_accuracy'):.3f} / "
+                      f"{m(a + '_responsive_accuracy'):.3f}")
+    rac = [r for r in _load(out / "race.jsonl") if "|round" not in r["key"]]
+    if rac:
+        print("\nArms race on German Credit (LR), per run: rounds, stop, undefended -> final responsive accuracy, "
+              "fresh LR/RF/MLP attackers, AUC, log-loss, ECE (undefended -> final), training seconds")
+        for r in rac:
+            last = r["last"]
+            print(f"  {r['access']:<5} {r['strategy']:<11} {r['penalty']:<10} lam={r['lam']:<5} seed {r['seed']}: "
+                  f"{r['rounds']:>2} rounds {r['stop_reason']:<13} {r['undefended_attack_accuracy']:.3f} -> "
+                  f"{last['attack_accuracy']:.3f} [{last['attack_low']:.3f},{last['attack_high']:.3f}]; fresh "
+                  f"{r['final_accuracy_logistic']:.3f}/{r['final_accuracy_random_forest']:.3f}/"
+                  f"{r['final_accuracy_mlp']:.3f}; AUC {r['undefended_auc']:.3f}->{last['auc']:.3f}, LL "
+                  f"{r['undefended_log_loss']:.3f}->{last['log_loss']:.3f}, ECE {r['undefended_ece']:.3f}->"
+                  f"{last['ece']:.3f}; train {r['train_seconds']:.2f}s")
+
+
+SECTIONS = {"german": german, "adult": adult, "defenses": defenses, "race": race, "summary": summary}
 
 
 def main():

@@ -94,6 +94,12 @@ class CPIExperiment(ParamsMixin, BaseEstimator):
         a defense; see :class:`~.attacks.ResponsiveAttack`).
     attacks : tuple of str, default=ATTACKS
     defense : None, OutputNoise, ParameterNoise or PropertyUnlearning, default=None
+    responsive : {"all", "same"}, default="all"
+        The responsive attacker's candidates against the defense: the
+        attack's own meta-classifier only (``"same"``), or every
+        meta-classifier with the same access (``"all"``: its best response;
+        the fixed attack is always an option too). The tests have one
+        candidate: themselves.
     """
 
     _parameter_constraints = {
@@ -113,11 +119,12 @@ class CPIExperiment(ParamsMixin, BaseEstimator):
         "n_validation": [Interval(Integral, 2, None)],
         "attacks": [tuple, list],
         "defense": [None, HasMethods(["apply"])],
+        "responsive": [StrOptions({"all", "same"})],
     }
 
     def __init__(self, dataset="german", *, prop=None, label_share="follow", bins=3, property_range=(0.1, 0.5),
                  property_values=None, n_train=150, n_test=100, target=None, n_queries=128, n_shadows=100,
-                 n_targets=50, n_reference=200, n_validation=50, attacks=ATTACKS, defense=None):
+                 n_targets=50, n_reference=200, n_validation=50, attacks=ATTACKS, defense=None, responsive="all"):
         self.dataset = dataset
         self.prop = prop
         self.label_share = label_share
@@ -134,6 +141,7 @@ class CPIExperiment(ParamsMixin, BaseEstimator):
         self.n_validation = n_validation
         self.attacks = attacks
         self.defense = defense
+        self.responsive = responsive
 
     def _check(self):
         self._validate_params()
@@ -243,12 +251,18 @@ def _defended(spec, env, shadows, validation, targets, tests, references, fitted
         else:
             d, defended = defense, shared
         rec[f"{name}_fixed_accuracy"] = float(np.mean(att.predict(defended) == defended.labels))
-        candidate = clone(att)
-        resp = ResponsiveAttack([candidate], d, fixed_attack=att).fit(
+        candidates = [clone(att)]
+        if spec.responsive == "all" and isinstance(att, MetaClassifierAttack):
+            candidates += [MetaClassifierAttack(m, access=att.access, random_state=int(rng.integers(2**31 - 1)))
+                           for m in ("logistic", "random_forest", "mlp") if m != att.meta_classifier]
+        resp = ResponsiveAttack(candidates, d, fixed_attack=att).fit(
             shadows, validation=validation, queries=env.queries, references=references,
             random_state=_child_rng(rng))
         rec[f"{name}_responsive_accuracy"] = float(np.mean(resp.predict(defended) == defended.labels))
         rec[f"{name}_responsive_uses_fixed"] = bool(resp.uses_fixed_)
+        best = resp.best_attack_
+        rec[f"{name}_responsive_meta"] = (best.meta_classifier if isinstance(best, MetaClassifierAttack)
+                                          else type(best).__name__)
     if per_attack and utilities:
         rec.update({f"defended_{k}": float(np.mean([u[k] for u in utilities])) for k in utilities[0]})
 
