@@ -93,7 +93,7 @@ def test_exact_and_approximate_fits(problem):
     assert np.max(np.abs(approx - exact)) < 1e-3
     assert n_approx < n_exact
     mlp = MLPFamily(4, (3,), alpha=1e-3)
-    th, _, _ = approximate_fits(mlp, data, groups, warm_iter=5, rng=0)
+    th, _, _ = approximate_fits(mlp, data, groups, warm_iter=5, random_state=0)
     assert th.shape == (5, mlp.n_params) and np.all(np.isfinite(th))
     with pytest.raises(ValueError, match="logistic regression"):
         newton_step(mlp, th[0], *data[0])

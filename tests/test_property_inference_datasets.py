@@ -221,3 +221,20 @@ def test_bins_cover_the_range_or_fail():
     assert [v.tolist() for v in vals] == [[0.1], [0.2], [0.3, 0.4]]
     with pytest.raises(ValueError, match="holds no property value"):
         bin_values(make_bins(3, (0.1, 0.13)), 20)
+
+
+def test_user_arrays_with_a_property_function(rng):
+    X = rng.standard_normal((500, 3))
+    y = (X[:, 0] + rng.standard_normal(500) > 0).astype(int)
+    data = TabularData.from_arrays(X, np.where(y == 1, "bad", "good"), prop=lambda X, y: X[:, 1] > 0.5)
+    assert set(np.unique(data.y)) == {0, 1} and data.default_property == "property"
+    z = data.X[:, 1] > 0.5
+    s = PropertySampler(data)
+    idx = s.sample_indices(40, 0.25, rng)
+    assert int(z[idx].sum()) == 10
+    with pytest.raises(ValueError, match="0/1 or booleans"):
+        TabularData.from_arrays(X, y, prop=lambda X, y: X[:, 1])
+    with pytest.raises(ValueError, match="shape"):
+        TabularData.from_arrays(X, y, prop=np.ones(3, dtype=bool))
+    with pytest.raises(ValueError, match="two classes"):
+        TabularData.from_arrays(X, np.zeros(500))

@@ -171,13 +171,14 @@ def _exact(family, X, y, tol, rng):
     "family": [LogisticFamily, MLPFamily],
     "datasets": [list, tuple],
     "tol": [Interval(Real, 0, None, closed="neither")],
-    "rng": ["random_state"],
+    "random_state": ["random_state"],
 })
-def exact_fits(family, datasets, *, tol=1e-8, rng=None):
+def exact_fits(family, datasets, *, tol=1e-8, random_state=None):
     """Train every model from a cold start to convergence.
 
-    Logistic regression: Newton's method from zero (step tolerance
-    ``tol``); MLP: L-BFGS from a seeded Glorot draw (gradient tolerance).
+    Logistic regression: Newton's method from zero (KKT-residual
+    tolerance ``tol``); MLP: L-BFGS from a Glorot draw seeded by
+    ``random_state`` (gradient tolerance).
 
     Returns
     -------
@@ -186,7 +187,7 @@ def exact_fits(family, datasets, *, tol=1e-8, rng=None):
     evaluations : int
         Newton steps (L-BFGS evaluations for an MLP).
     """
-    rng = check_generator(rng)
+    rng = check_generator(random_state)
     seeds = rng.integers(0, 2**63 - 1, size=len(datasets))
     out = np.empty((len(datasets), family.n_params))
     evals = 0
@@ -204,9 +205,9 @@ def exact_fits(family, datasets, *, tol=1e-8, rng=None):
     "n_newton_steps": [Interval(Integral, 1, None)],
     "warm_iter": [Interval(Integral, 1, None)],
     "tol": [Interval(Real, 0, None, closed="neither")],
-    "rng": ["random_state"],
+    "random_state": ["random_state"],
 })
-def approximate_fits(family, datasets, groups, *, n_newton_steps=1, warm_iter=20, tol=1e-8, rng=None):
+def approximate_fits(family, datasets, groups, *, n_newton_steps=1, warm_iter=20, tol=1e-8, random_state=None):
     """One exact reference model per group; every other model updated from it.
 
     Parameters
@@ -220,6 +221,10 @@ def approximate_fits(family, datasets, groups, *, n_newton_steps=1, warm_iter=20
         Newton steps from the reference (logistic regression).
     warm_iter : int
         L-BFGS iterations from the reference (MLP).
+    tol : float
+        Tolerance of the exact reference fits.
+    random_state : None, int, SeedSequence or Generator
+        Seeds the MLP cold starts.
 
     Returns
     -------
@@ -230,7 +235,7 @@ def approximate_fits(family, datasets, groups, *, n_newton_steps=1, warm_iter=20
         Newton steps of the references and the updates (L-BFGS evaluations
         for an MLP).
     """
-    rng = check_generator(rng)
+    rng = check_generator(random_state)
     seeds = rng.integers(0, 2**63 - 1, size=len(datasets))
     groups = np.asarray(groups)
     out = np.empty((len(datasets), family.n_params))

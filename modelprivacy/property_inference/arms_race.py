@@ -332,13 +332,13 @@ def step(state, seed):
         shadows, targets = state.shadows, state.targets
         if t == 0:
             if spec.strategy == "exact":
-                th_s, sec_s, ev_s = exact_fits(fam, shadows.data, tol=spec.tol, rng=s_train)
-                th_t, sec_t, ev_t = exact_fits(fam, targets.data, tol=spec.tol, rng=s_train)
+                th_s, sec_s, ev_s = exact_fits(fam, shadows.data, tol=spec.tol, random_state=s_train)
+                th_t, sec_t, ev_t = exact_fits(fam, targets.data, tol=spec.tol, random_state=s_train)
             else:
-                th_s, sec_s, ev_s = approximate_fits(fam, shadows.data, shadows.labels, rng=s_train,
+                th_s, sec_s, ev_s = approximate_fits(fam, shadows.data, shadows.labels, random_state=s_train,
                                                      n_newton_steps=spec.initial_newton_steps,
                                                      warm_iter=spec.warm_iter, tol=spec.tol)
-                th_t, sec_t, ev_t = approximate_fits(fam, targets.data, targets.labels, rng=s_train,
+                th_t, sec_t, ev_t = approximate_fits(fam, targets.data, targets.labels, random_state=s_train,
                                                      n_newton_steps=spec.initial_newton_steps,
                                                      warm_iter=spec.warm_iter, tol=spec.tol)
             shadows, targets = shadows.with_thetas(th_s), targets.with_thetas(th_t)
@@ -539,7 +539,7 @@ def evaluate(state, seed=0, *, attackers=("logistic", "random_forest", "mlp"), n
         if pool:
             fresh = defense.apply(fresh, random_state=rs)
         else:
-            th, _, _ = exact_fits(env.family, data, tol=spec.tol, rng=rs)
+            th, _, _ = exact_fits(env.family, data, tol=spec.tol, random_state=rs)
             fresh = fresh.with_thetas(th)
         best = 0.0
         for name in attackers:

@@ -436,8 +436,8 @@ def _fit_family(family, X, y, *, theta0=None, penalty=None, sample_weight=None, 
 
 
 @validate_params({"estimator": [HasMethods(["fit"])], "sampler": [HasMethods(["sample"])],
-                  "n_train": "no_validation", "values": ["array-like"], "rng": ["random_state"]})
-def train_models(estimator, sampler, n_train, values, rng):
+                  "n_train": "no_validation", "values": ["array-like"], "random_state": ["random_state"]})
+def train_models(estimator, sampler, n_train, values, random_state=None):
     """Train one target per property value (exact training with scikit-learn).
 
     Parameters
@@ -448,7 +448,7 @@ def train_models(estimator, sampler, n_train, values, rng):
         (a :class:`~.datasets.SyntheticCredit`)
     n_train : int
     values : sequence of property values
-    rng : numpy Generator
+    random_state : None, int, SeedSequence or Generator
 
     Returns
     -------
@@ -458,7 +458,9 @@ def train_models(estimator, sampler, n_train, values, rng):
     seconds : float
         Training time only.
     """
-    rng = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    from .._validation import check_generator
+
+    rng = check_generator(random_state)
     thetas, indices, data = [], [], []
     seconds = 0.0
     for v in values:
@@ -571,12 +573,13 @@ class ModelSet:
     "sample_weight": [None, "array-like"],
     "tol": "no_validation",
     "max_iter": "no_validation",
-    "rng": ["random_state"],
+    "random_state": ["random_state"],
 })
-def fit_family(family, X, y, *, theta0=None, penalty=None, sample_weight=None, tol=1e-8, max_iter=2000, rng=None):
+def fit_family(family, X, y, *, theta0=None, penalty=None, sample_weight=None, tol=1e-8, max_iter=2000,
+               random_state=None):
     """Public, validated form of the L-BFGS fit (see :func:`_fit_family`)."""
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     theta0 = None if theta0 is None else np.asarray(theta0, dtype=float)
     sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
     return _fit_family(family, X, y, theta0=theta0, penalty=penalty, sample_weight=sw, tol=tol,
-                       max_iter=max_iter, rng=rng)
+                       max_iter=max_iter, rng=random_state)
