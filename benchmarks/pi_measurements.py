@@ -64,17 +64,19 @@ def german(out):
 
 
 def adult(out):
-    """Set PI_ADULT_TARGETS=logistic (or mlp) to run one target type (two processes can share the file)."""
+    """PI_ADULT_TARGETS=logistic (or mlp) and PI_ADULT_ALPHAS=0.0,0.2,... restrict the grid."""
     import os
 
     path = out / "adult.jsonl"
     done = _done(path)
     wanted = os.environ.get("PI_ADULT_TARGETS", "logistic,mlp").split(",")
+    alphas = [float(a) for a in os.environ.get("PI_ADULT_ALPHAS", ",".join(
+        str(a) for a in np.round(np.arange(0.0, 1.01, 0.1), 1))).split(",")]
     for tname, tgt in (("logistic", LR), ("mlp", MLP_ADULT)):
         if tname not in wanted:
             continue
         for share in ("follow", "fixed"):
-            for alpha in np.round(np.arange(0.0, 1.01, 0.1), 1):
+            for alpha in alphas:
                 key = f"adult|{tname}|{share}|{alpha}"
                 if key in done:
                     continue
