@@ -15,7 +15,7 @@ from sklearn.linear_model import LogisticRegression
 
 from .datasets import PropertySampler, SyntheticCredit, TabularData, bin_values, load_dataset, make_bins, split_pool
 from .metrics import utility_report
-from .models import ModelSet, _draw, family_of
+from .models import IndexedSets, ModelSet, _draw, family_of
 
 _BLAS = None
 
@@ -132,17 +132,24 @@ def draw_population(env, sampler, n_per_class, n_train, rng, *, n_test=0):
     tests : list of (X, y) (empty when ``n_test == 0``)
     """
     datasets, labels, values, tests = [], [], [], []
+    train_idx, test_idx = [], []
     for c, vals in enumerate(env.class_values):
         for _ in range(n_per_class):
             v = float(vals[rng.integers(vals.size)])
             X, y, idx = _draw(sampler, n_train, v, rng)
             datasets.append((X, y))
+            train_idx.append(idx)
             labels.append(c)
             values.append(v)
             if n_test:
                 k = int(round(v * n_test))
-                Xt, yt, _ = _draw(sampler, n_test, k / n_test, rng, exclude=idx)
+                Xt, yt, tidx = _draw(sampler, n_test, k / n_test, rng, exclude=idx)
                 tests.append((Xt, yt))
+                test_idx.append(tidx)
+    if hasattr(sampler, "data"):  # a finite pool: keep indices, not copies
+        pool = sampler.data
+        datasets = IndexedSets(pool.X, pool.y, train_idx)
+        tests = IndexedSets(pool.X, pool.y, test_idx) if n_test else []
     return datasets, np.array(labels), np.array(values), tests
 
 
@@ -156,4 +163,4 @@ def mean_utility(models, tests, rng=None):
 
 
 def make_models(env, thetas, labels, values, datasets):
-    return ModelSet(env.family, np.asarray(thetas), np.asarray(labels), np.asarray(values), list(datasets))
+    return ModelSet(env.family, np.asarray(thetas), np.asarray(labels), np.asarray(values), datasets)

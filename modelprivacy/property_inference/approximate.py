@@ -71,7 +71,7 @@ import numpy as np
 from .._param_validation import Interval, validate_params
 from .._validation import check_generator
 from .defenses import _newton_solve, _solve_defended
-from .models import LogisticFamily, MLPFamily, _fit_family
+from .models import IndexedSets, LogisticFamily, MLPFamily, _fit_family
 
 __all__ = [
     "newton_step",
@@ -169,7 +169,7 @@ def _exact(family, X, y, tol, rng):
 
 @validate_params({
     "family": [LogisticFamily, MLPFamily],
-    "datasets": [list, tuple],
+    "datasets": [list, tuple, IndexedSets],
     "tol": [Interval(Real, 0, None, closed="neither")],
     "random_state": ["random_state"],
 })
@@ -200,7 +200,7 @@ def exact_fits(family, datasets, *, tol=1e-8, random_state=None):
 
 @validate_params({
     "family": [LogisticFamily, MLPFamily],
-    "datasets": [list, tuple],
+    "datasets": [list, tuple, IndexedSets],
     "groups": ["array-like"],
     "n_newton_steps": [Interval(Integral, 1, None)],
     "warm_iter": [Interval(Integral, 1, None)],

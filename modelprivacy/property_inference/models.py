@@ -68,6 +68,7 @@ __all__ = [
     "MLPFamily",
     "family_of",
     "ModelSet",
+    "IndexedSets",
     "train_model",
     "train_models",
     "fit_family",
@@ -503,6 +504,31 @@ def black_box_features(family, thetas, queries):
     return family.predict_proba_many(np.atleast_2d(thetas), queries)
 
 
+class IndexedSets:
+    """Training sets stored as row indices into one pool: ``sets[i] -> (X[idx_i], y[idx_i])``.
+
+    Keeps a picklable arms-race state small (the pool once, not a copy of
+    every training set).
+    """
+
+    def __init__(self, X, y, indices):
+        self.X = X
+        self.y = y
+        self.indices = [np.asarray(i) for i in indices]
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(len(self))[i]]
+        idx = self.indices[i]
+        return self.X[idx], self.y[idx]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
 @dataclass
 class ModelSet:
     """Released models of one population (shadows or targets) with their property labels.
@@ -515,7 +541,7 @@ class ModelSet:
         Property class (bin or world) of each model.
     values : ndarray of shape (k,)
         Exact property value of each training set.
-    data : list of (X, y), optional
+    data : list of (X, y) or IndexedSets, optional
         Each model's training set (what a defense that retrains needs).
     output_defense : object, optional
         A defense whose ``defend_outputs`` perturbs black-box answers.
