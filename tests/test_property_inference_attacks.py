@@ -105,7 +105,7 @@ def test_meta_net_reproduces_the_meta_classifier_and_its_jacobian(separated, que
     rf = MetaClassifierAttack("random_forest", random_state=0).fit(shadows)
     assert not rf.differentiable
     with pytest.raises(ValueError, match="not differentiable"):
-        MetaNet(rf.meta_classifier_)
+        MetaNet.from_estimator(rf.meta_classifier_)
 
 
 def _brute_force_thresholds(s, labels, m):

@@ -58,6 +58,7 @@ References
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -117,20 +118,39 @@ def _make_meta(name, random_state):
 # --------------------------------------------------------------------------------------
 # a fitted meta-classifier as a differentiable network
 # --------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
 class MetaNet:
     r"""A fitted (scaler +) logistic-regression or MLP meta-classifier as a network of class logits.
 
     :math:`z = N((\phi - \mu)/\sigma)`, posterior :math:`\operatorname{softmax}(z)`
     (equal to the estimator's ``predict_proba``). A binary classifier with
-    one decision value :math:`d` is written :math:`z = (0, d)`.
+    one decision value :math:`d` is written :math:`z = (0, d)`. Build it with
+    :meth:`from_estimator`.
 
-    Raises
-    ------
-    ValueError
-        For a meta-classifier that is not differentiable (a random forest).
+    Attributes
+    ----------
+    mean, scale : ndarray
+        The scaler's centring and scaling (0 and 1 without a scaler).
+    layers : list of (W, b)
+        Affine layers, ReLU (or identity) between them.
+    n_classes : int
     """
 
-    def __init__(self, estimator):
+    mean: np.ndarray
+    scale: np.ndarray
+    layers: list
+    n_classes: int
+
+    @classmethod
+    def from_estimator(cls, estimator):
+        """Read a fitted ``[StandardScaler +] LogisticRegression | MLPClassifier``.
+
+        Raises
+        ------
+        ValueError
+            For a meta-classifier that is not differentiable (a random
+            forest) or not piecewise affine.
+        """
         scaler, clf = None, estimator
         if isinstance(estimator, Pipeline):
             steps = [s for _, s in estimator.steps]
@@ -158,10 +178,9 @@ class MetaNet:
         W, b = layers[-1]
         if W.shape[1] == 1:  # binary: z = (0, d)
             layers[-1] = (np.hstack([np.zeros_like(W), W]), np.concatenate([[0.0], b]))
-        self.mean = np.zeros(layers[0][0].shape[0]) if scaler is None else scaler.mean_.copy()
-        self.scale = np.ones_like(self.mean) if scaler is None else scaler.scale_.copy()
-        self.layers = layers
-        self.n_classes = layers[-1][0].shape[1]
+        mean = np.zeros(layers[0][0].shape[0]) if scaler is None else scaler.mean_.copy()
+        scale = np.ones_like(mean) if scaler is None else scaler.scale_.copy()
+        return cls(mean, scale, layers, layers[-1][0].shape[1])
 
     def logits_and_jacobian(self, phi):
         r"""Class logits :math:`z` (m,) and Jacobian :math:`\partial z/\partial\phi` (m, d) at one point."""
@@ -292,14 +311,14 @@ class MetaClassifierAttack(ParamsMixin, ClassifierMixin, BaseEstimator):
     def differentiable(self):
         """Whether defenses can take gradients through this attack (not a random forest)."""
         try:
-            MetaNet(self.meta_classifier_)
+            MetaNet.from_estimator(self.meta_classifier_)
             return True
         except ValueError:
             return False
 
     def meta_net(self):
         """The fitted meta-classifier as a :class:`MetaNet` (raises for a random forest)."""
-        return MetaNet(self.meta_classifier_)
+        return MetaNet.from_estimator(self.meta_classifier_)
 
 
 def _check_models(models, name):

@@ -49,19 +49,22 @@ References
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from dataclasses import dataclass, field, replace
+from numbers import Integral, Real
 
 import numpy as np
 from scipy import optimize
 from scipy.special import expit
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
-from .._param_validation import HasMethods, validate_params
+from .._param_validation import HasMethods, Interval, StrOptions, validate_params
+from ..base import ParamsMixin
 
 __all__ = [
     "LogisticFamily",
@@ -80,30 +83,23 @@ __all__ = [
 # --------------------------------------------------------------------------------------
 # logistic regression
 # --------------------------------------------------------------------------------------
-class LogisticFamily:
+class LogisticFamily(ParamsMixin, BaseEstimator):
     """L2 logistic regression as a flat parameter vector ``theta = (w, b)``.
 
     Parameters
     ----------
-    n_features : int
-    C : float > 0
+    n_features : int >= 1
+    C : float > 0, default=1.0
         Inverse regularisation strength, as in scikit-learn.
     """
 
     kind = "logistic"
+    _parameter_constraints = {"n_features": [Interval(Integral, 1, None)],
+                              "C": [Interval(Real, 0, None, closed="neither")]}
 
     def __init__(self, n_features, C=1.0):
-        self.n_features = int(n_features)
-        self.C = float(C)
-
-    def __repr__(self):
-        return f"LogisticFamily(n_features={self.n_features}, C={self.C})"
-
-    def __eq__(self, other):
-        return type(other) is type(self) and (self.n_features, self.C) == (other.n_features, other.C)
-
-    def __hash__(self):
-        return hash((type(self).__name__, self.n_features, self.C))
+        self.n_features = n_features
+        self.C = C
 
     @property
     def n_params(self):
@@ -186,7 +182,7 @@ _ACT = {
 }
 
 
-class MLPFamily:
+class MLPFamily(ParamsMixin, BaseEstimator):
     """The binary :class:`~sklearn.neural_network.MLPClassifier` as a flat parameter vector.
 
     Layout: for each layer ``l`` the weights ``W_l`` (``fan_in x fan_out``,
@@ -194,41 +190,48 @@ class MLPFamily:
 
     Parameters
     ----------
-    n_features : int
-    hidden_layer_sizes : tuple of int
-    alpha : float >= 0
+    n_features : int >= 1
+    hidden_layer_sizes : tuple of int, default=(16,)
+    alpha : float >= 0, default=1e-4
         L2 strength of scikit-learn (``alpha / (2 n) * sum ||W||^2``).
-    activation : {"relu", "tanh", "logistic", "identity"}
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
     """
 
     kind = "mlp"
+    _parameter_constraints = {"n_features": [Interval(Integral, 1, None)], "hidden_layer_sizes": [tuple, list],
+                              "alpha": [Interval(Real, 0, None)],
+                              "activation": [StrOptions({"relu", "tanh", "logistic", "identity"})]}
 
     def __init__(self, n_features, hidden_layer_sizes=(16,), alpha=1e-4, activation="relu"):
-        self.n_features = int(n_features)
-        self.hidden_layer_sizes = tuple(int(h) for h in hidden_layer_sizes)
-        self.alpha = float(alpha)
+        self.n_features = n_features
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.alpha = alpha
         self.activation = activation
-        sizes = (self.n_features,) + self.hidden_layer_sizes + (1,)
-        self._shapes = list(zip(sizes[:-1], sizes[1:]))
-        self._slices = []
+
+    @functools.cached_property
+    def _layout(self):
+        """(shapes, slices, n_params) of the flat layout, computed once (the parameters are not changed)."""
+        self._validate_params()
+        sizes = (int(self.n_features),) + tuple(int(h) for h in self.hidden_layer_sizes) + (1,)
+        shapes = list(zip(sizes[:-1], sizes[1:]))
+        slices = []
         o = 0
-        for fi, fo in self._shapes:
-            self._slices.append((slice(o, o + fi * fo), slice(o + fi * fo, o + fi * fo + fo)))
+        for fi, fo in shapes:
+            slices.append((slice(o, o + fi * fo), slice(o + fi * fo, o + fi * fo + fo)))
             o += fi * fo + fo
-        self._n = o
+        return shapes, slices, o
 
-    def __repr__(self):
-        return (f"MLPFamily(n_features={self.n_features}, hidden_layer_sizes={self.hidden_layer_sizes}, "
-                f"alpha={self.alpha}, activation={self.activation!r})")
+    @property
+    def _shapes(self):
+        return self._layout[0]
 
-    def _key(self):
-        return (self.n_features, self.hidden_layer_sizes, self.alpha, self.activation)
+    @property
+    def _slices(self):
+        return self._layout[1]
 
-    def __eq__(self, other):
-        return type(other) is type(self) and self._key() == other._key()
-
-    def __hash__(self):
-        return hash((type(self).__name__,) + self._key())
+    @property
+    def _n(self):
+        return self._layout[2]
 
     @property
     def n_params(self):
@@ -334,7 +337,7 @@ class MLPFamily:
     # ----- conversion ---------------------------------------------------------------
     def to_estimator(self, theta):
         """A fitted :class:`~sklearn.neural_network.MLPClassifier` with these parameters."""
-        est = MLPClassifier(hidden_layer_sizes=self.hidden_layer_sizes, alpha=self.alpha,
+        est = MLPClassifier(hidden_layer_sizes=tuple(self.hidden_layer_sizes), alpha=self.alpha,
                             activation=self.activation)
         layers = self.unpack(theta)
         est.coefs_ = [W.copy() for W, _ in layers]
@@ -370,12 +373,12 @@ def family_of(estimator, n_features):
                 or not p.get("fit_intercept", True) or p.get("class_weight") is not None:
             raise ValueError("the LogisticRegression target must be plain L2 with an intercept and no "
                              f"class weights (penalty='l2', l1_ratio=0, fit_intercept=True); got {estimator!r}.")
-        return LogisticFamily(n_features, C=p["C"])
+        return LogisticFamily(int(n_features), C=float(p["C"]))
     if isinstance(estimator, MLPClassifier):
         p = estimator.get_params()
         h = p["hidden_layer_sizes"]
-        h = (h,) if np.isscalar(h) else tuple(h)
-        return MLPFamily(n_features, h, alpha=p["alpha"], activation=p["activation"])
+        h = (int(h),) if np.isscalar(h) else tuple(int(v) for v in h)
+        return MLPFamily(int(n_features), h, alpha=float(p["alpha"]), activation=p["activation"])
     raise ValueError(f"the target must be a LogisticRegression or an MLPClassifier, got {type(estimator).__name__}.")
 
 
@@ -529,7 +532,7 @@ class IndexedSets:
         return (self[i] for i in range(len(self)))
 
 
-@dataclass
+@dataclass(eq=False)
 class ModelSet:
     """Released models of one population (shadows or targets) with their property labels.
 
