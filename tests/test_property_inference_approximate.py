@@ -52,6 +52,7 @@ def test_one_newton_step_errs_quadratically_in_the_property_shift(problem):
     errors = np.array(errors)
     # theory: ||step - exact|| <= L/(2 mu) ||theta0 - exact||^2, and ||theta0 - exact|| = O(delta)
     assert np.all(errors <= np.array(bounds))
+    assert np.isfinite(bounds[-1])  # the bound covers the smallest shift (it is not vacuously infinite)
     slope = np.polyfit(np.log(deltas), np.log(errors), 1)[0]
     assert 1.8 < slope < 2.2
     # the step is far better than not moving at all
