@@ -1,8 +1,9 @@
 """The ``modelprivacy`` command.
 
 ``modelprivacy simulate`` runs a stealing game (flags or a TOML file) and
-prints a summary table; ``modelprivacy race`` plays an arms race (rounds of
-best responses) and prints its per-round summary; ``modelprivacy figures``
+prints a summary table; ``modelprivacy play`` plays an arms race (rounds of
+best responses, printed round by round) or a property-inference experiment;
+``modelprivacy figures``
 regenerates the paper's figures. A mistake in a flag, a configuration file or an output path ends in
 one ``error:`` line naming the culprit and exit status 2, never a traceback.
 """
@@ -26,7 +27,9 @@ from .attacks import make_attacker
 from .defenses import NoDefense, make_defense
 from .figures import FIGURES, get_figure
 from .games import GAME_ATTACKERS, GAME_DEFENSES, GAMES, game_defenses, make_game
+from .property_inference import ArmsRace, CPIExperiment
 from .simulate import Cell, Precision, grid, sweep
+from .threat import RoundGame
 
 __all__ = ["main"]
 
@@ -49,10 +52,10 @@ _TYPES = {"game": str, "attack": str, "defense": [str], "n": [int], "sigma": [fl
           "max_reps": int, "seed": int, "jobs": int, "out": str, "fresh": bool}
 
 
-#: the arms races ``modelprivacy race`` plays (RoundGames of the engine)
-RACES = {"stealing": StealingArmsRace}
-RACE_DEFAULTS = {"reps": 3, "seed": 0, "jobs": 1, "out": "race_results.csv", "fresh": False}
-_RACE_TYPES = {"reps": int, "seed": int, "jobs": int, "out": str, "fresh": bool}
+#: the games ``modelprivacy play`` runs: the arms races (RoundGames) and property-inference experiments
+PLAYABLE = {"stealing-race": StealingArmsRace, "property-race": ArmsRace, "property-inference": CPIExperiment}
+PLAY_DEFAULTS = {"reps": 3, "seed": 0, "jobs": 1, "out": "play_results.csv", "fresh": False}
+_PLAY_TYPES = {"reps": int, "seed": int, "jobs": int, "out": str, "fresh": bool}
 
 
 class UsageError(ValueError):
@@ -176,24 +179,25 @@ def run_simulate(args):
     return 0
 
 
-def _race_parser(sub):
+def _play_parser(sub):
     p = sub.add_parser(
-        "race",
-        help="play an arms race (defender and attacker best responses in turn) and print it round by round",
-        description="Play independent arms races (engine replications) of one race specification. Parameters "
-        "of the race go in --set KEY=VALUE (TOML values; bare words are strings) or a --config TOML file; "
-        "--params lists them with their defaults.",
+        "play",
+        help="play an arms race or a property-inference experiment and print its summary",
+        description="Play independent replications of one game of the engine: an arms race (printed round "
+        "by round) or a property-inference experiment. Parameters of the game go in --set KEY=VALUE (TOML "
+        "values; bare words are strings) or a --config TOML file; --params lists them with their defaults. "
+        "Parameters that take an object (a target model, a defense) keep their defaults here; set them in Python.",
     )
-    p.add_argument("race", choices=sorted(RACES), help="which arms race")
+    p.add_argument("game", choices=sorted(PLAYABLE), help="which game")
     p.add_argument("--set", dest="params", nargs="+", metavar="KEY=VALUE", default=[],
-                   help="race parameters, e.g. --set game=poly n=100 sigma=0.5 max_rounds=4")
-    p.add_argument("--params", dest="list_params", action="store_true", help="list the race's parameters and exit")
-    p.add_argument("--config", help="TOML file with race parameters and any of reps, seed, jobs, out, fresh")
-    p.add_argument("--reps", type=int, help="independent races (default 3)")
+                   help="game parameters, e.g. --set game=poly n=100 sigma=0.5 max_rounds=4")
+    p.add_argument("--params", dest="list_params", action="store_true", help="list the game's parameters and exit")
+    p.add_argument("--config", help="TOML file with game parameters and any of reps, seed, jobs, out, fresh")
+    p.add_argument("--reps", type=int, help="independent replications (races) (default 3)")
     p.add_argument("--seed", type=int, help="base seed (default 0)")
     p.add_argument("--jobs", type=int, help="local workers (default 1; -1 = all cores)")
-    p.add_argument("--out", help="CSV of per-round records, resumed if it exists; the state after each round goes "
-                   "to <out>.rounds/ (default race_results.csv)")
+    p.add_argument("--out", help="CSV of records, resumed if it exists; an arms race saves its state after each "
+                   "round to <out>.rounds/ (default play_results.csv)")
     p.add_argument("--fresh", action="store_true", default=None,
                    help="recompute into a new records file (the old one is kept as <out>.old)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -205,69 +209,81 @@ def _toml_value(key, text):
     try:
         value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
-        if any(c in text for c in "[]{}\"\'="):
+        if any(c in text for c in "[]{}\"'="):
             raise UsageError(f"--set {key}={text}: not a TOML value (quote strings, write arrays as [1, 2]).") from None
         value = text
     return tuple(value) if isinstance(value, list) else value
 
 
-def run_race(args):
-    cls = RACES[args.race]
+def _game_from(args, cls):
+    """The game and run options from --config, --set and the flags (flags win)."""
     defaults = cls().get_params(deep=False)
-    if args.list_params:
-        for key, value in defaults.items():
-            print(f"{key:<22} {value!r}")
-        return 0
     cfg = _read_toml(args.config) if args.config else {}
-    opts = dict(RACE_DEFAULTS)
-    params = {}
+    opts, params = dict(PLAY_DEFAULTS), {}
     for key, value in cfg.items():
-        if key in RACE_DEFAULTS:
-            opts[key] = _check_type(key, value, args.config, _RACE_TYPES)
+        if key in PLAY_DEFAULTS:
+            opts[key] = _check_type(key, value, args.config, _PLAY_TYPES)
         elif key in defaults:
             params[key] = tuple(value) if isinstance(value, list) else value
         else:
-            raise UsageError(f"unknown key {key!r} in {args.config}; race parameters: {sorted(defaults)}; "
-                             f"run options: {sorted(RACE_DEFAULTS)}.")
+            raise UsageError(f"unknown key {key!r} in {args.config}; {args.game} parameters: {sorted(defaults)}; "
+                             f"run options: {sorted(PLAY_DEFAULTS)}.")
     for item in args.params:
         key, sep, text = item.partition("=")
         if not sep or not key:
             raise UsageError(f"--set expects KEY=VALUE, got {item!r}.")
         if key not in defaults:
-            raise UsageError(f"--set: {args.race} race has no parameter {key!r}; parameters: {sorted(defaults)}.")
+            raise UsageError(f"--set: {args.game} has no parameter {key!r}; parameters: {sorted(defaults)}.")
         params[key] = _toml_value(key, text)
-    for key in RACE_DEFAULTS:
+    for key in PLAY_DEFAULTS:
         val = getattr(args, key, None)
         if val is not None:
             opts[key] = val
-    _check_output_file(opts["out"], "--out")
-    race = cls(**params)
+    game = cls(**params)
     try:
-        race._validate_params()
+        game._validate_params()
     except (InvalidParameterError, ValueError, TypeError) as exc:
-        raise UsageError(f"{args.race} race: {exc}") from None
+        raise UsageError(f"{args.game}: {exc}") from None
+    return game, opts
+
+
+def _interval(row, metric):
+    low, high = row[metric + "_low"], row[metric + "_high"]
+    ok = np.isfinite(low) and np.isfinite(high)
+    return f"{row[metric]:.4g} " + (f"[{low:.4g}, {high:.4g}]" if ok else "(too few replications)")
+
+
+def run_play(args):
+    cls = PLAYABLE[args.game]
+    if args.list_params:
+        for key, value in cls().get_params(deep=False).items():
+            print(f"{key:<22} {value!r}")
+        return 0
+    game, opts = _game_from(args, cls)
+    _check_output_file(opts["out"], "--out")
     t0 = time.perf_counter()
-    res = sweep([Cell(race)], reps=opts["reps"], seed=opts["seed"], out=opts["out"], fresh=bool(opts["fresh"]),
-                n_jobs=opts["jobs"], progress=not args.quiet, desc=f"{args.race} race")
-    print(f"{args.race} race, {opts['reps']} races, seed={opts['seed']}  ({time.perf_counter() - t0:.1f} s)")
+    res = sweep([Cell(game)], reps=opts["reps"], seed=opts["seed"], out=opts["out"], fresh=bool(opts["fresh"]),
+                n_jobs=opts["jobs"], progress=not args.quiet, desc=args.game)
+    print(f"{args.game}: {opts['reps']} replications, seed={opts['seed']}  ({time.perf_counter() - t0:.1f} s)")
     print(res.report)
-    finals = [r for r in res if r["stop_reason"]]
-    reasons = {}
-    for r in finals:
-        reasons[r["stop_reason"]] = reasons.get(r["stop_reason"], 0) + 1
-    print("stopped: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
-    metric = race.primary_metric
-    rows = res.summary(by=("round",), metric=metric)
-    others = [f for f in race.summary_fields if f != metric]
-    head = f"{'round':>5} {'races':>5}  {metric + ' [95% interval]':>34}" + "".join(f" {f:>18}" for f in others)
-    print(head)
-    for row in rows:
-        recs = [r for r in res if r["round"] == row["round"]]
-        means = "".join(f" {np.mean([r[f] for r in recs]):18.4g}" for f in others)
-        low, high = row[metric + "_low"], row[metric + "_high"]
-        iv = f"{row[metric]:.4g} " + (f"[{low:.4g}, {high:.4g}]" if np.isfinite(low) and np.isfinite(high)
-                                      else "(too few races)")
-        print(f"{row['round']:5d} {row['reps']:5d}  {iv:>34}{means}")
+    metric = game.primary_metric
+    others = [f for f in game.summary_fields if f != metric]
+    if isinstance(game, RoundGame):
+        reasons = {}
+        for r in res:
+            if r["stop_reason"]:
+                reasons[r["stop_reason"]] = reasons.get(r["stop_reason"], 0) + 1
+        print("stopped: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+        print(f"{'round':>5} {'races':>5}  {metric + ' [95% interval]':>40}" + "".join(f" {f:>18}" for f in others))
+        for row in res.summary(by=("round",), metric=metric):
+            recs = [r for r in res if r["round"] == row["round"]]
+            means = "".join(f" {np.mean([r[f] for r in recs]):18.4g}" for f in others)
+            print(f"{row['round']:5d} {row['reps']:5d}  {_interval(row, metric):>40}{means}")
+    else:
+        print(f"{'field':<34} mean [95% interval] over {len(res)} replications")
+        for f in [metric, *others]:
+            row = res.summary(by=(), metric=f)[0]
+            print(f"{f:<34} {_interval(row, f)}")
     return 0
 
 
@@ -326,10 +342,10 @@ def main(argv=None):
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     _simulate_parser(sub)
-    _race_parser(sub)
+    _play_parser(sub)
     _figures_parser(sub)
     args = parser.parse_args(argv)
-    commands = {"simulate": run_simulate, "race": run_race, "figures": run_figures}
+    commands = {"simulate": run_simulate, "play": run_play, "figures": run_figures}
     try:
         return commands[args.command](args)
     except (UsageError, ValueError, TypeError, KeyError, OSError, ConnectionError, RecordsConflictError,

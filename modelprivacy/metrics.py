@@ -206,10 +206,18 @@ def bootstrap_t_interval(values, confidence=0.95, *, n_resamples=999, random_sta
         Seeds the resampling (fixed by default: the interval is a
         deterministic function of the values).
 
+    Below ``R = 5`` the resamples take too few distinct values for their
+    :math:`t^*` to estimate anything (at ``R = 3`` normal data, the interval
+    covers 84% of the time and its width reaches :math:`10^{19}`); there the
+    Student-t interval (:func:`mean_interval`, exact for normal data) is
+    returned. From ``R = 5`` on the bootstrap-t interval covers at least as
+    often as the t-interval on skewed data (exponential: 0.91 against 0.87
+    at ``R = 5``) and as often on normal data (``tests/test_metrics.py``).
+
     Returns
     -------
     MeanInterval
-        Zero width when all values are equal; infinite when ``R < 3``.
+        Zero width when all values are equal; infinite when ``R = 1``.
 
     References
     ----------
@@ -223,11 +231,10 @@ def bootstrap_t_interval(values, confidence=0.95, *, n_resamples=999, random_sta
     R = v.shape[0]
     if R < 1:
         raise ValueError("values must contain at least one replication.")
+    if R < 5:
+        return mean_interval(v, confidence)
     mean = float(v.mean())
-    sd = float(v.std(ddof=1)) if R > 1 else math.inf
-    if R < 3:
-        return MeanInterval(mean, -math.inf, math.inf, math.inf, R, confidence)
-    se = sd / math.sqrt(R)
+    se = float(v.std(ddof=1)) / math.sqrt(R)
     if not se > 0:
         return MeanInterval(mean, mean, mean, 0.0, R, confidence)
     rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state

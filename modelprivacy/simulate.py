@@ -458,7 +458,7 @@ def sweep(cells, reps=100, seed=0, *, precision=None, out=None, fresh=False, n_j
         while True:
             payload = ((ids, tuple(cells[i].game for i in ids), tuple(fps[i] for i in ids), reps_, seed, hooks,
                         rounds_dir)
-                       for ids, reps_ in _tasks(groups, targets, done, chunk=1 if round_fps else 16))
+                       for ids, reps_ in _tasks(groups, targets, done, chunk=min(c.game.chunk for c in cells)))
             for ids, results in executor.map(_run_task, payload):
                 written, finished = [], 0
                 for rep, recs in results:

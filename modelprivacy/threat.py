@@ -68,6 +68,9 @@ class Game:
         The field a precision target refers to.
     shared : tuple of str
         Attributes that games drawing together must share.
+    chunk : int
+        Consecutive replications per task (many cheap ones amortise the
+        task overhead; a slow game uses 1, so workers share its replications).
     """
 
     record_fields = ()
@@ -75,6 +78,7 @@ class Game:
     finite_fields = ()
     primary_metric = None
     shared = ()
+    chunk = 16
 
     def shared_key(self):
         """Games with equal keys share queries and evaluation points within a replication."""
@@ -120,6 +124,7 @@ class RoundGame(Game):
 
     text_fields = ("stop_reason",)
     max_rounds = None
+    chunk = 1
 
     def shared_key(self):
         # one race per task: races do not share draws, and a long race should not wait for another

@@ -120,7 +120,7 @@ def test_the_installed_command_prints_no_traceback(tmp_path):
     assert out.returncode == 2 and out.stderr.startswith("error: ") and "Traceback" not in out.stderr
 
 
-RACE = ["race", "stealing", "--set", "game=poly", "n=30", "reps=2", "max_rounds=2", "n_emp=60", "n_eval=100",
+RACE = ["play", "stealing-race", "--set", "game=poly", "n=30", "reps=2", "max_rounds=2", "n_emp=60", "n_eval=100",
         "--quiet"]
 
 
@@ -137,7 +137,7 @@ def test_race_plays_resumes_and_prints_rounds(tmp_path, capsys):
     assert main(argv) == 0
     assert f"{len(rows)} reused, 0 computed" in capsys.readouterr().out
     assert not (tmp_path / "race.csv.rounds").exists()
-    assert main(["race", "stealing", "--params"]) == 0
+    assert main(["play", "stealing-race", "--params"]) == 0
     assert "max_rounds" in capsys.readouterr().out
 
 
@@ -146,20 +146,20 @@ def test_race_from_toml(tmp_path, capsys):
     out = tmp_path / "r.csv"
     cfg.write_text(f'game = "poly"\nn = 30\nreps = 2\nmax_rounds = 1\nn_emp = 60\nn_eval = 100\nseed = 4\n'
                    f'out = "{out}"\n')
-    assert main(["race", "stealing", "--config", str(cfg), "--reps", "1", "--quiet"]) == 0
+    assert main(["play", "stealing-race", "--config", str(cfg), "--reps", "1", "--quiet"]) == 0
     rows = list(csv.DictReader(open(out)))
     assert len(rows) == 1 and rows[0]["seed"] == "4" and rows[0]["stop_reason"] in ("converged", "max_rounds")
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["race", "stealing", "--set", "nosuch=1"], "has no parameter 'nosuch'"),
-    (["race", "stealing", "--set", "n"], "expects KEY=VALUE"),
-    (["race", "stealing", "--set", "n=-3"], "'n' parameter of StealingArmsRace"),
-    (["race", "stealing", "--set", "game=linear"], "'game' parameter of StealingArmsRace"),
-    (["race", "stealing", "--set", "initial=nobody"], "is not a family member"),
-    (["race", "stealing", "--set", "sigma=[1,"], "not a TOML value"),
-    (["race", "stealing", "--set", "family=[]"], "family must not be empty"),
-    (["race", "stealing", "--reps", "0"], "'reps' parameter of sweep"),
+    (["play", "stealing-race", "--set", "nosuch=1"], "has no parameter 'nosuch'"),
+    (["play", "stealing-race", "--set", "n"], "expects KEY=VALUE"),
+    (["play", "stealing-race", "--set", "n=-3"], "'n' parameter of StealingArmsRace"),
+    (["play", "stealing-race", "--set", "game=linear"], "'game' parameter of StealingArmsRace"),
+    (["play", "stealing-race", "--set", "initial=nobody"], "is not a family member"),
+    (["play", "stealing-race", "--set", "sigma=[1,"], "not a TOML value"),
+    (["play", "stealing-race", "--set", "family=[]"], "family must not be empty"),
+    (["play", "stealing-race", "--reps", "0"], "'reps' parameter of sweep"),
 ])
 def test_race_bad_input_is_one_error_line(argv, message, tmp_path, capsys):
     assert main(argv + ["--out", str(tmp_path / "r.csv"), "--quiet"]) == 2

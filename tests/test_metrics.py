@@ -206,4 +206,17 @@ def test_bootstrap_t_is_exact_for_constant_values_and_matches_t_for_normal_data(
     x = np.random.default_rng(5).normal(size=400)
     bt, t = bootstrap_t_interval(x), mean_interval(x)
     assert bt.mean == t.mean and abs(bt.high - t.high) < 0.2 * (t.high - t.low)
-    assert math.isinf(bootstrap_t_interval([1.0, 2.0]).high)
+    assert math.isinf(bootstrap_t_interval([1.0]).high)
+
+
+@pytest.mark.parametrize("R", [2, 3, 4, 5, 8])
+def test_bootstrap_t_keeps_its_coverage_with_few_replications(R):
+    """Normal data: within 0.025 of 0.95 over 2000 samples, and never absurdly wide (R < 5: the t-interval)."""
+    rng = np.random.default_rng(R)
+    hits, widths = 0, []
+    for s in range(2000):
+        iv = bootstrap_t_interval(rng.normal(size=R), random_state=s)
+        hits += iv.low <= 0.0 <= iv.high
+        widths.append(iv.high - iv.low)
+    assert abs(hits / 2000 - 0.95) <= 0.025, hits / 2000
+    assert np.max(widths) < 1e3

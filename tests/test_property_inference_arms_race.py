@@ -1,7 +1,7 @@
-"""The arms race: determinism, a pure step, checkpoint and resume after a kill, stopping rules, errors."""
+"""The arms race: determinism, a pure step, played by the engine and resumed after a kill, stopping rules, errors."""
 
 import copy
-import json
+import csv
 import os
 import signal
 import subprocess
@@ -14,8 +14,10 @@ import pytest
 from sklearn.neural_network import MLPClassifier
 
 from modelprivacy.property_inference import arms_race as ar
-from modelprivacy.property_inference.arms_race import ArmsRace, evaluate, init_state, load_checkpoint, run, step
+from modelprivacy.property_inference.arms_race import ArmsRace, evaluate
 from modelprivacy.property_inference.datasets import SyntheticCredit, TabularData
+from modelprivacy.simulate import Cell, sweep
+from modelprivacy.threat import round_stream
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -32,6 +34,12 @@ SMALL = dict(bins=2, property_range=(0.2, 0.5), n_train=80, n_test=40, n_shadows
 TIMES = set(ar._TIME_FIELDS) | {"train_seconds", "attack_seconds", "eval_seconds", "round_seconds"}
 
 
+def _history(spec, seed):
+    """The records of race 0 of ``seed`` played in this process, and the final state."""
+    played = list(spec.play(seed))
+    return [r for _, r in played], played[-1][0]
+
+
 def _strip(records):
     """Records without timings, NaN made comparable (NaN != NaN)."""
     nan = lambda v: "nan" if isinstance(v, float) and np.isnan(v) else v
@@ -40,24 +48,26 @@ def _strip(records):
 
 def test_same_seed_same_numbers_and_a_pure_step():
     spec = ArmsRace(POP, max_rounds=3, **SMALL)
-    a = run(spec, 5)
-    b = run(spec, 5)
-    assert _strip(a.history) == _strip(b.history)
-    state = init_state(spec, 5)
+    a, _ = _history(spec, 5)
+    b, _ = _history(spec, 5)
+    assert _strip(a) == _strip(b)
+    state = spec.init_state(round_stream(5, 0, None))
     before = copy.deepcopy(state.shadows.thetas)
-    new, rec = step(state, ar.round_seed(5, 0))
-    assert state.round == 0 and np.array_equal(state.shadows.thetas, before) and not state.history
-    assert new.round == 1 and _strip([rec]) == _strip(a.history[:1])
-    for key in ("attack_accuracy", "attack_low", "attack_high", "chance", "auc", "log_loss", "ece", "auc_drop",
-                "fixed_accuracy", "train_seconds", "train_evaluations", "stop_reason"):
-        assert key in rec
+    new, rec = spec.step(state, round_stream(5, 0, 0))
+    assert state.round == 0 and np.array_equal(state.shadows.thetas, before)
+    assert new.round == 1 and _strip([{"round": 0, **rec}]) == _strip(a[:1])
+    assert set(rec) == {*spec.record_fields, *spec.text_fields}
     assert all(np.isscalar(v) for v in rec.values())
+    # the engine's records are the race played here
+    res = sweep([Cell(spec)], reps=1, seed=5, progress=False)
+    assert _strip([{k: r[k] for k in a[0]} for r in res]) == _strip(a)
+    assert res.records[0]["dataset"] == "SyntheticCredit" and res.records[0]["strategy"] == "exact"
 
 
 def test_the_arms_race_defeats_the_responsive_attacker_on_synthetic_credit():
     spec = ArmsRace(POP, max_rounds=6, patience=1, **{**SMALL, "n_shadows": 30, "n_targets": 30})
-    state = run(spec, 1)
-    first, last = state.history[0], state.history[-1]
+    history, state = _history(spec, 1)
+    first, last = history[0], history[-1]
     assert first["attack_accuracy"] >= 0.85  # the base rate sits in the intercept
     assert last["stop_reason"] == "converged"
     assert abs(last["attack_accuracy"] - 0.5) <= 0.1
@@ -67,20 +77,24 @@ def test_the_arms_race_defeats_the_responsive_attacker_on_synthetic_credit():
     assert final["final_accuracy_logistic"] <= 0.5 + 0.2
 
 
-def test_checkpoint_resumes_after_a_kill(tmp_path):
-    """A run killed after its first round resumes from it and ends with the uninterrupted run's numbers."""
+def test_a_race_killed_midway_resumes_from_its_last_completed_round(tmp_path, monkeypatch):
+    """SIGKILL during round 1 of a race swept by the engine; the rerun plays rounds 1 and 2 only."""
     spec = ArmsRace(POP, max_rounds=3, patience=5, **SMALL)
-    ck = tmp_path / "race.pkl"
+    out = tmp_path / "race.csv"
     script = textwrap.dedent(f"""
         import time
-        from modelprivacy.property_inference.arms_race import ArmsRace, run
+        from modelprivacy.property_inference.arms_race import ArmsRace
         from modelprivacy.property_inference.datasets import SyntheticCredit
+        from modelprivacy.simulate import Cell, sweep
         spec = ArmsRace(SyntheticCredit(4, separation=1.5), max_rounds=3, patience=5, **{SMALL!r})
-        def hang(record):
-            if record["round"] == 0:
+        real = ArmsRace.step
+        def step(self, state, seed):
+            if state.round == 1:
                 print("round 0 done", flush=True)
                 time.sleep(600)
-        run(spec, 9, checkpoint={str(ck)!r}, progress=hang)
+            return real(self, state, seed)
+        ArmsRace.step = step
+        sweep([Cell(spec)], reps=1, seed=9, out={str(out)!r}, progress=False)
     """)
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
@@ -91,16 +105,22 @@ def test_checkpoint_resumes_after_a_kill(tmp_path):
     finally:
         if proc.poll() is None:
             proc.kill()
-    saved = load_checkpoint(ck)
-    assert saved.round == 1 and len(saved.history) == 1
-    lines = (tmp_path / "race.pkl.records.jsonl").read_text().splitlines()
-    assert [json.loads(x)["round"] for x in lines] == [0]
+    saved = os.listdir(tmp_path / "race.csv.rounds")
+    assert saved == [f"{Cell(spec).fingerprint(9)}-0.pkl"]
     rounds = []
-    resumed = run(spec, 9, checkpoint=ck, progress=lambda r: rounds.append(r["round"]))
-    assert rounds == [1, 2]
-    assert _strip(resumed.history) == _strip(run(spec, 9).history)
-    with pytest.raises(ValueError, match="different arms race"):
-        run(ArmsRace(POP, max_rounds=4, **SMALL), 9, checkpoint=ck)
+    real = ArmsRace.step
+
+    def counted(self, state, seed):
+        rounds.append(state.round)
+        return real(self, state, seed)
+
+    monkeypatch.setattr(ArmsRace, "step", counted)
+    resumed = sweep([Cell(spec)], reps=1, seed=9, out=out, progress=False)
+    assert rounds == [1, 2] and resumed.report.computed == 3
+    monkeypatch.setattr(ArmsRace, "step", real)
+    clean, _ = _history(spec, 9)
+    assert _strip([{k: r[k] for k in clean[0]} for r in resumed]) == _strip(clean)
+    assert len(list(csv.DictReader(open(out)))) == 3 and not (tmp_path / "race.csv.rounds").exists()
 
 
 def test_stopping_rules():
@@ -108,36 +128,39 @@ def test_stopping_rules():
     rng = np.random.default_rng(0)
     X, y = POP.sample(4000, 0.3, rng)
     data = TabularData.from_arrays(X, y, prop=rng.random(4000) < 0.4)
-    state = run(ArmsRace(data, patience=2, max_rounds=5, label_share="fixed", **SMALL), 0)
-    assert [r["stop_reason"] for r in state.history] == ["", "converged"]
+    history, _ = _history(ArmsRace(data, patience=2, max_rounds=5, label_share="fixed", **SMALL), 0)
+    assert [r["stop_reason"] for r in history] == ["", "converged"]
     # a utility floor that any change breaks
-    state = run(ArmsRace(POP, max_auc_drop=1e-9, max_rounds=6, **SMALL), 1)
-    assert state.history[-1]["stop_reason"] in ("utility_floor", "converged")
-    state = run(ArmsRace(POP, max_rounds=1, **SMALL), 1)
-    assert state.history[-1]["stop_reason"] in ("max_rounds", "converged") and len(state.history) == 1
+    history, _ = _history(ArmsRace(POP, max_auc_drop=1e-9, max_rounds=6, **SMALL), 1)
+    assert history[-1]["stop_reason"] in ("utility_floor", "converged")
+    spec = ArmsRace(POP, max_rounds=1, **SMALL)
+    history, state = _history(spec, 1)
+    assert history[-1]["stop_reason"] in ("max_rounds", "converged") and len(history) == 1
     with pytest.raises(ValueError, match="has stopped"):
-        step(state, 0)
+        spec.step(state, 0)
+    with pytest.raises(ValueError, match="another arms race"):
+        ArmsRace(POP, max_rounds=2, **SMALL).step(state, 0)
 
 
 def test_bad_specifications_are_refused():
     with pytest.raises(ValueError, match="does not support 'mlp' targets"):
-        init_state(ArmsRace(POP, target=MLPClassifier((3,)), **SMALL), 0)
+        ArmsRace(POP, target=MLPClassifier((3,)), **SMALL).init_state(0)
     with pytest.raises(ValueError, match="differentiable attacker"):
-        run(ArmsRace(POP, attackers=("random_forest",), **SMALL), 0)
+        sweep([Cell(ArmsRace(POP, attackers=("random_forest",), **SMALL))], reps=1, progress=False)
     with pytest.raises(ValueError, match="do not cover the property range"):
-        init_state(ArmsRace(POP, **{**SMALL, "bins": [0.3, 0.4, 0.5]}), 0)
+        ArmsRace(POP, **{**SMALL, "bins": [0.3, 0.4, 0.5]}).init_state(0)
     with pytest.raises(ValueError, match="n_shadows"):
-        init_state(ArmsRace(POP, **{**SMALL, "n_shadows": 1}), 0)
+        ArmsRace(POP, **{**SMALL, "n_shadows": 1}).init_state(0)
     with pytest.raises(ValueError, match="strategy"):
-        run(ArmsRace(POP, strategy="fast", **SMALL), 0)
+        next(ArmsRace(POP, strategy="fast", **SMALL).play(0))
 
 
 def test_approximate_strategy_tracks_the_exact_one():
     kw = dict(max_rounds=4, patience=5, **SMALL)
-    exact = run(ArmsRace(POP, **kw), 3)
-    approx = run(ArmsRace(POP, strategy="approximate", **kw), 3)
-    t_exact = sum(r["train_evaluations"] for r in exact.history)
-    t_approx = sum(r["train_evaluations"] for r in approx.history)
+    exact, _ = _history(ArmsRace(POP, **kw), 3)
+    approx, _ = _history(ArmsRace(POP, strategy="approximate", **kw), 3)
+    t_exact = sum(r["train_evaluations"] for r in exact)
+    t_approx = sum(r["train_evaluations"] for r in approx)
     assert t_approx < 0.5 * t_exact
-    for e, a in zip(exact.history, approx.history):
+    for e, a in zip(exact, approx):
         assert abs(e["auc"] - a["auc"]) < 0.02

@@ -8,6 +8,7 @@ from modelprivacy._fingerprint import fingerprint
 from modelprivacy.property_inference.datasets import SyntheticCredit, TabularData
 from modelprivacy.property_inference.defenses import OutputNoise, PropertyUnlearning
 from modelprivacy.property_inference.experiments import CPIExperiment, run_experiment
+from modelprivacy.simulate import Cell, sweep
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -87,3 +88,21 @@ def test_small_mlp_targets_run():
                          attacks=("white_logistic", "black_logistic"), **SMALL)
     r = run_experiment(spec, 0)
     assert 0 <= r["white_logistic_accuracy"] <= 1 and r["auc"] > 0.6
+
+
+def test_the_engine_plays_experiments_with_the_documented_seeds_serial_or_parallel():
+    spec = CPIExperiment(POP, bins=2, property_range=(0.2, 0.5), attacks=("black_logistic", "white_logistic"),
+                         defense=OutputNoise(0.2), **SMALL)
+    res = sweep([Cell(spec)], reps=3, seed=4, progress=False)
+    par = sweep([Cell(spec)], reps=3, seed=4, n_jobs=2, progress=False)
+    drop = {"seconds", "train_seconds"}
+    same = lambda r: {k: ("nan" if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items() if k not in drop}
+    assert [same(r) for r in res] == [same(r) for r in par]
+    for r in res:
+        direct = run_experiment(spec, np.random.SeedSequence(4, spawn_key=(r["rep"], 0)))
+        assert same({k: r[k] for k in direct}) == same({k: int(v) if isinstance(v, bool) else v
+                                                        for k, v in direct.items()})
+        assert set(direct) == {*spec.record_fields, *spec.text_fields}
+    assert res.records[0]["defense"] == "OutputNoise" and res.status[0].reps == 3
+    summary = res.summary(by=("defense",), metric="black_logistic_accuracy")[0]
+    assert summary["black_logistic_accuracy_low"] <= summary["black_logistic_accuracy"]

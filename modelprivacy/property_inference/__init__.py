@@ -24,13 +24,13 @@ Modules
 ``attacks``      MetaClassifierAttack, LossTest, ThresholdTest, ResponsiveAttack
 ``defenses``     OutputNoise, ParameterNoise, PropertyUnlearning, PoolPenaltyDefense
 ``approximate``  Newton / influence step with its error bound, approximate fits
-``arms_race``    ArmsRace spec, init_state / step / run (checkpointed) / evaluate
+``arms_race``    ArmsRace, a round game of the engine; evaluate a finished race
 ``experiments``  CPIExperiment spec, run_experiment
 ``metrics``      attack accuracy with Wilson interval, n_leaked, ECE, utility report
 """
 
 from .approximate import approximate_fits, exact_fits, hessian_lipschitz_bound, newton_error_bound, newton_step
-from .arms_race import ArmsRace, ArmsRaceState, evaluate, init_state, load_checkpoint, run, step
+from .arms_race import ArmsRace, ArmsRaceState, evaluate
 from .attacks import LossTest, MetaClassifierAttack, MetaNet, ResponsiveAttack, ThresholdTest
 from .datasets import (PropertySampler, SyntheticCredit, TabularData, assign_bins, bin_values, load_adult,
                        load_dataset, load_german_credit, make_bins, split_pool)
@@ -47,7 +47,7 @@ __all__ = [
     "MetaClassifierAttack", "LossTest", "ThresholdTest", "ResponsiveAttack", "MetaNet",
     "Defense", "OutputNoise", "ParameterNoise", "PropertyUnlearning", "PoolPenaltyDefense",
     "newton_step", "hessian_lipschitz_bound", "newton_error_bound", "approximate_fits", "exact_fits",
-    "ArmsRace", "ArmsRaceState", "init_state", "step", "run", "evaluate", "load_checkpoint",
+    "ArmsRace", "ArmsRaceState", "evaluate",
     "CPIExperiment", "run_experiment", "ATTACKS",
     "AttackAccuracy", "attack_accuracy", "n_leaked", "optimal_test_accuracy", "expected_calibration_error",
     "utility_report",

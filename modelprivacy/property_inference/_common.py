@@ -12,38 +12,21 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import ThreadpoolController
 
+from .._validation import child_seed
 from .datasets import PropertySampler, SyntheticCredit, TabularData, bin_values, load_dataset, make_bins, split_pool
 from .metrics import utility_report
 from .models import IndexedSets, ModelSet, _draw, family_of
 
-_BLAS = None
+_BLAS = ThreadpoolController()
 
 
 @contextlib.contextmanager
 def single_threaded():
     """One BLAS thread: small matrix products on a shared machine are far faster (and bit-reproducible)."""
-    global _BLAS
-    if _BLAS is None:
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS = ThreadpoolController()
     with _BLAS.limit(limits=1, user_api="blas"):
         yield
-
-
-def seed_sequence(seed):
-    """A ``SeedSequence`` from None / int / SeedSequence (a Generator is not resumable and is refused)."""
-    if isinstance(seed, np.random.SeedSequence):
-        return seed
-    if seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0):
-        return np.random.SeedSequence(seed)
-    raise TypeError(f"seed must be None, a non-negative int or a numpy SeedSequence, got {type(seed).__name__}.")
-
-
-def child(ss, *key):
-    """The deterministic child ``key`` of a SeedSequence (independent of how many were spawned before)."""
-    return np.random.SeedSequence(ss.entropy, spawn_key=tuple(ss.spawn_key) + tuple(key))
 
 
 def default_target():
@@ -71,7 +54,7 @@ class Environment:
 
 def build_environment(spec, ss):
     """Data split, samplers, class values and query set of a spec (fields as in the spec classes)."""
-    rng = np.random.default_rng(child(ss, 0))
+    rng = np.random.default_rng(child_seed(ss, 0))
     data = spec.dataset
     if isinstance(data, SyntheticCredit):
         attacker = provider = data
@@ -111,7 +94,7 @@ def build_environment(spec, ss):
             reach = (max(a[0], b[0]), min(a[1], b[1]))
         class_values = bin_values(edges, n, achievable=reach)
     # the query set: rows of the attacker's data
-    rq = np.random.default_rng(child(ss, 1))
+    rq = np.random.default_rng(child_seed(ss, 1))
     if isinstance(attacker, PropertySampler):
         idx = rq.choice(attacker.data.n_samples, size=min(spec.n_queries, attacker.data.n_samples), replace=False)
         queries = attacker.data.X[idx]

@@ -51,35 +51,32 @@ target from it by one Newton step; later rounds move each model from its
 previous round by one Newton step on the new penalised objective (logistic
 regression) or a short warm-started L-BFGS run (MLP).
 
-Engine interface
-----------------
-:class:`ArmsRace` is the specification (scikit-learn parameters, so it can be
-fingerprinted); :func:`init_state` builds the picklable
-:class:`ArmsRaceState`; :func:`step` runs one round, a pure function
-``(state, seed_sequence) -> (new_state, record)`` whose record holds scalars
-only; :func:`run` loops with a checkpoint written after every completed round
-and resumes from it; :func:`evaluate` attacks a finished race with fresh
-responsive attackers.
+Playing it
+----------
+:class:`ArmsRace` is a :class:`~modelprivacy.threat.RoundGame` of the
+engine: :func:`~modelprivacy.simulate.sweep` plays independent races as
+replications (one record per round, the state saved after every round so a
+killed race resumes from its last completed round), ``modelprivacy race
+property`` does so from the command line and :meth:`ArmsRace.play` plays one
+race in a notebook; :func:`evaluate` attacks a finished race's state with
+fresh responsive attackers.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import os
-import pickle
 import time
 from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
 from .._param_validation import HasMethods, Interval, StrOptions, validate_params
+from .._validation import check_seed_sequence, child_seed
 from ..base import ParamsMixin
-from ._common import (build_environment, child, draw_population, make_models, mean_utility, seed_sequence,
-                      single_threaded)
+from ..threat import RoundGame
+from ._common import build_environment, draw_population, make_models, mean_utility, single_threaded
 from .approximate import approximate_fits, exact_fits
 from .attacks import MetaClassifierAttack, ResponsiveAttack
 from .datasets import SyntheticCredit, TabularData
@@ -87,12 +84,18 @@ from .defenses import PoolPenaltyDefense
 from .metrics import attack_accuracy
 from .models import LogisticFamily
 
-__all__ = ["ArmsRace", "ArmsRaceState", "init_state", "step", "run", "evaluate", "load_checkpoint"]
+__all__ = ["ArmsRace", "ArmsRaceState", "evaluate"]
+
+#: numeric fields of a round's record that do not depend on the attackers (see :meth:`ArmsRace.step`)
+_NUMBERS = ("pool_size", "n_classes", "chance", "attack_accuracy", "attack_low", "attack_high",
+            "attack_cv_accuracy", "fixed_accuracy", "previous_accuracy", "pool_kl", "constraint_violation",
+            "n_targets", "accuracy", "auc", "log_loss", "brier", "ece", "auc_drop", "train_seconds",
+            "train_evaluations", "attack_seconds", "eval_seconds", "round_seconds")
 
 _TIME_FIELDS = ("train_seconds", "attack_seconds", "eval_seconds", "round_seconds")
 
 
-class ArmsRace(ParamsMixin, BaseEstimator):
+class ArmsRace(ParamsMixin, BaseEstimator, RoundGame):
     """Specification of an arms race (see the module docstring).
 
     Parameters
@@ -205,8 +208,8 @@ class ArmsRace(ParamsMixin, BaseEstimator):
         self.tol = tol
         self.cv = cv
 
-    def _check(self):
-        self._validate_params()
+    def _validate_params(self):
+        super()._validate_params()
         names = list(self.attackers)
         bad = [a for a in names if a not in ("logistic", "mlp", "random_forest")]
         if not names or bad:
@@ -219,6 +222,72 @@ class ArmsRace(ParamsMixin, BaseEstimator):
         """The defense procedure :math:`\\mathrm{Def}` with a given pool of attackers."""
         return PoolPenaltyDefense(list(pool), penalty=self.penalty, lam=self.lam, aggregate=self.aggregate, strategy=self.strategy,
                                   n_newton_steps=self.n_newton_steps, warm_iter=self.warm_iter, tol=self.tol)
+
+    # ----- the engine's round game ------------------------------------------------------------
+    text_fields = ("attack_meta_classifier", "stop_reason")
+    primary_metric = "attack_accuracy"
+    #: fields ``modelprivacy race`` shows per round
+    summary_fields = ("attack_accuracy", "fixed_accuracy", "auc", "log_loss", "ece")
+
+    @property
+    def record_fields(self):
+        """Numeric fields of a round's record (see :meth:`step`)."""
+        return _NUMBERS + tuple(f"cv_accuracy_{name}" for name in self.attackers)
+
+    def labels(self):
+        data = self.dataset if isinstance(self.dataset, str) else type(self.dataset).__name__
+        return {"dataset": data, "access": self.access, "strategy": self.strategy, "penalty": self.penalty}
+
+    def init_state(self, seed=None):
+        """Build the game: the data split, the shadows' and targets' training sets (no model is fitted yet).
+
+        Parameters
+        ----------
+        seed : None, int or SeedSequence
+            The engine passes ``SeedSequence(seed, spawn_key=(r, 0))`` for race ``r``.
+
+        Returns
+        -------
+        ArmsRaceState
+        """
+        return _init_state(self, check_seed_sequence(seed))
+
+    def step(self, state, seed):
+        """One round: apply the current defense, attack, record, update the pool (``state`` is not modified).
+
+        Parameters
+        ----------
+        state : ArmsRaceState
+        seed : None, int or SeedSequence
+            The round's randomness; the engine passes ``SeedSequence(seed, spawn_key=(r, 1, t))``
+            in round ``t`` of race ``r``.
+
+        Returns
+        -------
+        new_state : ArmsRaceState
+        record : dict
+            ``attack_accuracy`` (the responsive attacker's best response on
+            the defended targets) with its Wilson interval
+            (``attack_low``, ``attack_high``), ``chance`` (:math:`1/m`),
+            ``n_classes``, ``attack_meta_classifier`` and
+            ``attack_cv_accuracy`` (its cross-validated accuracy on the
+            shadows; ``cv_accuracy_<candidate>`` for each candidate),
+            ``fixed_accuracy`` (the round-0 attacker on the same targets),
+            ``previous_accuracy`` (the last pool member), ``pool_size``,
+            ``pool_kl`` (largest mean KL to uniform of a pool attacker's
+            posterior), ``constraint_violation`` (logits; NaN without a pool
+            or with the KL penalty), the targets' utility on their own test
+            sets (``accuracy``, ``auc``, ``log_loss``, ``brier``, ``ece``;
+            ``n_targets``) and ``auc_drop`` from round 0, the work done
+            (``train_seconds``, ``train_evaluations``, ``attack_seconds``,
+            ``eval_seconds``, ``round_seconds``) and ``stop_reason`` (``""``,
+            ``"converged"``, ``"utility_floor"`` or ``"max_rounds"``).
+        """
+        if not isinstance(state, ArmsRaceState):
+            raise TypeError(f"state must be an ArmsRaceState, got {type(state).__name__}.")
+        if state.spec != self:
+            raise ValueError("state belongs to another arms race (its spec differs from this one).")
+        return _step(state, check_seed_sequence(seed))
 
 
 @dataclass
@@ -237,8 +306,6 @@ class ArmsRaceState:
     fixed_attack : the round-0 attacker (fitted on undefended shadows)
     round : int
         Completed rounds.
-    history : list of dict
-        One record per completed round.
     streak : int
         Consecutive rounds within epsilon of chance.
     baseline_auc : float or None
@@ -254,7 +321,6 @@ class ArmsRaceState:
     pool: list = field(default_factory=list)
     fixed_attack: object = None
     round: int = 0
-    history: list = field(default_factory=list)
     streak: int = 0
     baseline_auc: float = None
     stopped: bool = False
@@ -264,29 +330,14 @@ class ArmsRaceState:
 _SEED = [None, Interval(Integral, 0, None), np.random.SeedSequence]
 
 
-@validate_params({"spec": [ArmsRace], "seed": _SEED})
-def init_state(spec, seed=None):
-    """Build the game (data split, shadow and target training sets) of an arms race.
-
-    Parameters
-    ----------
-    spec : ArmsRace
-    seed : None, int or SeedSequence
-
-    Returns
-    -------
-    ArmsRaceState
-    """
-    if not isinstance(spec, ArmsRace):
-        raise TypeError(f"spec must be an ArmsRace, got {type(spec).__name__}.")
-    spec._check()
-    ss = seed_sequence(seed)
+def _init_state(spec, ss):
+    spec._validate_params()
     with single_threaded():
         env = build_environment(spec, ss)
         spec.defense()._check_family(env.family)
-        rs = np.random.default_rng(child(ss, 2))
+        rs = np.random.default_rng(child_seed(ss, 2))
         sh_data, sh_lab, sh_val, _ = draw_population(env, env.attacker, spec.n_shadows, spec.n_train, rs)
-        rt = np.random.default_rng(child(ss, 3))
+        rt = np.random.default_rng(child_seed(ss, 3))
         tg_data, tg_lab, tg_val, tests = draw_population(env, env.provider, spec.n_targets, spec.n_train, rt,
                                                          n_test=spec.n_test)
     p = env.family.n_params
@@ -300,30 +351,11 @@ def _candidates(spec, rng):
             for name in spec.attackers]
 
 
-@validate_params({"state": [ArmsRaceState], "seed": _SEED})
-def step(state, seed):
-    """One round of the arms race: apply the current defense, attack, record, update the pool.
-
-    A pure function: ``state`` is not modified.
-
-    Parameters
-    ----------
-    state : ArmsRaceState
-    seed : int or SeedSequence
-        The round's randomness.
-
-    Returns
-    -------
-    new_state : ArmsRaceState
-    record : dict of scalars
-    """
-    if not isinstance(state, ArmsRaceState):
-        raise TypeError(f"state must be an ArmsRaceState, got {type(state).__name__}.")
+def _step(state, ss):
     if state.stopped:
         raise ValueError(f"the arms race has stopped ({state.stop_reason}); start a new one.")
     spec, env = state.spec, state.env
-    ss = seed_sequence(seed)
-    s_train, s_att, s_eval = (np.random.default_rng(child(ss, k)) for k in range(3))
+    s_train, s_att, s_eval = (np.random.default_rng(child_seed(ss, k)) for k in range(3))
     t = state.round
     t_round = time.perf_counter()
     with single_threaded():
@@ -366,12 +398,8 @@ def step(state, seed):
         pool_kl = max((float(np.mean(np.sum(P * np.log(np.clip(P, 1e-300, None)), axis=1))) + np.log(P.shape[1])
                        for P in (a.predict_proba(targets) for a in state.pool)), default=float("nan"))
         util = mean_utility(targets, state.tests)
-        violation = float("nan")
-        if state.pool and spec.penalty == "constraint":
-            from .defenses import _pool_entries, _attacker_constraints
-
-            entries = _pool_entries(state.pool)
-            violation = max(float(np.max(np.abs(_attacker_constraints(th, fam, entries)[0]))) for th in targets.thetas)
+        violation = spec.defense(state.pool).constraint_violation(targets) if spec.penalty == "constraint" \
+            else float("nan")
         eval_seconds = time.perf_counter() - t0
     baseline = util["auc"] if state.baseline_auc is None else state.baseline_auc
     streak = state.streak + 1 if abs(acc.accuracy - acc.chance) <= spec.epsilon else 0
@@ -384,8 +412,6 @@ def step(state, seed):
     elif t + 1 >= spec.max_rounds:
         stopped, reason = True, "max_rounds"
     record = {
-        "round": t,
-        "strategy": spec.strategy,
         "pool_size": len(state.pool),
         "n_classes": m,
         "chance": acc.chance,
@@ -407,7 +433,6 @@ def step(state, seed):
         "attack_seconds": attack_seconds,
         "eval_seconds": eval_seconds,
         "round_seconds": time.perf_counter() - t_round,
-        "stopped": stopped,
         "stop_reason": reason,
     }
     for name, sc in zip(spec.attackers, responsive.scores_):
@@ -424,88 +449,13 @@ def step(state, seed):
             pool.append(clone(cands[j]).fit(shadows, queries=env.queries))
     new = replace(state, shadows=shadows, targets=targets, pool=pool,
                   fixed_attack=state.fixed_attack if state.fixed_attack is not None else best,
-                  round=t + 1, history=state.history + [record], streak=streak, baseline_auc=baseline,
+                  round=t + 1, streak=streak, baseline_auc=baseline,
                   stopped=stopped, stop_reason=reason)
     return new, record
 
 
 def _differentiable(attack):
     return getattr(attack, "meta_classifier", None) in ("logistic", "mlp")
-
-
-@validate_params({"seed": _SEED, "t": [Interval(Integral, 0, None)]})
-def round_seed(seed, t):
-    """The SeedSequence of round ``t`` of a run seeded with ``seed`` (resume-safe)."""
-    return child(seed_sequence(seed), 1, t)
-
-
-def _write_checkpoint(path, state):
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    records = path.with_name(path.name + ".records.jsonl")
-    tmp = records.with_name(records.name + ".tmp")
-    with open(tmp, "w") as fh:
-        for r in state.history:
-            fh.write(json.dumps(r) + "\n")
-    os.replace(tmp, records)
-
-
-@validate_params({"path": [str, Path]})
-def load_checkpoint(path):
-    """The :class:`ArmsRaceState` saved at ``path``."""
-    with open(path, "rb") as fh:
-        state = pickle.load(fh)
-    if not isinstance(state, ArmsRaceState):
-        raise ValueError(f"{path} does not hold an arms-race state.")
-    return state
-
-
-@validate_params({"spec": [ArmsRace], "seed": _SEED, "checkpoint": [None, str, Path], "progress": [None, callable]})
-def run(spec, seed=0, *, checkpoint=None, progress=None):
-    """Run an arms race to its stopping rule, resuming from ``checkpoint`` when it exists.
-
-    Parameters
-    ----------
-    spec : ArmsRace
-    seed : None, int or SeedSequence
-        Round ``t`` uses :func:`round_seed` ``(seed, t)``; the set-up uses
-        ``seed`` itself, so a resumed run gives the same numbers as an
-        uninterrupted one (timings aside).
-    checkpoint : str or Path, optional
-        Written after every completed round (the pickled state, replaced
-        atomically, and ``<checkpoint>.records.jsonl`` with one record per
-        line). If the file exists and holds a race with equal ``spec``, the
-        run continues from its last completed round.
-    progress : callable, optional
-        Called with each record.
-
-    Returns
-    -------
-    ArmsRaceState
-        ``state.history`` holds the records.
-    """
-    if not isinstance(spec, ArmsRace):
-        raise TypeError(f"spec must be an ArmsRace, got {type(spec).__name__}.")
-    spec._check()
-    state = None
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = load_checkpoint(checkpoint)
-        if state.spec != spec:
-            raise ValueError(f"the checkpoint {checkpoint} holds a different arms race; remove it or change the path.")
-    if state is None:
-        state = init_state(spec, seed)
-    while not state.stopped:
-        state, record = step(state, round_seed(seed, state.round))
-        if checkpoint is not None:
-            _write_checkpoint(checkpoint, state)
-        if progress is not None:
-            progress(record)
-    return state
 
 
 @validate_params({"state": [ArmsRaceState], "seed": _SEED, "attackers": [tuple, list],
@@ -527,11 +477,11 @@ def evaluate(state, seed=0, *, attackers=("logistic", "random_forest", "mlp"), n
         ``final_high_<attacker>`` and ``final_accuracy_max``.
     """
     spec, env = state.spec, state.env
-    ss = seed_sequence(seed)
+    ss = check_seed_sequence(seed)
     n = spec.n_shadows if n_shadows is None else n_shadows
     out = {}
     with single_threaded():
-        rs = np.random.default_rng(child(ss, 0))
+        rs = np.random.default_rng(child_seed(ss, 0))
         data, lab, val, _ = draw_population(env, env.attacker, n, spec.n_train, rs)
         fresh = make_models(env, np.zeros((len(data), env.family.n_params)), lab, val, data)
         pool = state.pool  # the pool of the last completed round's (released) defense

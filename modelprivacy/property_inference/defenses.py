@@ -692,6 +692,18 @@ class PoolPenaltyDefense(Defense):
                               max_iter=self.warm_iter)
         return _fit_family(family, X, y, penalty=pen, tol=self.tol, rng=rng)
 
+    def constraint_violation(self, models):
+        """Largest absolute violation of the pool's constraints over ``models`` (logits; NaN without a pool).
+
+        ``penalty="constraint"`` asks every pool attacker's logits to be
+        equal at each defended model; this is how far the solver left them.
+        """
+        if not self.pool:
+            return float("nan")
+        entries = _pool_entries(self.pool, models.family)
+        return max(float(np.max(np.abs(_attacker_constraints(th, models.family, entries)[0])))
+                   for th in models.thetas)
+
     def _apply(self, models, rng, init=None):
         fam = models.family
         entries = _pool_entries(self.pool, fam)

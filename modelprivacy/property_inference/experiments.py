@@ -2,8 +2,11 @@ r"""One property-inference experiment as a pure function of a specification and 
 
 :class:`CPIExperiment` specifies a game (data set, property, classes, sampler,
 target recipe, attacks, optional non-adaptive defense) with scikit-learn
-parameters, so that it can be fingerprinted; :func:`run_experiment` plays it
-once and returns one record of scalar metrics:
+parameters; it is a :class:`~modelprivacy.threat.Game` of the engine, so
+:func:`~modelprivacy.simulate.simulate` / :func:`~modelprivacy.simulate.sweep`
+play it (replication ``r`` of seed ``s`` is :func:`run_experiment` with
+``SeedSequence(s, spawn_key=(r, 0))``), seeded, resumable and in parallel.
+One play returns one record of scalar metrics:
 
 1. split the data into the attacker's and the provider's disjoint
    stratified halves (a synthetic population is shared);
@@ -48,9 +51,12 @@ from sklearn.base import BaseEstimator, clone
 
 from .._param_validation import HasMethods, Interval, StrOptions, validate_params
 from ..base import ParamsMixin
-from ._common import build_environment, child, draw_population, mean_utility, seed_sequence, single_threaded
+from ..threat import Game
+from .._fingerprint import fingerprint
+from .._validation import check_seed_sequence, child_seed
+from ._common import build_environment, draw_population, mean_utility, single_threaded
 from .attacks import LossTest, MetaClassifierAttack, ResponsiveAttack, ThresholdTest
-from .datasets import SyntheticCredit, TabularData
+from .datasets import SyntheticCredit, TabularData, make_bins
 from .defenses import PropertyUnlearning
 from .metrics import attack_accuracy, n_leaked
 from .models import ModelSet, _draw, train_model
@@ -61,7 +67,10 @@ ATTACKS = tuple(f"{a}_{m}" for a in ("white", "black") for m in ("logistic", "ra
     "loss_test", "threshold_test")
 
 
-class CPIExperiment(ParamsMixin, BaseEstimator):
+_UTILITY = ("accuracy", "auc", "log_loss", "brier", "ece")
+
+
+class CPIExperiment(ParamsMixin, BaseEstimator, Game):
     """Specification of one confidential-property-inference experiment.
 
     Parameters
@@ -143,11 +152,74 @@ class CPIExperiment(ParamsMixin, BaseEstimator):
         self.defense = defense
         self.responsive = responsive
 
-    def _check(self):
-        self._validate_params()
+    def _validate_params(self):
+        super()._validate_params()
         bad = [a for a in self.attacks if a not in ATTACKS]
         if not list(self.attacks) or bad:
             raise ValueError(f"unknown attacks {bad}; choose from {list(ATTACKS)}.")
+
+    # ----- the engine's game --------------------------------------------------------------------
+    chunk = 1  # one play trains hundreds of models: let workers share the replications
+
+    def _n_classes(self):
+        if self.property_values is not None:
+            return len(self.property_values)
+        prange = self.property_range if self.property_range is not None else (0.0, 1.0)
+        return len(make_bins(self.bins, prange)) - 1 if self.bins is not None else 0
+
+    @property
+    def record_fields(self):
+        """Numeric fields of a record (see the module docstring)."""
+        m = self._n_classes()
+        fields = ["n_classes", "chance", *(f"label_share_{c}" for c in range(m)), *_UTILITY]
+        for name in self.attacks:
+            fields += [f"{name}_accuracy", f"{name}_low", f"{name}_high"]
+            if self.property_values is not None and m == 2:
+                fields += [f"{name}_n_leaked", f"{name}_n_leaked_se"]
+        if self.defense is not None:
+            fields += [f"defended_{k}" for k in _UTILITY]
+            for name in self.attacks:
+                fields += [f"{name}_fixed_accuracy", f"{name}_responsive_accuracy", f"{name}_responsive_uses_fixed"]
+        return tuple(fields + ["train_seconds", "seconds"])
+
+    @property
+    def text_fields(self):
+        return tuple(f"{name}_responsive_meta" for name in self.attacks) if self.defense is not None else ()
+
+    @property
+    def primary_metric(self):
+        return f"{self.attacks[0]}_accuracy"
+
+    @property
+    def summary_fields(self):
+        """Fields ``modelprivacy play`` summarises: every attack's accuracy (fixed and responsive), utility."""
+        fields = [f"{name}_accuracy" for name in self.attacks]
+        if self.defense is not None:
+            fields += [f"{name}_{kind}_accuracy" for name in self.attacks for kind in ("fixed", "responsive")]
+        return tuple(fields + ["auc", "log_loss", "ece"] + (["defended_auc", "defended_log_loss", "defended_ece"]
+                                                             if self.defense is not None else []))
+
+    def labels(self):
+        data = self.dataset if isinstance(self.dataset, str) else type(self.dataset).__name__
+        return {"dataset": data, "defense": "none" if self.defense is None else type(self.defense).__name__}
+
+    def shared_key(self):
+        return fingerprint(["cpi", self])
+
+    @classmethod
+    def replicate(cls, games, rep, streams, hooks):
+        if hooks:
+            raise ValueError("hooks are not supported for property-inference experiments.")
+        return [_check_record(g, run_experiment(g, streams[0])) for g in games]
+
+
+def _check_record(spec, rec):
+    """The record with bools as 0/1, checked against the declared fields."""
+    expected = {*spec.record_fields, *spec.text_fields}
+    if set(rec) != expected:
+        raise RuntimeError(f"CPIExperiment record fields differ from the declared ones: missing "
+                           f"{sorted(expected - set(rec))}, undeclared {sorted(set(rec) - expected)}.")
+    return {k: int(v) if isinstance(v, (bool, np.bool_)) else v for k, v in rec.items()}
 
 
 def _make_attack(name, seed):
@@ -182,13 +254,13 @@ def run_experiment(spec, seed=0):
     """
     if not isinstance(spec, CPIExperiment):
         raise TypeError(f"spec must be a CPIExperiment, got {type(spec).__name__}.")
-    spec._check()
-    ss = seed_sequence(seed)
+    spec._validate_params()
+    ss = check_seed_sequence(seed)
     t_start = time.perf_counter()
     rec = {}
     with single_threaded():
         env = build_environment(spec, ss)
-        rs, rt, ra, rd, rr = (np.random.default_rng(child(ss, k)) for k in (2, 3, 4, 5, 6))
+        rs, rt, ra, rd, rr = (np.random.default_rng(child_seed(ss, k)) for k in (2, 3, 4, 5, 6))
         sh_data, sh_lab, sh_val, _ = draw_population(env, env.attacker, spec.n_shadows, spec.n_train, rs)
         tg_data, tg_lab, tg_val, tests = draw_population(env, env.provider, spec.n_targets, spec.n_train, rt,
                                                          n_test=spec.n_test)
@@ -223,7 +295,7 @@ def run_experiment(spec, seed=0):
                 rec[f"{name}_n_leaked"] = n_leaked(acc.accuracy, a0, a1)
                 rec[f"{name}_n_leaked_se"] = n_leaked(acc.accuracy, a0, a1, method="suri_evans")
         if spec.defense is not None:
-            rv = np.random.default_rng(child(ss, 7))
+            rv = np.random.default_rng(child_seed(ss, 7))
             v_data, v_lab, v_val, _ = draw_population(env, env.attacker, spec.n_validation, spec.n_train, rv)
             validation = ModelSet(env.family, _train(env, v_data, rv), v_lab, v_val, v_data)
             _defended(spec, env, shadows, validation, targets, tests, references, fitted, rec, rd)
@@ -244,6 +316,8 @@ def _defended(spec, env, shadows, validation, targets, tests, references, fitted
             if not (isinstance(att, MetaClassifierAttack) and att.differentiable):
                 rec[f"{name}_fixed_accuracy"] = float("nan")
                 rec[f"{name}_responsive_accuracy"] = float("nan")
+                rec[f"{name}_responsive_uses_fixed"] = float("nan")
+                rec[f"{name}_responsive_meta"] = ""
                 continue
             d = clone(defense).set_params(attack=att)
             defended = d.apply(targets, random_state=_child_rng(rng))
@@ -263,8 +337,9 @@ def _defended(spec, env, shadows, validation, targets, tests, references, fitted
         best = resp.best_attack_
         rec[f"{name}_responsive_meta"] = (best.meta_classifier if isinstance(best, MetaClassifierAttack)
                                           else type(best).__name__)
-    if per_attack and utilities:
-        rec.update({f"defended_{k}": float(np.mean([u[k] for u in utilities])) for k in utilities[0]})
+    if per_attack:  # the mean over the attack-specific defenses (NaN when no attack is differentiable)
+        rec.update({f"defended_{k}": float(np.mean([u[k] for u in utilities])) if utilities else float("nan")
+                    for k in _UTILITY})
 
 
 def _child_rng(rng):
