@@ -472,9 +472,9 @@ class ClassificationThreatModel(Game):
         Fitted on ``(X, P_hat)``; a ``random_state`` parameter is set from
         the replication's attacker stream.
 
-    Records
-    -------
-    ``agreement`` and its complement ``disagreement`` (the privacy level of
+    Notes
+    -----
+    The record of a replication holds ``agreement`` and its complement ``disagreement`` (the privacy level of
     the Model Privacy paper's Fashion-MNIST study), ``stolen_acc``, ``auc``
     (NaN when the test labels have one class), ``f1``; ``kl_fwd`` =
     KL(P || P_hat), ``kl_bwd``, and ``flip_queries``, the top-1 flip rate of
