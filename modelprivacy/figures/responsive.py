@@ -7,8 +7,8 @@ summarise records):
 ``responsive_pl_vs_u``
     :math:`PL_n` against :math:`U_n = \sigma^2` at ``n = 100`` in the
     polynomial and kernel games for IID noise, the constant shift, long-range
-    noise and the game's designed defense (Order Disguise, Kernel Confusion),
-    facing the game's own (known) attacker and the best defense-aware
+    noise and the game's designed defense (Order Disguise, Kernel Confusion;
+    in the kernel game also the online design), facing the game's own (known) attacker and the best defense-aware
     attacker (:func:`~modelprivacy.games.game_aware_attackers`).
 ``arms_race``
     The stealing arms race (:class:`~modelprivacy.arms_race.StealingArmsRace`)
@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
@@ -46,7 +46,7 @@ from ..games import GAME_DEFENSES, game_aware_attackers, game_defenses, krr_game
 from ..metrics import mean_interval, privacy_level, ratio_interval
 from ..queries import UniformQueries
 from ..simulate import Cell, Precision, sweep
-from ._common import DISPLAY, MARKERS, clamp_zero, save, style_axes_log, write_rows
+from ._common import DISPLAY, MARKERS, clamp_zero, group_rows, save, style_axes_log, write_rows
 from ._registry import FigureOutput, register
 
 __all__ = [
@@ -97,6 +97,20 @@ _GAMES = ("poly", "krr")
 _RESPONSIVE_DEFENSES = ("iid", "constant", "long_range")  # and each game's designed defense
 
 
+def _online_design(sigma, n, quick):
+    """The kernel game's online design for budget ``n``, fitted here (one BLAS thread, as the engine's workers).
+
+    Cells keep the fitted design (``ThreatModel.replace`` does not clone it), so
+    every worker answers with this one function instead of designing it again.
+    """
+    st = ONLINE_VS_BATCH
+    n_mc, n_emp = (st["quick_n_mc"], st["quick_n_emp"]) if quick else (st["n_mc"], st["n_emp"])
+    design = PerturbationFunctionDesign(sigma, attacker=KernelRidgeAttacker("rbf", gamma=1.0, alpha=1e-3),
+                                        queries=UniformQueries((-1.0, 1.0)), n_design=int(n), n_mc=n_mc, n_emp=n_emp)
+    with threadpool_limits(limits=1, user_api="blas"):  # on a busy machine threads slow these small products
+        return design.fit(krr_game().target)
+
+
 def _sd(values):
     v = np.asarray(values, dtype=float)
     return float(v.std(ddof=1)) if v.size > 1 else math.nan
@@ -109,9 +123,11 @@ def pl_vs_u_cells(quick=False):
     r"""Cells of ``responsive_pl_vs_u``: every (game, defense, :math:`\sigma`, attacker).
 
     The defenses are IID noise, the constant shift, long-range noise and the
-    game's designed defense (:func:`~modelprivacy.games.game_defenses`); the
-    attackers are the game's own (``"known"``) and every defense-aware
-    attacker that applies (:func:`~modelprivacy.games.game_aware_attackers`).
+    game's designed defense (:func:`~modelprivacy.games.game_defenses`), and
+    in the kernel game the online perturbation-function design against the
+    game's attacker (designed for ``n = 100``); the attackers are the game's
+    own (``"known"``) and every defense-aware attacker that applies
+    (:func:`~modelprivacy.games.game_aware_attackers`).
 
     Returns
     -------
@@ -122,22 +138,17 @@ def pl_vs_u_cells(quick=False):
     cells = []
     for game in _GAMES:
         base = make_game(game, n=PL_VS_U["n"])
-        for dname in _RESPONSIVE_DEFENSES + (GAME_DEFENSES[game][-1],):
+        names = _RESPONSIVE_DEFENSES + (GAME_DEFENSES[game][-1],) + (("online_function",) if game == "krr" else ())
+        for dname in names:
             for s in sigmas:
-                defense = game_defenses(game, float(s))[dname]
+                defense = (_online_design(float(s), PL_VS_U["n"], quick) if dname == "online_function"
+                           else game_defenses(game, float(s))[dname])
                 tm = base.replace(defense=defense)
                 labels = {"game": game, "defense": dname, "sigma": float(s)}
                 cells.append(Cell(tm, {**labels, "attacker": "known"}))
                 for aname, (attacker, queries) in game_aware_attackers(game, defense).items():
                     cells.append(Cell(tm.replace(attacker=attacker, queries=queries), {**labels, "attacker": aname}))
     return cells
-
-
-def _groups(records, keys):
-    out = OrderedDict()
-    for r in records:
-        out.setdefault(tuple(r[k] for k in keys), []).append(r)
-    return out
 
 
 def _pl_row(recs):
@@ -161,9 +172,11 @@ def pl_vs_u_rows(res):
     downward: :math:`E\min_k \widehat{PL}_k \le \min_k PL_k`, by up to about
     a standard error when two attackers are close (``gap_to_runner_up_se``
     says how close, in standard errors of the difference). The row also
-    gives a held-out estimate free of this bias: the attacker chosen on the
+    gives a held-out estimate without this bias: the attacker chosen on the
     even-numbered replications, its :math:`PL_n` measured on the odd ones
-    (``holdout_attacker``, ``holdout_privacy_level``, ``holdout_se``).
+    (``holdout_attacker``, ``holdout_privacy_level``, ``holdout_se``),
+    unbiased for the chosen attacker's :math:`PL_n` and so, on average, at
+    least :math:`\min_k PL_k`: the two estimates bracket the best attacker.
 
     Returns
     -------
@@ -172,7 +185,7 @@ def pl_vs_u_rows(res):
     status = {(st.labels["game"], st.labels["defense"], st.labels["sigma"], st.labels["attacker"]): st
               for st in res.status}
     rows = []
-    for key, recs in _groups(res, ("game", "defense", "sigma", "attacker")).items():
+    for key, recs in group_rows(res, ("game", "defense", "sigma", "attacker")).items():
         game, defense, sigma, attacker = key
         st = status.get(key)
         rows.append({"game": game, "defense": defense, "display_name": DISPLAY.get(defense, defense),
@@ -180,7 +193,7 @@ def pl_vs_u_rows(res):
                      "role": "known" if attacker == "known" else "aware", **_pl_row(recs),
                      "precision_met": None if st is None else st.met,
                      "half_width": None if st is None else st.half_width})
-    for (game, defense, sigma), group in _groups([r for r in rows if r["role"] == "aware"],
+    for (game, defense, sigma), group in group_rows([r for r in rows if r["role"] == "aware"],
                                                  ("game", "defense", "sigma")).items():
         ranked = sorted(group, key=lambda r: r["privacy_level"])
         best, runner = ranked[0], ranked[1] if len(ranked) > 1 else None
@@ -219,16 +232,18 @@ def _band(ax, rows, color, ls, marker, label, filled=True):
 def responsive_pl_vs_u(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     r"""PL_n against U_n at n = 100 for each defense, known attacker vs the best defense-aware attacker.
 
-    Polynomial game (Order Disguise) and kernel game (Kernel Confusion), with
-    IID noise, the constant shift and long-range noise in both, at
+    Polynomial game (Order Disguise) and kernel game (Kernel Confusion and
+    the online perturbation-function design), with IID noise, the constant
+    shift and long-range noise in both, at
     :math:`U_n = \sigma^2 \in \{.04, .09, .16, .25, .36\}`. Solid: the game's
     own attacker, which the designs are made against; dashed: the best
     defense-aware attacker (the minimum over the applicable attackers of
     :func:`~modelprivacy.games.game_aware_attackers` of the estimated
     :math:`PL_n`, biased downward by the minimum: see :func:`pl_vs_u_rows`,
     whose held-out estimate is in the CSV). Every cell runs until its 95%
-    bootstrap-t interval is within 10% of its :math:`PL_n` (20 to 160
-    replications); quick mode: :math:`\sigma = 0.5`, two replications.
+    bootstrap-t interval is within 10% of its :math:`PL_n` or 64
+    replications (at least 16); quick mode: :math:`\sigma = 0.5`, two
+    replications.
     """
     name = "responsive_pl_vs_u"
     t0 = time.perf_counter()
@@ -310,10 +325,10 @@ def arms_race_rows(res):
     list of dict
     """
     rows = []
-    for game, recs in _groups(res, ("game",)).items():
+    for game, recs in group_rows(res, ("game",)).items():
         game = game[0]
-        races = _groups(recs, ("rep",))
-        by_round = _groups(recs, ("round",))
+        races = group_rows(recs, ("rep",))
+        by_round = group_rows(recs, ("round",))
         finals = [sorted(r, key=lambda x: x["round"])[-1] for r in races.values()]
         for t, rr in list(sorted(by_round.items())) + [(("final",), finals)]:
             row = {"game": game, "round": t[0], "races": len(rr)}
@@ -444,21 +459,13 @@ def online_vs_batch_cells(quick=False):
     """
     st = ONLINE_VS_BATCH
     ns = st["quick_ns"] if quick else st["ns"]
-    n_mc, n_emp = (st["quick_n_mc"], st["quick_n_emp"]) if quick else (st["n_mc"], st["n_emp"])
     sigma = float(st["sigma"])
-    attacker = KernelRidgeAttacker("rbf", gamma=1.0, alpha=1e-3)
-    unif = UniformQueries((-1.0, 1.0))
-    target = krr_game().target
     cells, designs = [], []
     for n in ns:
-        online = PerturbationFunctionDesign(sigma, attacker=attacker, queries=unif, n_design=int(n), n_mc=n_mc,
-                                            n_emp=n_emp)
-        # one BLAS thread, as in the engine's workers: on a busy machine threads make these
-        # small products many times slower
-        with threadpool_limits(limits=1, user_api="blas"):
-            online.fit(target)
-        batch = OptimalLinearSmoother(sigma, attacker=attacker, evaluation=unif, n_emp=n_emp)
-        base = krr_game(n=int(n), attacker=attacker)
+        online = _online_design(sigma, n, quick)
+        batch = OptimalLinearSmoother(sigma, attacker=online.attacker, evaluation=online.queries,
+                                      n_emp=online.n_emp)
+        base = krr_game(n=int(n), attacker=online.attacker)
         # replace keeps the fitted design (building the game would clone it)
         cells += [Cell(base.replace(defense=online), {"defense": "online", "n": int(n), "sigma": sigma}),
                   Cell(base.replace(defense=batch), {"defense": "batch", "n": int(n), "sigma": sigma})]
