@@ -182,25 +182,13 @@ def mean_interval(values, confidence=0.95):
 
 
 @dataclass(frozen=True)
-class RatioInterval:
-    """A ratio of two Monte Carlo means with its delta-method confidence interval."""
+class RatioInterval(MeanInterval):
+    """A ratio of two Monte Carlo means (in ``mean``, also ``ratio``) with its delta-method confidence interval."""
 
-    ratio: float
-    low: float
-    high: float
-    std_err: float
-    reps: int
-    confidence: float = 0.95
-
-    def __float__(self):
-        return self.ratio
-
-    def contains(self, value):
-        """True when ``value`` lies inside the confidence interval."""
-        return self.low <= value <= self.high
-
-    def __str__(self):
-        return f"{self.ratio:.4g} [{self.low:.4g}, {self.high:.4g}]"
+    @property
+    def ratio(self):
+        """The ratio of the means, :math:`\\bar a/\\bar b`."""
+        return self.mean
 
 
 def ratio_interval(numerator, denominator, confidence=0.95):
