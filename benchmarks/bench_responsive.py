@@ -13,7 +13,8 @@ numbers). It prints:
    shift, long-range noise, Order Disguise / Kernel Confusion; in the kernel
    game also the random-function noise and the online design): ``PL_n`` of
    the game's own attacker and of every defense-aware attacker that applies
-   (repetition k = 2, 4 with averaging; model choice by 5-fold CV; GLS /
+   (:func:`modelprivacy.games.game_aware_attackers`: repetition k = 2, 4 with
+   averaging; model choice by leave-one-out CV over 24 linear smoothers; GLS /
    GLS kernel ridge with the defense's covariance; refusing the top order;
    five owned clean points and the defense's form), and the best of them.
    The budget ``n = 100`` counts every answer, the owned points included.
@@ -30,7 +31,8 @@ numbers). It prints:
 4. **The arms race** in both games: the trajectory (pool, the attacker's
    choice, the oracle's, worst case over the pool and over the family, gap)
    and the final defense's worst-case ``PL_n``.
-5. **Online versus batch** in the kernel game for ``n = 100, 200, 400, 800``:
+5. **Online versus batch** in the kernel game for ``n = 100, 200, 400, 800``
+   (the cells of the figure ``online_vs_batch``):
    the online perturbation-function design (designed for that ``n``), the
    batch optimum against the same known attacker (exact trust region), their
    ratio with a delta-method interval (target >= 0.9 for n >= 200), and why:
@@ -46,34 +48,16 @@ import math
 import time
 
 import numpy as np
-from scipy.special import stdtrit
 from threadpoolctl import threadpool_limits
 
 from modelprivacy.arms_race import StealingArmsRace, evaluate_pool
-from modelprivacy.attacks import (
-    CrossValidatedAttacker,
-    GLSKernelRidge,
-    GLSRegression,
-    KernelRidgeAttacker,
-    KnownDefenseAttacker,
-    PolynomialRegression,
-    RepeatAveraging,
-    TruncatedPolynomialRegression,
-    group_repeats,
-)
-from modelprivacy.defenses import (
-    GaussianProcessNoise,
-    KernelConfusion,
-    NoDefense,
-    OptimalLinearSmoother,
-    PerturbationFunctionDesign,
-)
-from modelprivacy.features import basis_matrix
-from modelprivacy.games import PAPER_SIGMA, game_defenses, krr_game, poly_game
-from modelprivacy.metrics import mean_interval, privacy_level
-from modelprivacy.queries import BetaQueries, OwnedPointQueries, RepeatedQueries, UniformQueries
+from modelprivacy.attacks import KernelRidgeAttacker, PolynomialRegression, RepeatAveraging, group_repeats
+from modelprivacy.defenses import GaussianProcessNoise, KernelConfusion, NoDefense, PerturbationFunctionDesign
+from modelprivacy.figures.responsive import ONLINE_VS_BATCH, online_vs_batch_cells, online_vs_batch_rows
+from modelprivacy.games import PAPER_SIGMA, game_aware_attackers, game_defenses, krr_game, poly_game
+from modelprivacy.metrics import privacy_level
+from modelprivacy.queries import BetaQueries, RepeatedQueries, UniformQueries
 from modelprivacy.simulate import Cell, sweep
-from modelprivacy.solvers import stealing_quadratic, trust_region
 
 SIGMA = PAPER_SIGMA  # U_n = 0.25
 N = 100
@@ -97,39 +81,16 @@ def _games():
     }
 
 
-def _has_moments(defense):
-    return not defense.query_dependent
-
-
-def _aware_attackers(game, queries, known, defense, owned, f):
-    """Name -> (attacker, query strategy) of the defense-aware attackers that apply to ``defense``."""
-    out = {
-        "repeat k=2": (RepeatAveraging(known), RepeatedQueries(queries, repeats=2)),
-        "repeat k=4": (RepeatAveraging(known), RepeatedQueries(queries, repeats=4)),
-        "cv choice": (CrossValidatedAttacker(cv=5), queries),
-    }
-    if _has_moments(defense):
-        gls = GLSRegression(noise=defense) if game == "poly" else GLSKernelRidge(gamma=1.0, alpha=1e-3, noise=defense)
-        out["gls"] = (gls, queries)
-    if game == "poly":
-        out["refuse top order"] = (TruncatedPolynomialRegression(refuse=1), queries)
-    out[f"{N_OWNED} owned points"] = (
-        KnownDefenseAttacker(known, defense=defense, owned_X=owned, owned_y=f(owned)),
-        OwnedPointQueries(queries, points=owned))
-    return out
-
-
 def table_known_vs_aware(reps, seed, jobs):
     print(f"\n=== 1. PL_n of the known attacker and of the defense-aware attackers (U_n = {SIGMA**2:g}, "
           f"n = {N}, {reps} replications) ===")
     for game, (build, queries, known, defenses) in _games().items():
         t0 = time.perf_counter()
-        owned = queries.sample(N_OWNED, np.random.default_rng(12345))
         cells = []
         for dname, d in defenses.items():
             base = build(n=N, defense=d, attacker=known)
             cells.append(Cell(base, {"defense": dname, "attacker": "known"}))
-            for aname, (att, q) in _aware_attackers(game, queries, known, d, owned, base.target).items():
+            for aname, (att, q) in game_aware_attackers(game, d, n_owned=N_OWNED).items():
                 cells.append(Cell(base.replace(attacker=att, queries=q), {"defense": dname, "attacker": aname}))
         res = sweep(cells, reps=reps, seed=seed, n_jobs=jobs, progress=False)
         print(f"\n[{game} game] known attacker: {known!r}; {time.perf_counter() - t0:.0f} s")
@@ -233,65 +194,30 @@ def table_arms_race(reps, seed, max_rounds=6):
               f"{last['worst_case_family']:.4f} ({last['worst_case_family_attacker']})")
 
 
-def _ratio_interval(a, b, confidence=0.95):
-    """Ratio of means of paired samples with a delta-method interval."""
-    R = a.size
-    r = a.mean() / b.mean()
-    cov = np.cov(a, b, ddof=1)
-    var = (cov[0, 0] - 2 * r * cov[0, 1] + r * r * cov[1, 1]) / (R * b.mean() ** 2)
-    half = float(stdtrit(R - 1, 0.5 + confidence / 2)) * math.sqrt(max(var, 0.0))
-    return r, r - half, r + half
-
-
-def table_online_vs_batch(reps, seed, jobs, ns=(100, 200, 400, 800)):
+def table_online_vs_batch(reps, seed, jobs, quick=False):
+    st = ONLINE_VS_BATCH
     print(f"\n=== 5. Online perturbation-function design versus the batch optimum, kernel game "
-          f"(known RBF kernel ridge attacker, U_n = {SIGMA**2:g}, {reps} replications) ===")
-    att = KernelRidgeAttacker("rbf", gamma=1.0, alpha=1e-3)
-    unif = UniformQueries((-1.0, 1.0))
-    print(f"{'n':>5s} {'online PL_n':>27s} {'batch optimum PL_n':>27s} {'ratio [95% CI]':>24s} "
-          f"{'U_n online':>10s} {'design s':>9s}")
-    excess = []
-    for n in ns:
-        t0 = time.perf_counter()
-        online = PerturbationFunctionDesign(SIGMA, attacker=att, queries=unif, n_design=n, n_mc=30, n_emp=1000)
-        online.fit(krr_game().target)
-        t_design = time.perf_counter() - t0
-        batch = OptimalLinearSmoother(SIGMA, attacker=att, evaluation=unif, n_emp=1000)
-        cells = [Cell(krr_game(n=n, defense=online, attacker=att), {"defense": "online", "n": n}),
-                 Cell(krr_game(n=n, defense=batch, attacker=att), {"defense": "batch", "n": n})]
-        res = sweep(cells, reps=reps, seed=seed, n_jobs=jobs, progress=False)
-        a = res.filter(defense="online").column("stealing_error")
-        b = res.filter(defense="batch").column("stealing_error")
-        r, lo, hi = _ratio_interval(a, b)
-        u = res.filter(defense="online").column("utility_loss").mean()
-        print(f"{n:5d} {_fmt(privacy_level(a)):>27s} {_fmt(privacy_level(b)):>27s} "
-              f"{f'{r:.3f} [{lo:.3f}, {hi:.3f}]':>24s} {u:10.4f} {t_design:9.1f}")
-        excess.append((n, b - SIGMA**2))
+          f"(known RBF kernel ridge attacker, U_n = {st['sigma']**2:g}, {reps} replications; the cells of the "
+          f"figure online_vs_batch) ===")
+    cells, hooks = online_vs_batch_cells(quick)
+    designs = {c.labels["n"]: c.game.defense for c in cells if c.labels["defense"] == "online"}
+    res = sweep(cells, reps=reps, seed=seed, n_jobs=jobs, progress=False, hooks=hooks)
+    print(f"{'n':>5s} {'online PL_n':>27s} {'batch optimum PL_n':>27s} {'ratio [95% CI]':>24s} {'U_n online':>10s}")
+    rows = online_vs_batch_rows(res, designs)
+    for r in rows:
+        online = f"{r['online_privacy_level']:.4f} [{r['online_pl_low']:.4f}, {r['online_pl_high']:.4f}]"
+        batch = f"{r['batch_privacy_level']:.4f} [{r['batch_pl_low']:.4f}, {r['batch_pl_high']:.4f}]"
+        ratio = f"{r['ratio']:.3f} [{r['ratio_low']:.3f}, {r['ratio_high']:.3f}]"
+        print(f"{r['n']:5d} {online:>27s} {batch:>27s} {ratio:>24s} {r['online_utility_loss']:10.4f}")
     # why: the batch optimum is a polynomial of x on its own sample, but one the sample under-represents
     print("why: the batch optimum e* lies in the span of the online design's 10 Legendre polynomials on its own "
-          "queries (share of |e*|^2),\n     so e* = g*(X) for a polynomial g*; its population utility E g*(X)^2 / "
-          "sigma^2 (1 for the online function), 20 query sets each:")
-    f = krr_game().target
-    rng = np.random.default_rng(seed)
-    nodes, weights = unif.quadrature(256)
-    P = basis_matrix(nodes, 10, basis="legendre", interval=(-1.0, 1.0))
-    G = P.T @ (weights[:, None] * P)
-    for n, ex in excess:
-        share, cost = [], []
-        for _ in range(20):
-            X = unif.sample(n, rng)
-            Z = unif.sample(1000, rng)
-            q = stealing_quadratic(att.smoother_matrix(X, Z), f(X), f(Z))
-            e = trust_region(q.M, q.u, SIGMA * math.sqrt(n)).e
-            B = basis_matrix(X, 10, basis="legendre", interval=(-1.0, 1.0))
-            theta = np.linalg.lstsq(B, e, rcond=None)[0]
-            share.append(np.sum((B @ theta) ** 2) / np.sum(e**2))
-            cost.append(theta @ G @ theta / SIGMA**2)
-        m = mean_interval(ex)
-        c = mean_interval(np.array(cost))
-        print(f"  n = {n:4d}: batch PL_n - sigma^2 = {m.mean:+.4f} [{m.low:+.4f}, {m.high:+.4f}]; share in span "
-              f"{np.mean(share):.4f}; population utility of g* = {c.mean:.2f} [{c.low:.2f}, {c.high:.2f}] x sigma^2 "
-              f"(1 / that = {1 / c.mean:.3f})")
+          "queries (share of |e*|^2),\n     so e* = g*(X) for a polynomial g*; its population utility "
+          "c_n = E g*(X)^2 / sigma^2 (1 for the online function):")
+    for r in rows:
+        print(f"  n = {r['n']:4d}: batch PL_n - sigma^2 = {r['batch_privacy_level'] - st['sigma']**2:+.4f}; share in "
+              f"span {r['batch_function_share']:.4f}; c_n = {r['batch_function_utility']:.2f} "
+              f"[{r['batch_function_utility_low']:.2f}, {r['batch_function_utility_high']:.2f}] "
+              f"(1 / c_n = {r['fixed_function_prediction']:.3f})")
 
 
 def main():
@@ -314,7 +240,7 @@ def main():
     if 4 in only:
         table_arms_race(max(reps // 10, 3), args.seed, max_rounds=3 if args.quick else 6)
     if 5 in only:
-        table_online_vs_batch(max(reps // 2, 5), args.seed, args.jobs, ns=(100, 200) if args.quick else (100, 200, 400, 800))
+        table_online_vs_batch(max(reps // 2, 5), args.seed, args.jobs, quick=args.quick)
     print(f"\ntotal {time.perf_counter() - t0:.0f} s")
 
 

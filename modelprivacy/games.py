@@ -31,14 +31,22 @@ from sklearn.base import clone
 
 from ._validation import check_int, check_scalar
 from .attacks import (
+    CrossValidatedAttacker,
     EquationSolvingAttack,
+    GLSKernelRidge,
+    GLSRegression,
     KernelRidgeAttacker,
+    KnownDefenseAttacker,
     LabelOnlyAttacker,
     OLSRegression,
     PolynomialRegression,
+    RepeatAveraging,
     ReverseSigmoidAwareAttacker,
     SoftLabelLogisticRegression,
     SoftmaxMLP,
+    TruncatedPolynomialRegression,
+    default_candidates,
+    is_linear_smoother,
     make_attacker,
 )
 from .defenses import (
@@ -59,7 +67,15 @@ from .defenses import (
     make_defense,
 )
 from .metrics import flip_rate
-from .queries import BetaQueries, GaussianQueries, MultivariateGaussianQueries, UniformQueries, toeplitz_covariance
+from .queries import (
+    BetaQueries,
+    GaussianQueries,
+    MultivariateGaussianQueries,
+    OwnedPointQueries,
+    RepeatedQueries,
+    UniformQueries,
+    toeplitz_covariance,
+)
 from .simulate import Cell
 from .targets import CubicCosineTarget, LinearTarget, QuadraticTarget
 from .threat import ClassificationThreatModel, ThreatModel
@@ -75,6 +91,7 @@ __all__ = [
     "GAME_DEFENSES",
     "game_defenses",
     "game_attacker_family",
+    "game_aware_attackers",
     "make_game",
     "UTILITY_LEVELS",
     "RS_GRID",
@@ -174,6 +191,82 @@ def game_attacker_family(game):
             ("ols10", OLSRegression(10, **leg)),
         )
     raise ValueError(f"no attacker family for game {game!r}; games with one: ['krr', 'poly'].")
+
+
+def game_aware_attackers(game, defense, *, n_owned=5, owned_seed=0, repeats=(2, 4)):
+    r"""The defense-aware attackers of a regression game that apply to ``defense``.
+
+    Each is the game's own (known) attacker :math:`L` -- polynomial AIC
+    order selection in ``poly``, RBF kernel ridge (:math:`\gamma = 1`,
+    :math:`\alpha = 10^{-3}`) in ``krr`` -- made to respond to the defense in
+    one way (:mod:`modelprivacy.attacks.aware`), at the same budget ``n``
+    (every answer counts):
+
+    * ``repeat_k<k>``: each of :math:`n/k` points asked ``k`` times in
+      rounds and the answers averaged before fitting :math:`L`
+      (:class:`~modelprivacy.attacks.RepeatAveraging`,
+      :class:`~modelprivacy.queries.RepeatedQueries`); divides the variance
+      of independent noise by ``k``;
+    * ``cv_choice``: learner and hyper-parameters chosen by leave-one-out
+      cross-validation on the answers (closed form) among the 24 linear
+      smoothers of :func:`~modelprivacy.attacks.default_candidates`
+      (polynomials of 1 to 8 terms, RBF and Laplacian kernel ridge; its Lasso
+      and ridge pipelines are left out: they are not linear smoothers, and
+      5-fold cross-validation with them costs ten times as much);
+    * ``gls`` (random perturbations with known moments only: IID, constant
+      shift, long-range noise): generalised least squares with the defense's
+      covariance (:class:`~modelprivacy.attacks.GLSRegression` on
+      :math:`\lfloor n^{1/3}\rfloor` monomials in ``poly``,
+      :class:`~modelprivacy.attacks.GLSKernelRidge` in ``krr``);
+    * ``refuse_top_order`` (``poly`` only): AIC among all but the top
+      order (:class:`~modelprivacy.attacks.TruncatedPolynomialRegression`);
+    * ``owned_<k>``: ``n_owned`` points whose clean answers the attacker
+      owns, sent among its queries; the perturbation is estimated from them by
+      universal kriging under the defense's known form and subtracted
+      (:class:`~modelprivacy.attacks.KnownDefenseAttacker`,
+      :class:`~modelprivacy.queries.OwnedPointQueries`).
+
+    Parameters
+    ----------
+    game : {"poly", "krr"}
+    defense : Defense
+        The defense the attackers respond to (its form, not its budget, is used).
+    n_owned : int
+        Owned points of ``owned_<k>``.
+    owned_seed : int
+        Seed of the owned points, drawn once from the game's query
+        distribution: part of the attacker's specification, not of a run.
+    repeats : sequence of int
+        The ``k`` of the repetition attackers (each >= 2).
+
+    Returns
+    -------
+    dict
+        Name -> ``(attacker, query strategy)``; put them into the game with
+        ``tm.replace(attacker=..., queries=...)``.
+    """
+    if game not in ("poly", "krr"):
+        raise ValueError(f"game must be 'poly' or 'krr' (the regression games with aware attackers), got {game!r}.")
+    if not isinstance(defense, Defense):
+        raise TypeError(f"defense must be a Defense, got {type(defense).__name__}.")
+    n_owned = check_int(n_owned, "n_owned", low=1)
+    owned_seed = check_int(owned_seed, "owned_seed", low=0)
+    repeats = [check_int(k, "repeats", low=2) for k in repeats]
+    base = make_game(game)
+    queries, known, target = base.queries, base.attacker, base.target
+    out = {f"repeat_k{k}": (RepeatAveraging(known), RepeatedQueries(queries, repeats=k)) for k in repeats}
+    smoothers = [(name, est) for name, est in default_candidates() if is_linear_smoother(est)]
+    out["cv_choice"] = (CrossValidatedAttacker(smoothers, cv="loo"), queries)
+    if not defense.query_dependent:
+        gls = (GLSRegression(noise=defense) if game == "poly"
+               else GLSKernelRidge(known.kernel, gamma=known.gamma, alpha=known.alpha, noise=defense))
+        out["gls"] = (gls, queries)
+    if game == "poly":
+        out["refuse_top_order"] = (TruncatedPolynomialRegression(refuse=1, criterion=known.criterion), queries)
+    owned = queries.sample(n_owned, np.random.default_rng(owned_seed))
+    out[f"owned_{n_owned}"] = (KnownDefenseAttacker(known, defense=defense, owned_X=owned, owned_y=target(owned)),
+                               OwnedPointQueries(queries, points=owned))
+    return out
 
 
 def _defense(defense, sigma):

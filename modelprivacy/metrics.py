@@ -56,6 +56,8 @@ __all__ = [
     "mean_interval",
     "bootstrap_t_interval",
     "MeanInterval",
+    "ratio_interval",
+    "RatioInterval",
     "privacy_gain",
     "PrivacyGain",
     "agreement",
@@ -177,6 +179,69 @@ def mean_interval(values, confidence=0.95):
     se = float(v.std(ddof=1) / math.sqrt(R))
     half = float(stdtrit(R - 1, 0.5 + confidence / 2.0)) * se  # Student-t quantile
     return MeanInterval(mean, mean - half, mean + half, se, R, confidence)
+
+
+@dataclass(frozen=True)
+class RatioInterval(MeanInterval):
+    """A ratio of two Monte Carlo means (in ``mean``, also ``ratio``) with its delta-method confidence interval."""
+
+    @property
+    def ratio(self):
+        """The ratio of the means, :math:`\\bar a/\\bar b`."""
+        return self.mean
+
+
+def ratio_interval(numerator, denominator, confidence=0.95):
+    r"""Ratio of the means of paired replications, :math:`\bar a/\bar b`, with a delta-method interval.
+
+    Replication :math:`r` gives the pair :math:`(a_r, b_r)` -- two cells of a
+    sweep that share their draws (common random numbers), e.g. the privacy
+    levels of two defenses on the same queries. With :math:`\hat\rho = \bar a/\bar b`,
+    the first-order (delta-method) variance of :math:`\hat\rho` is
+
+    .. math::
+
+        \widehat{\operatorname{Var}}\,\hat\rho = \frac{s_a^2 - 2\hat\rho\, s_{ab}
+        + \hat\rho^2 s_b^2}{R\,\bar b^2},
+
+    with the sample variances :math:`s_a^2, s_b^2` and covariance
+    :math:`s_{ab}`; the interval is
+    :math:`\hat\rho \pm t_{R-1}\sqrt{\widehat{\operatorname{Var}}\,\hat\rho}`.
+    A positive covariance (common random numbers) narrows it. The
+    approximation needs :math:`\bar b` well away from 0 relative to its
+    standard error.
+
+    Parameters
+    ----------
+    numerator, denominator : array-like of shape (R,)
+        Paired replications (``R >= 2``).
+    confidence : float in (0, 1)
+
+    Returns
+    -------
+    RatioInterval
+
+    Raises
+    ------
+    ValueError
+        When the arrays differ in length, hold fewer than two replications,
+        or the denominator's mean is 0.
+    """
+    a = check_vector(numerator, "numerator")
+    b = check_vector(denominator, "denominator", n=a.shape[0])
+    confidence = check_scalar(confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+    R = a.shape[0]
+    if R < 2:
+        raise ValueError(f"numerator and denominator need at least 2 paired replications, got {R}.")
+    mb = float(b.mean())
+    if mb == 0.0:
+        raise ValueError("the denominator's mean is 0: the ratio is undefined.")
+    rho = float(a.mean()) / mb
+    cov = np.cov(a, b, ddof=1)
+    var = (cov[0, 0] - 2.0 * rho * cov[0, 1] + rho * rho * cov[1, 1]) / (R * mb * mb)
+    se = math.sqrt(max(float(var), 0.0))
+    half = float(stdtrit(R - 1, 0.5 + confidence / 2.0)) * se
+    return RatioInterval(rho, rho - half, rho + half, se, R, confidence)
 
 
 def bootstrap_t_interval(values, confidence=0.95, *, n_resamples=999, random_state=0):

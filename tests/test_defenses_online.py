@@ -105,3 +105,28 @@ def test_simulated_privacy_level_is_about_sigma_squared_in_the_kernel_game():
     pl = res.column("stealing_error").mean()
     assert 0.2 < pl < 0.32
     assert abs(res.column("utility_loss").mean() - 0.25) < 0.03
+
+
+def test_population_utility_of_a_function_in_the_class_is_its_integral(kernel_design):
+    """e = h(X) for a cubic h in the basis span: share 1 and E h(X)^2 by an independent quadrature."""
+    h = lambda x: 0.3 - x + 0.8 * x**3  # noqa: E731
+    X = UniformQueries((-1.0, 1.0)).sample(50, np.random.default_rng(4))
+    utility, share = kernel_design.population_utility(X, h(X[:, 0]))
+    value, _ = integrate.quad(lambda x: h(x) ** 2 / 2.0, -1.0, 1.0)
+    assert share == pytest.approx(1.0, abs=1e-12)
+    assert utility == pytest.approx(value, rel=1e-9)
+    # the design's own answers: its budget sigma^2, all explained
+    assert kernel_design.population_utility(X, kernel_design.perturbation_function(X)) == pytest.approx((0.25, 1.0))
+    # independent noise is mostly outside a smooth class
+    noise = np.random.default_rng(5).standard_normal(50)
+    assert kernel_design.population_utility(X, noise)[1] < 0.5
+
+
+def test_population_utility_argument_errors(kernel_design):
+    X = np.linspace(-1, 1, 5)[:, None]
+    with pytest.raises(ValueError, match="not designed yet"):
+        _kernel_design().population_utility(X, np.ones(5))
+    with pytest.raises(ValueError, match="e must not be all zero"):
+        kernel_design.population_utility(X, np.zeros(5))
+    with pytest.raises(ValueError, match="e must have length 5"):
+        kernel_design.population_utility(X, np.ones(4))

@@ -7,6 +7,7 @@ import pytest
 import modelprivacy.simulate as sim
 from modelprivacy.cli import main
 from modelprivacy.figures import FIGURES, get_figure
+from modelprivacy.figures import responsive as figs_responsive
 
 
 def _records(path):
@@ -174,3 +175,66 @@ def test_figure_output_must_be_a_folder(tmp_path, capsys):
     f.write_text("x")
     assert main(["figures", "poly_n_AIC", "--quick", "--out", str(f)]) == 2
     assert "is a file, not a folder" in capsys.readouterr().err
+
+
+# ----- responsive stealing: numbers in the plotted CSVs that have an independent value ------------------------------
+def _csv(path):
+    return list(csv.DictReader(open(path)))
+
+
+def test_responsive_pl_vs_u_exact_cells_and_best_attacker(tmp_path):
+    get_figure("responsive_pl_vs_u")(out_dir=str(tmp_path), quick=True)
+    rows = _csv(tmp_path / "responsive_pl_vs_u.csv")
+    pl = {(r["game"], r["defense"], float(r["sigma"]), r["attacker"], r["role"]): float(r["privacy_level"])
+          for r in rows}
+    for r in rows:
+        if r["game"] == "poly" and r["defense"] == "constant" and r["role"] == "known":
+            # a constant shift moves the least-squares polynomial by sigma everywhere: PL_n = U_n = sigma^2 exactly
+            s2 = float(r["sigma"]) ** 2
+            assert float(r["privacy_level"]) == pytest.approx(s2, rel=1e-12)
+            assert float(r["utility_loss"]) == pytest.approx(s2, rel=1e-12)
+            assert float(r["pl_sd"]) < 1e-12
+    for (game, defense, sigma, attacker, role), value in pl.items():
+        if role != "best_aware":
+            continue
+        aware = {a: v for (g, d, s, a, ro), v in pl.items() if (g, d, s, ro) == (game, defense, sigma, "aware")}
+        assert "known" not in aware and value == min(aware.values()) == aware[attacker]
+    for defense in ("constant", "order_disguise"):  # five owned clean points remove them exactly
+        assert pl[("poly", defense, 0.5, "owned_5", "aware")] < 1e-20
+    # GLS kernel ridge with the covariance of IID noise is the known kernel ridge itself
+    assert pl[("krr", "iid", 0.5, "gls", "aware")] == pytest.approx(pl[("krr", "iid", 0.5, "known", "known")],
+                                                                   rel=1e-9)
+
+
+def test_arms_race_round_zero_robust_design_is_the_single_design(tmp_path):
+    get_figure("arms_race")(out_dir=str(tmp_path), quick=True)
+    rows = _csv(tmp_path / "arms_race.csv")
+    assert {r["game"] for r in rows} == {"krr", "poly"}
+    for r in rows:
+        assert float(r["utility_loss"]) == pytest.approx(0.25, rel=1e-12)  # every design on the sphere
+        if r["round"] == "0":  # a pool of one: the robust design is that attacker's exact design, no gap
+            assert float(r["pool_size"]) == 1.0 and float(r["gap"]) == 0.0
+            assert float(r["robust_minus_best_single"]) == pytest.approx(0.0, abs=1e-12)
+        if r["round"] == "final":
+            reasons = [part.split(":")[0] for part in r["stop_reasons"].split(";")]
+            assert reasons and all(x in ("converged", "max_rounds") for x in reasons)  # every race stopped
+    records = _csv(tmp_path / "arms_race_records.csv")
+    assert len({(r["game"], r["rep"]) for r in records}) == 4  # two races per game
+
+
+def test_online_vs_batch_budgets_and_ratio(tmp_path):
+    """The online design's population utility is sigma^2 by an independent Gauss-Legendre rule."""
+    get_figure("online_vs_batch")(out_dir=str(tmp_path), quick=True)
+    rows = _csv(tmp_path / "online_vs_batch.csv")
+    cells, _ = figs_responsive.online_vs_batch_cells(quick=True)
+    designs = {c.labels["n"]: c.game.defense for c in cells if c.labels["defense"] == "online"}
+    nodes, weights = np.polynomial.legendre.leggauss(64)  # exact for g^2, a polynomial of degree 18
+    for r in rows:
+        n, s2 = int(r["n"]), float(r["sigma"]) ** 2
+        g = designs[n].perturbation_function(nodes[:, None])
+        assert float(weights @ g**2) / 2.0 == pytest.approx(s2, rel=1e-10)
+        assert float(r["design_population_utility"]) == pytest.approx(s2, rel=1e-10)
+        assert float(r["online_function_utility"]) == pytest.approx(1.0, rel=1e-9)
+        assert float(r["batch_utility_loss"]) == pytest.approx(s2, rel=1e-12)  # the batch optimum is on the sphere
+        assert float(r["ratio"]) == pytest.approx(float(r["online_privacy_level"]) / float(r["batch_privacy_level"]))
+        assert float(r["ratio_low"]) < float(r["ratio"]) < float(r["ratio_high"])

@@ -21,10 +21,12 @@ from modelprivacy.games import (
     classification_attackers,
     classification_table_cells,
     equation_solving_cells,
+    game_aware_attackers,
     game_defenses,
     make_game,
+    poly_game,
 )
-from modelprivacy.simulate import sweep
+from modelprivacy.simulate import Cell, sweep
 from modelprivacy.threat import ClassificationThreatModel
 from modelprivacy.victims import Victim, make_victim
 
@@ -49,6 +51,44 @@ def test_each_game_owns_its_defenses_and_attackers(game):
 
 
 # ----- classification games ---------------------------------------------------------------
+@pytest.mark.parametrize("game, designed", [("poly", "order_disguise"), ("krr", "kernel_confusion")])
+def test_aware_attackers_that_apply_to_each_defense(game, designed):
+    defenses = game_defenses(game, 0.5)
+    for name in ("iid", "constant", "long_range", designed):
+        names = list(game_aware_attackers(game, defenses[name]))
+        expected = ["repeat_k2", "repeat_k4", "cv_choice"]
+        expected += ["gls"] if name != designed else []  # random perturbations with known moments only
+        expected += ["refuse_top_order"] if game == "poly" else []
+        assert names == expected + ["owned_5"], (game, name)
+    a = game_aware_attackers(game, defenses["iid"], owned_seed=3)["owned_5"][0].owned_X
+    np.testing.assert_array_equal(a, game_aware_attackers(game, defenses["iid"], owned_seed=3)["owned_5"][0].owned_X)
+    assert not np.array_equal(a, game_aware_attackers(game, defenses["iid"], owned_seed=4)["owned_5"][0].owned_X)
+
+
+def test_owned_points_remove_a_constant_shift_and_order_disguise_exactly():
+    """One unknown coefficient each: the kriged perturbation is the true one, and the polynomial is recovered."""
+    cells = []
+    for name in ("constant", "order_disguise"):
+        d = game_defenses("poly", 0.5)[name]
+        attacker, queries = game_aware_attackers("poly", d)["owned_5"]
+        cells.append(Cell(poly_game(100, d).replace(attacker=attacker, queries=queries), {"defense": name}))
+    res = sweep(cells, reps=3, seed=0, progress=False)
+    assert np.max(res.column("stealing_error")) < 1e-20
+    assert res.column("utility_loss") == pytest.approx(0.25)
+
+
+def test_aware_attackers_argument_errors():
+    d = game_defenses("poly", 0.5)["iid"]
+    with pytest.raises(ValueError, match="game must be 'poly' or 'krr'"):
+        game_aware_attackers("lasso", d)
+    with pytest.raises(TypeError, match="defense must be a Defense"):
+        game_aware_attackers("poly", "iid")
+    with pytest.raises(ValueError, match="n_owned must be >= 1"):
+        game_aware_attackers("poly", d, n_owned=0)
+    with pytest.raises(ValueError, match="repeats must be >= 2"):
+        game_aware_attackers("poly", d, repeats=(1,))
+
+
 def test_agreement_vs_budget_shows_reverse_sigmoid_claim(digits):
     defenses = {"none": NoPostprocessing(), "rs": ReverseSigmoid(1.0, gamma=0.1)}
     cells = agreement_budget_cells(digits, defenses, classification_attackers(mlp=False), [32, 128])

@@ -19,6 +19,7 @@ from modelprivacy.metrics import (
     privacy_level,
     queries_to_target,
     query_multiplier,
+    ratio_interval,
     stealing_error,
     stolen_accuracy,
     support_f1,
@@ -78,6 +79,33 @@ def test_mean_interval_takes_signed_values():
     m = mean_interval(d, confidence=0.95)
     lo, hi = stats.t.interval(0.95, 14, loc=d.mean(), scale=stats.sem(d))
     assert (m.low, m.high) == pytest.approx((lo, hi)) and m.low < 0
+
+
+def test_ratio_interval_with_a_constant_denominator_is_the_scaled_mean_interval():
+    a = np.random.default_rng(3).normal(1.0, 0.3, size=25)
+    r = ratio_interval(a, np.full(25, 2.0))
+    m = mean_interval(a)
+    assert (r.ratio, r.low, r.high, r.std_err) == pytest.approx((m.mean / 2, m.low / 2, m.high / 2, m.std_err / 2))
+    assert r.reps == 25 and r.contains(r.ratio) and float(r) == r.ratio
+
+
+def test_ratio_interval_covers_the_ratio_of_paired_means():
+    """Correlated pairs (a, b) with E a / E b = 0.8: the 95% delta-method interval covers 0.8 about 95% of the time."""
+    rng = np.random.default_rng(11)
+    cov = [[0.04, 0.03], [0.03, 0.09]]
+    hits = [ratio_interval(*rng.multivariate_normal([0.8, 1.0], cov, size=60).T).contains(0.8) for _ in range(2000)]
+    assert 0.93 <= np.mean(hits) <= 0.97
+
+
+def test_ratio_interval_argument_errors():
+    with pytest.raises(ValueError, match="denominator must have length 3"):
+        ratio_interval([1, 2, 3], [1, 2])
+    with pytest.raises(ValueError, match="at least 2 paired replications"):
+        ratio_interval([1.0], [2.0])
+    with pytest.raises(ValueError, match="denominator's mean is 0"):
+        ratio_interval([1.0, 2.0], [1.0, -1.0])
+    with pytest.raises(ValueError, match="confidence"):
+        ratio_interval([1.0, 2.0], [1.0, 2.0], confidence=1.5)
 
 
 # ----- classification metrics ----------------------------------------------------------------------------

@@ -21,8 +21,10 @@ from modelprivacy.attacks import SoftLabelLogisticRegression
 from modelprivacy.defenses import NoPostprocessing, ReverseSigmoid
 from modelprivacy.figures import FIGURES
 from modelprivacy.figures import clf as figs_clf
+from modelprivacy.figures import responsive as figs_responsive
 from modelprivacy.figures.regression import HOOKS, figure_cells
 from modelprivacy.games import RS_GRID, agreement_budget_cells, classification_attackers, classification_table_cells
+from modelprivacy.metrics import ratio_interval
 from modelprivacy.simulate import sweep
 from modelprivacy.victims import make_victim
 
@@ -81,7 +83,7 @@ def test_regression_figure_agrees_with_the_committed_one(name):
 
 def test_every_figure_is_committed_and_checked_here():
     checked = set(REGRESSION) | {"clf_agreement_budget", "clf_table", "clf_privacy_utility", "clf_equation_solving",
-                                 "clf_reverse_sigmoid_kl"}
+                                 "clf_reverse_sigmoid_kl", "responsive_pl_vs_u", "arms_race", "online_vs_batch"}
     assert checked == set(FIGURES)
     for name in FIGURES:
         assert (PAPER / f"{name}.png").exists() and (PAPER / f"{name}.csv").exists(), name
@@ -143,3 +145,63 @@ def test_equation_solving_recovers_exactly_what_was_committed():
     none = [r for r in committed if r["defense"] == "none"]
     assert none and all(float(r["eq_recovered"]) == 1.0 for r in none)
     assert all(float(r["eq_recovered"]) == 0.0 for r in committed if r["defense"] != "none")
+
+
+# ----- responsive stealing ------------------------------------------------------------------------------------------
+RESPONSIVE_PICKS = [("krr", "kernel_confusion", 0.5, "known"), ("poly", "order_disguise", 0.4, "refuse_top_order"),
+                    ("krr", "long_range", 0.3, "gls"), ("krr", "online_function", 0.5, "owned_5"),
+                    ("poly", "iid", 0.6, "repeat_k4"), ("krr", "iid", 0.2, "cv_choice")]
+
+
+def test_responsive_pl_vs_u_agrees_with_the_committed_one():
+    committed = _committed("responsive_pl_vs_u")
+    cells = [c for c in figs_responsive.pl_vs_u_cells()
+             if (c.labels["game"], c.labels["defense"], c.labels["sigma"], c.labels["attacker"]) in RESPONSIVE_PICKS]
+    assert len(cells) == len(RESPONSIVE_PICKS)
+    res = sweep(cells, reps=48, seed=SEED, progress=False)
+    for c in cells:
+        e = res.filter(**c.labels).column("stealing_error")
+        old = [r for r in committed if r["role"] != "best_aware" and r["game"] == c.labels["game"]
+               and r["defense"] == c.labels["defense"] and r["attacker"] == c.labels["attacker"]
+               and math.isclose(float(r["sigma"]), c.labels["sigma"])]
+        assert len(old) == 1, c.labels
+        _agree(e.mean(), e.std(ddof=1) / math.sqrt(len(e)), float(old[0]["privacy_level"]), float(old[0]["pl_se"]),
+               c.labels)
+
+
+def test_arms_race_agrees_with_the_committed_one():
+    """Round 0 (every race plays it) of new races: the defense's worst cases over the pool and the family.
+
+    The spread between races is a property of the race, so the new mean's
+    standard error uses the larger of the new and the committed spread. The
+    attacker's choice is not compared: it is a discrete outcome that differs
+    between races (in the kernel game ols10 or krr_rbf_g3).
+    """
+    committed = {r["game"]: r for r in _committed("arms_race") if r["round"] == "0"}
+    cells = figs_responsive.arms_race_cells()
+    races = {"krr": 3, "poly": 6}
+    for c in cells:
+        game = c.labels["game"]
+        res = sweep([c], reps=races[game], seed=SEED, progress=False)
+        first = [r for r in res if r["round"] == 0]
+        old = committed[game]
+        for key in ("worst_case_pool", "worst_case_family"):
+            v = np.array([r[key] for r in first])
+            sd = max(v.std(ddof=1), float(old[f"{key}_sd"]))
+            _agree(v.mean(), sd / math.sqrt(v.size), float(old[key]), float(old[f"{key}_se"]), (game, key))
+
+
+def test_online_vs_batch_agrees_with_the_committed_one():
+    committed = {int(float(r["n"])): r for r in _committed("online_vs_batch")}
+    cells, _ = figs_responsive.online_vs_batch_cells()
+    cells = [c for c in cells if c.labels["n"] in (200, 400)]
+    res = sweep(cells, reps=30, seed=SEED, progress=False)
+    for n in (200, 400):
+        a = res.filter(defense="online", n=n).column("stealing_error")
+        b = res.filter(defense="batch", n=n).column("stealing_error")
+        old = committed[n]
+        for who, v in (("online", a), ("batch", b)):
+            _agree(v.mean(), v.std(ddof=1) / math.sqrt(v.size), float(old[f"{who}_privacy_level"]),
+                   float(old[f"{who}_pl_se"]), (n, who))
+        ratio = ratio_interval(a, b)
+        _agree(ratio.ratio, ratio.std_err, float(old["ratio"]), float(old["ratio_se"]), (n, "ratio"))

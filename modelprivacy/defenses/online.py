@@ -214,6 +214,47 @@ class PerturbationFunctionDesign(Defense):
             raise ValueError("PerturbationFunctionDesign is not designed yet: call fit(target).")
         return self._g(X)
 
+    def population_utility(self, X, e):
+        r"""The population utility of the function of this design's class that fits a perturbation on ``X``.
+
+        Fits :math:`\hat\theta = \arg\min_\theta \|\Phi_X\theta - e\|^2` on
+        the design's basis (least squares) and returns the population
+        utility :math:`E_{P_Q}\,\hat g(X)^2 = \hat\theta^\top G\hat\theta` of
+        :math:`\hat g = \phi^\top\hat\theta` with the design's Gram matrix
+        :math:`G`, and the share :math:`\|\Phi_X\hat\theta\|^2/\|e\|^2` of
+        the perturbation the function explains. For this design's own
+        answers (:math:`e = g(X)`) the share is 1 and the utility is
+        :math:`\sigma^2`; for a batch optimum whose share is close to 1 it is
+        the utility a fixed function would pay on the population to answer
+        as the batch optimum did on ``X`` (see the module docstring).
+
+        Parameters
+        ----------
+        X : array-like of shape (n, 1)
+            Queries.
+        e : array-like of shape (n,)
+            A perturbation of the answers to ``X`` (not all zero).
+
+        Returns
+        -------
+        utility : float
+            :math:`\hat\theta^\top G\hat\theta`.
+        share : float
+            :math:`\|\Phi_X\hat\theta\|^2/\|e\|^2`.
+        """
+        self._validate_params()
+        if not hasattr(self, "coef_"):
+            raise ValueError("PerturbationFunctionDesign is not designed yet: call fit(target).")
+        X = check_queries(X, "X", n_features=1)
+        e = check_vector(e, "e", n=X.shape[0])
+        energy = float(e @ e)
+        if energy == 0.0:
+            raise ValueError("e must not be all zero (the share of a zero perturbation is undefined).")
+        Phi = self._features(X)
+        theta = np.linalg.lstsq(Phi, e, rcond=None)[0]
+        fit = Phi @ theta
+        return float(theta @ self.gram_ @ theta), float(fit @ fit) / energy
+
     # ----- private ------------------------------------------------------------------
     def _fit(self, target):
         key = fingerprint([self.get_params(deep=False), target])

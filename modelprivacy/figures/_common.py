@@ -9,7 +9,7 @@ import numpy as np
 
 from ..defenses import DEFENSES
 
-__all__ = ["write_rows", "DISPLAY", "MARKERS", "style_axes_log", "save", "clamp_zero"]
+__all__ = ["write_rows", "group_rows", "DISPLAY", "MARKERS", "style_axes_log", "save", "clamp_zero"]
 
 #: registry name -> display name used in the paper's figures (each defense's own display_name)
 DISPLAY = {name: cls.display_name for name, cls in DEFENSES.items()}
@@ -28,6 +28,14 @@ def write_rows(path, rows):
         w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()
         w.writerows(rows)
+
+
+def group_rows(rows, keys):
+    """Rows (dicts) grouped by the values of ``keys``: ``{(v1, v2, ...): [rows]}`` in first-seen order."""
+    out = {}
+    for r in rows:
+        out.setdefault(tuple(r[k] for k in keys), []).append(r)
+    return out
 
 
 def style_axes_log(ax, ylim=(5e-5, 10)):

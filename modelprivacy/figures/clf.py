@@ -64,7 +64,7 @@ from ..metrics import budget_grid, degradation, queries_to_target, query_multipl
 from ..simulate import Precision, sweep
 from ..threat import needs_attacker
 from ..victims import make_victim
-from ._common import write_rows
+from ._common import group_rows, write_rows
 from ._registry import FigureOutput, register
 
 __all__ = [
@@ -237,7 +237,7 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, fresh=False
     rows = list(res)
     summary = summarise_budget_curves(rows)
     table = []
-    for (d, a, b), recs in _groups(rows, ("defense", "attacker", "budget")).items():
+    for (d, a, b), recs in group_rows(rows, ("defense", "attacker", "budget")).items():
         agr = np.array([r["agreement"] for r in recs])
         table.append({"defense": d, "attacker": a, "budget": b, "reps": len(recs), "agreement": agr.mean(),
                       "agreement_sd": agr.std(ddof=1) if len(agr) > 1 else math.nan, "stolen_acc": np.mean([r["stolen_acc"] for r in recs]),
@@ -291,13 +291,6 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, fresh=False
                         reports=[res.report])
 
 
-def _groups(rows, keys):
-    out = {}
-    for r in rows:
-        out.setdefault(tuple(r[k] for k in keys), []).append(r)
-    return out
-
-
 # --------------------------------------------------------------------------------------
 # (b) the classification table
 # --------------------------------------------------------------------------------------
@@ -324,7 +317,7 @@ def clf_table(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     with open(os.path.join(out_dir, f"{name}.txt"), "w") as fh:
         fh.write(table + "\n")
     plotted = []
-    for (d, u, b), recs in _groups(rows, ("defense", "u", "budget")).items():
+    for (d, u, b), recs in group_rows(rows, ("defense", "u", "budget")).items():
         row = {"defense": d, "u": u, "budget": b, "reps": len(recs), "u_measured": recs[0]["u_measured"],
                "param": recs[0]["param"]}
         for m in ("stolen_acc", "f1", "auc", "agreement"):
@@ -530,7 +523,7 @@ def clf_privacy_utility(*, out_dir, quick=False, reps=None, seed=0, fresh=False)
                                            seed=seed)
         res = _sweep(name, cells, quick, reps, seed, out_dir, fresh, suffix=f"_{pool}")
         reports.append(res.report)
-        for (d, u), recs in _groups(list(res), ("defense", "u")).items():
+        for (d, u), recs in group_rows(list(res), ("defense", "u")).items():
             dis = np.array([r["disagreement"] for r in recs])
             rows.append({"pool": pool, "n": n, "defense": d, "u": u, "u_measured": recs[0]["u_measured"],
                          "reps": len(recs), "disagreement": dis.mean(),
