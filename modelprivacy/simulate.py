@@ -52,7 +52,7 @@ import csv
 import math
 import os
 import pickle
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
@@ -223,6 +223,10 @@ class CellStatus:
 
 
 # --------------------------------------------------------------------------- tasks
+#: what a worker receives: replications ``reps`` of the cells ``ids`` (their games and fingerprints)
+_Task = namedtuple("_Task", "ids games fps reps seed hooks rounds_dir")
+
+
 def _run_task(task):
     """Run replications ``reps`` of ``games`` (sharing draws); return ``(ids, [(rep, records)])``.
 
@@ -456,8 +460,8 @@ def sweep(cells, reps=100, seed=0, *, precision=None, out=None, fresh=False, n_j
     complete = False
     try:
         while True:
-            payload = ((ids, tuple(cells[i].game for i in ids), tuple(fps[i] for i in ids), reps_, seed, hooks,
-                        rounds_dir)
+            payload = (_Task(ids, tuple(cells[i].game for i in ids), tuple(fps[i] for i in ids), reps_, seed, hooks,
+                             rounds_dir)
                        for ids, reps_ in _tasks(groups, targets, done, chunk=min(c.game.chunk for c in cells)))
             for ids, results in executor.map(_run_task, payload):
                 written, finished = [], 0

@@ -91,7 +91,7 @@ def test_interrupted_figure_resumes(tmp_path, monkeypatch):
     path.write_text("".join(lines[:-5]) + lines[-5][:10])
     calls = []
     real = sim._run_task
-    monkeypatch.setattr(sim, "_run_task", lambda task: calls.append(len(task[0]) * len(task[2])) or real(task))
+    monkeypatch.setattr(sim, "_run_task", lambda task: calls.append(len(task.ids) * len(task.reps)) or real(task))
     out = fig(out_dir=str(tmp_path), quick=True)
     assert 0 < sum(calls) <= 5  # only the lost records are recomputed
     assert out.reports[0].garbled and out.reports[0].computed == sum(calls)

@@ -261,7 +261,7 @@ def _counting(monkeypatch):
     real = sim._run_task
 
     def counted(task):
-        calls.append((task[0], tuple(task[3])))
+        calls.append((task.ids, tuple(task.reps)))
         return real(task)
 
     monkeypatch.setattr(sim, "_run_task", counted)

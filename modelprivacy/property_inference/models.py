@@ -62,8 +62,10 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
+from sklearn.preprocessing import LabelBinarizer
 
 from .._param_validation import HasMethods, Interval, StrOptions, validate_params
+from .._validation import check_generator
 from ..base import ParamsMixin
 
 __all__ = [
@@ -347,7 +349,6 @@ class MLPFamily(ParamsMixin, BaseEstimator):
         est.out_activation_ = "logistic"
         est.classes_ = np.array([0, 1])
         est.n_features_in_ = self.n_features
-        from sklearn.preprocessing import LabelBinarizer
 
         est._label_binarizer = LabelBinarizer().fit([0, 1])
         return est
@@ -462,8 +463,6 @@ def train_models(estimator, sampler, n_train, values, random_state=None):
     seconds : float
         Training time only.
     """
-    from .._validation import check_generator
-
     rng = check_generator(random_state)
     thetas, indices, data = [], [], []
     seconds = 0.0
