@@ -19,6 +19,7 @@ __all__ = [
     "check_vector",
     "check_matrix",
     "check_symmetric",
+    "check_covariance",
     "check_probabilities",
 ]
 
@@ -168,6 +169,28 @@ def check_symmetric(M, name="M", *, rtol=1e-8, atol=1e-10):
         dev = float(np.max(np.abs(arr - arr.T)))
         raise ValueError(f"{name} must be symmetric; max |M - M'| = {dev:.3g}.")
     return 0.5 * (arr + arr.T)
+
+
+def check_covariance(C, name="cov", *, n=None, rtol=1e-10):
+    """Return a finite symmetric positive semi-definite matrix (of size ``n`` when given).
+
+    The smallest eigenvalue may be negative by at most ``rtol`` times the
+    largest absolute eigenvalue (round-off of a singular covariance).
+
+    Raises
+    ------
+    ValueError
+        If ``C`` is not square (of size ``n``), not symmetric or has a negative
+        eigenvalue beyond round-off.
+    """
+    arr = check_symmetric(C, name)
+    if n is not None and arr.shape != (n, n):
+        raise ValueError(f"{name} must have shape ({n}, {n}), got {arr.shape}.")
+    if arr.size:
+        ev = np.linalg.eigvalsh(arr)
+        if ev[0] < -rtol * max(float(np.max(np.abs(ev))), np.finfo(float).tiny):
+            raise ValueError(f"{name} must be positive semi-definite; its smallest eigenvalue is {ev[0]:.3g}.")
+    return arr
 
 
 def check_probabilities(P, name="P", *, n_classes=None, atol=1e-6):

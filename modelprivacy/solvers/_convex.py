@@ -27,6 +27,7 @@ from ._trust_region import trust_region
 __all__ = [
     "DesignResult",
     "DesignSolverError",
+    "UnreachableBudgetWarning",
     "sdp_relaxation",
     "constrained_design",
     "robust_design",
@@ -42,6 +43,15 @@ CLARABEL_MAX_N = 40
 
 class DesignSolverError(RuntimeError):
     """Raised when no conic solver returns an optimal solution."""
+
+
+class UnreachableBudgetWarning(UserWarning):
+    """The response box or the cap keeps every feasible ``e`` below the utility budget.
+
+    The design is still optimal over the feasible set, but it spends less
+    utility than ``radius`` (or ``budget``) allows; ``DesignResult.budget_reachable``
+    is then False and ``DesignResult.budget_used`` says how much was spent.
+    """
 
 
 class DesignResult:
@@ -73,9 +83,18 @@ class DesignResult:
         Numerical rank of the lifted matrix (1 means the relaxation is exact).
     violations : dict
         Constraint violations of ``e`` (all 0 for box and cap constraints).
+    budget_used : dict
+        Fraction of each utility constraint that ``e`` spends:
+        ``"radius"``: :math:`\|e\|^2/r^2`, ``"budget"``: :math:`e^\top We/b` (only the
+        constraints that were given; a zero budget counts as fully used).
+    budget_reachable : bool
+        False when the box/cap constraints provably keep every feasible ``e``
+        below a utility constraint (then an :class:`UnreachableBudgetWarning`
+        was issued); True otherwise.
     """
 
-    def __init__(self, e, objective, bound, status, solver, e_relaxed, E, rank, violations, info=None):
+    def __init__(self, e, objective, bound, status, solver, e_relaxed, E, rank, violations, info=None,
+                 budget_used=None, budget_reachable=True):
         self.e = e
         self.objective = float(objective)
         self.bound = float(bound)
@@ -88,6 +107,8 @@ class DesignResult:
         self.rank = rank
         self.violations = violations
         self.info = info or {}
+        self.budget_used = budget_used or {}
+        self.budget_reachable = bool(budget_reachable)
 
     def __repr__(self):
         return (f"DesignResult(objective={self.objective:.6g}, bound={self.bound:.6g}, "
@@ -137,14 +158,17 @@ class _Constraints:
         self.radius = None if radius is None else check_scalar(radius, "radius", low=0.0)
         if (weight is None) != (budget is None):
             raise ValueError("weight and budget must be given together (constraint e'We <= budget).")
+        self.W_definite = False
         if weight is not None:
             W = check_symmetric(weight, "weight")
             if W.shape != (n, n):
                 raise ValueError(f"weight must have shape ({n}, {n}), got {W.shape}.")
-            w_min = float(np.linalg.eigvalsh(W)[0])
-            if w_min < -1e-10 * max(float(np.max(np.abs(W))), 1.0):
-                raise ValueError(f"weight must be positive semi-definite; smallest eigenvalue {w_min:.3g}.")
+            ev = np.linalg.eigvalsh(W)
+            if ev[0] < -1e-10 * max(float(np.max(np.abs(W))), 1.0):
+                raise ValueError(f"weight must be positive semi-definite; smallest eigenvalue {ev[0]:.3g}.")
             self.W = W
+            # e'We <= budget bounds e only when W is definite
+            self.W_definite = bool(ev[-1] > 0 and ev[0] > 1e-12 * ev[-1])
             self.budget = check_scalar(budget, "budget", low=0.0)
         else:
             self.W, self.budget = None, None
@@ -182,12 +206,14 @@ class _Constraints:
             lo = np.maximum(lo, -self.cap)
             hi = np.minimum(hi, self.cap)
         self.lo, self.hi = lo, hi
-        bounded = (self.radius is not None or self.W is not None
+        bounded = (self.radius is not None or self.W_definite
                    or (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))))
         if not bounded:
+            singular = (" (weight is singular, so e'We <= budget leaves its null space unbounded)"
+                        if self.W is not None else "")
             raise ValueError(
-                "the constraint set is unbounded: give radius, weight/budget, or finite bounds "
-                "(lb/ub or cap) on every coordinate."
+                f"the constraint set is unbounded{singular}: give radius, a positive definite "
+                "weight with budget, or finite bounds (lb/ub or cap) on every coordinate."
             )
 
     # ----- lifting -------------------------------------------------------------------
@@ -199,8 +225,8 @@ class _Constraints:
         ends = ends[np.isfinite(ends) & (ends > 0)]
         if ends.size:
             return float(np.max(ends)) * np.sqrt(self.n)
-        if self.W is not None and self.budget > 0:
-            return float(np.sqrt(self.budget * self.n / max(np.trace(self.W), np.finfo(float).tiny)))
+        if self.W_definite and self.budget > 0:
+            return float(np.sqrt(self.budget * self.n / np.trace(self.W)))
         return 1.0
 
     def cvxpy(self, E, e, rho=1.0):
@@ -283,6 +309,37 @@ class _Constraints:
                 x = np.where(low, np.nextafter(x, np.inf), x)
                 x = np.where(high, np.nextafter(x, -np.inf), x)
         return x
+
+    def budget_used(self, x):
+        """Fraction of each utility constraint spent by ``x`` (a zero budget counts as spent)."""
+        used = {}
+        if self.radius is not None:
+            used["radius"] = float(x @ x) / self.radius**2 if self.radius > 0 else 1.0
+        if self.W is not None:
+            used["budget"] = float(x @ self.W @ x) / self.budget if self.budget > 0 else 1.0
+        return used
+
+    def unreachable(self):
+        """Messages for the utility constraints that the box and the cap keep out of reach.
+
+        ``max ||e||^2`` over the box is :math:`\sum_i \max(lo_i^2, hi_i^2)` (exact);
+        ``max e'We`` is bounded by :math:`a^\top|W|a`, :math:`a_i = \max(|lo_i|, |hi_i|)`
+        (exact for a diagonal ``W``), so a budget is reported unreachable only when it
+        provably is.
+        """
+        a = np.maximum(np.abs(self.lo), np.abs(self.hi))
+        if not np.all(np.isfinite(a)):
+            return []
+        out = []
+        if self.radius is not None:
+            top = float(a @ a)
+            if top < self.radius**2 * (1.0 - 1e-9):
+                out.append(f"the box/cap allow at most ||e||^2 = {top:.6g} < radius^2 = {self.radius**2:.6g}")
+        if self.W is not None:
+            top = float(a @ np.abs(self.W) @ a)
+            if top < self.budget * (1.0 - 1e-9):
+                out.append(f"the box/cap allow at most e'We = {top:.6g} < budget = {self.budget:.6g}")
+        return out
 
     def violations(self, x):
         v = {}
@@ -464,8 +521,14 @@ def _lifted(quads, cons, *, solver, random_state, n_samples, extra=(), refine=20
     ev = np.linalg.eigvalsh(Yv)
     rank = int(np.sum(ev > 1e-6 * max(ev[-1], np.finfo(float).tiny)))
     info = {"solve_seconds": problem.solver_stats.solve_time if problem.solver_stats else None}
+    unreachable = cons.unreachable()
+    if unreachable:
+        warnings.warn("the utility budget cannot be used up: " + "; ".join(unreachable)
+                      + ". The design is optimal over the box but spends less utility (see "
+                      "DesignResult.budget_used).", UnreachableBudgetWarning, stacklevel=3)
     return DesignResult(e_round, val, bound, status, used, Yv[:n, n].copy(), Yv[:n, :n].copy(),
-                        rank, viol, info)
+                        rank, viol, info, budget_used=cons.budget_used(e_round),
+                        budget_reachable=not unreachable)
 
 
 def sdp_relaxation(M, u, radius, *, solver=None, random_state=0, n_samples=50):
