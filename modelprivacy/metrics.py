@@ -44,7 +44,7 @@ from scipy.special import stdtrit
 from sklearn.metrics import f1_score, roc_auc_score
 
 from ._simplex import as_soft_labels, top1_labels
-from ._validation import check_int, check_scalar, check_vector
+from ._validation import _as_float_array, check_int, check_scalar, check_vector
 
 __all__ = [
     "stealing_error",
@@ -441,16 +441,20 @@ def kl_per_query(y_true, y_pred, *, eps=1e-12):
     return float(np.mean(terms.sum(axis=1)))
 
 
-def l1_distance(y_true, y_pred):
-    """Mean L1 distance between answer rows (no renormalisation; both classes of a binary answer)."""
-    A = np.asarray(y_true, dtype=float)
-    B = np.asarray(y_pred, dtype=float)
-    if A.shape != B.shape:
-        raise ValueError(f"y_pred must have the shape {A.shape} of y_true, got {B.shape}.")
+def _answer_pair(y_true, y_pred):
+    """Two finite real answer arrays of one shape, ``(n,)`` or ``(n, K)`` with ``n >= 1``."""
+    A = _as_float_array(y_true, "y_true")
+    B = _as_float_array(y_pred, "y_pred")
     if A.ndim not in (1, 2) or A.shape[0] == 0:
         raise ValueError(f"y_true must be a non-empty (n,) or (n, K) array of answers, got shape {A.shape}.")
-    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
-        raise ValueError("y_true and y_pred must be finite.")
+    if A.shape != B.shape:
+        raise ValueError(f"y_pred must have the shape {A.shape} of y_true, got {B.shape}.")
+    return A, B
+
+
+def l1_distance(y_true, y_pred):
+    """Mean L1 distance between answer rows (no renormalisation; both classes of a binary answer)."""
+    A, B = _answer_pair(y_true, y_pred)
     if A.ndim == 1:
         return float(np.mean(2 * np.abs(A - B)))
     return float(np.mean(np.abs(A - B).sum(axis=1)))
@@ -458,11 +462,7 @@ def l1_distance(y_true, y_pred):
 
 def flip_rate(y_true, y_pred):
     """Fraction of answers whose top-1 label differs between clean ``y_true`` and defended ``y_pred``."""
-    P, P_hat = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-    if P.shape != P_hat.shape:
-        raise ValueError(f"y_pred must have the shape {P.shape} of y_true, got {P_hat.shape}.")
-    if P.ndim == 0 or P.shape[0] == 0:
-        raise ValueError("y_true must contain at least one answer.")
+    P, P_hat = _answer_pair(y_true, y_pred)
     return float(np.mean(top1_labels(P) != top1_labels(P_hat)))
 
 

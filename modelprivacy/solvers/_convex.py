@@ -320,7 +320,7 @@ class _Constraints:
         return used
 
     def unreachable(self):
-        """Messages for the utility constraints that the box and the cap keep out of reach.
+        r"""Messages for the utility constraints that the box and the cap keep out of reach.
 
         ``max ||e||^2`` over the box is :math:`\sum_i \max(lo_i^2, hi_i^2)` (exact);
         ``max e'We`` is bounded by :math:`a^\top|W|a`, :math:`a_i = \max(|lo_i|, |hi_i|)`
