@@ -8,8 +8,8 @@ LAPACK workspaces and the conic solvers' native memory included (tracemalloc
 would miss those). The peaks at several sizes are fitted by least squares to
 ``a n^2 + b m n`` doubles (``m`` evaluation points) or, for the SDP, to
 ``a n^4 + b n^2``; the factors in the package
-(``modelprivacy/solvers/_quadratic.py``, ``_trust_region.py``, ``_convex.py``
-and ``attacks/regression.py``) are these fits rounded up.
+(``MEMORY_DOUBLES`` and ``SDP_DOUBLES`` of ``modelprivacy/_memory.py``) are these
+fits rounded up.
 
 Run: ``python benchmarks/measure_memory.py [NAMES...]`` (Linux; a few minutes and 3 GiB).
 """

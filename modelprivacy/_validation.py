@@ -103,15 +103,21 @@ def check_interval(lb, ub, name="interval"):
     return lb, ub
 
 
-def _as_float_array(a, name):
-    raw = np.asarray(a) if not isinstance(a, np.ndarray) else a
+def _as_float_array(a, name, *, allow_inf=False):
+    try:
+        raw = np.asarray(a) if not isinstance(a, np.ndarray) else a
+    except (TypeError, ValueError) as exc:  # ragged nested sequences
+        raise TypeError(f"{name} must be a numeric array-like.") from exc
     if raw.dtype.kind == "c":
         raise TypeError(f"{name} must be real; got a complex array (the imaginary part would be dropped).")
+    if raw.dtype.kind in "USVMm":
+        # numeric strings would convert silently; dates and bytes are not numbers
+        raise TypeError(f"{name} must be a numeric array-like, got dtype {raw.dtype}.")
     try:
         arr = np.asarray(raw, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be numeric array-like.") from exc
-    if not np.all(np.isfinite(arr)):
+    if np.any(np.isnan(arr)) or not allow_inf and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values.")
     return arr
 
@@ -150,6 +156,8 @@ def check_matrix(M, name="M", *, shape=None, square=False):
     arr = _as_float_array(M, name)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got shape {arr.shape}.")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}.")
     if square and arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be square, got shape {arr.shape}.")
     if shape is not None and arr.shape != tuple(shape):

@@ -44,7 +44,7 @@ from scipy.special import stdtrit
 from sklearn.metrics import f1_score, roc_auc_score
 
 from ._simplex import as_soft_labels, top1_labels
-from ._validation import _as_float_array, check_int, check_scalar, check_vector
+from ._validation import _as_float_array, check_generator, check_int, check_scalar, check_vector
 
 __all__ = [
     "stealing_error",
@@ -112,7 +112,7 @@ def utility_loss(y_true, y_pred):
 
 
 def _support(coef_true, coef_pred):
-    true = np.abs(check_vector(coef_true, "coef_true")) > 0
+    true = np.abs(_nonempty(check_vector(coef_true, "coef_true"), "coef_true")) > 0
     est = np.abs(check_vector(coef_pred, "coef_pred", n=true.shape[0])) > 0
     return np.sum(true & est), np.sum(~true & est), np.sum(true & ~est)
 
@@ -230,7 +230,7 @@ def bootstrap_t_interval(values, confidence=0.95, *, n_resamples=999, random_sta
     se = sd / math.sqrt(R)
     if not se > 0:
         return MeanInterval(mean, mean, mean, 0.0, R, confidence)
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    rng = check_generator(random_state, "random_state")
     t = np.empty(B)
     step = max(1, 2_000_000 // R)  # resamples per block: memory bounded whatever R
     for start in range(0, B, step):
@@ -271,7 +271,7 @@ def privacy_level(errors, confidence=0.95, *, interval="bootstrap-t"):
         :math:`PL_n` lives (a zero-width interval when all errors are equal,
         e.g. no defense).
     """
-    e = check_vector(errors, "errors")
+    e = _nonempty(check_vector(errors, "errors"), "errors")
     if np.any(e < 0):
         raise ValueError("errors must be non-negative stealing errors (squared-error losses).")
     if interval not in INTERVALS:
@@ -320,17 +320,18 @@ def privacy_gain(privacy_level, *, utility_loss=None, baseline=None, form="ratio
     PrivacyGain
         ``value`` is ``None`` with a ``reason`` when the denominator is zero.
     """
-    pl = check_scalar(float(privacy_level), "privacy_level", low=0.0)
+    pl = check_scalar(privacy_level, "privacy_level", low=0.0)
+    atol = check_scalar(atol, "atol", low=0.0)
     if form == "ratio":
         if utility_loss is None:
             raise ValueError("form='ratio' needs utility_loss.")
-        den = check_scalar(float(utility_loss), "utility_loss", low=0.0)
+        den = check_scalar(utility_loss, "utility_loss", low=0.0)
         if den <= atol:
             return PrivacyGain(None, form, "no utility lost (U_n = 0)")
     elif form == "relative":
         if baseline is None:
             raise ValueError("form='relative' needs baseline (PL_n without defense).")
-        den = check_scalar(float(baseline), "baseline", low=0.0)
+        den = check_scalar(baseline, "baseline", low=0.0)
         if den <= atol:
             return PrivacyGain(None, form, "the undefended attacker steals perfectly (PL_n = 0)")
     else:
@@ -499,10 +500,8 @@ def queries_to_target(budgets, scores, target):
         Mean agreement (or stolen accuracy) at each budget.
     target : float
     """
-    b = np.asarray(budgets, dtype=float)
-    s = np.asarray(scores, dtype=float)
-    if b.ndim != 1 or b.shape != s.shape:
-        raise ValueError(f"scores must have the length {b.shape} of budgets, got {s.shape}.")
+    b = _nonempty(check_vector(budgets, "budgets"), "budgets")
+    s = check_vector(scores, "scores", n=b.shape[0])
     if np.any(np.diff(b) <= 0):
         raise ValueError("budgets must be strictly increasing.")
     target = check_scalar(target, "target")
@@ -511,13 +510,26 @@ def queries_to_target(budgets, scores, target):
 
 
 def query_multiplier(q_defended, q_clean):
-    """``queries_to_target`` under defense / without it (``inf``: never reached)."""
+    """``queries_to_target`` under defense / without it (``inf``: never reached).
+
+    Both are positive query counts, or ``inf`` (the target was never reached):
+    NaN when the clean attacker never reaches it, ``inf`` when only the defended one does not.
+    """
+    q_defended, q_clean = _count(q_defended, "q_defended"), _count(q_clean, "q_clean")
     if not math.isfinite(q_clean):
         return math.nan
     return q_defended / q_clean
 
 
+def _count(q, name):
+    """A positive query count, or ``inf`` (never reached)."""
+    if isinstance(q, (float, np.floating)) and q == math.inf:
+        return math.inf
+    return check_scalar(q, name, low=0.0, low_inclusive=False)
+
+
 def degradation(score_clean, score_defended):
-    """Stolen-accuracy degradation, absolute and relative: ``(a - b, (a - b)/a)``."""
-    a, b = float(score_clean), float(score_defended)
+    """Stolen-accuracy degradation, absolute and relative: ``(a - b, (a - b)/a)``; scores in [0, 1]."""
+    a = check_scalar(score_clean, "score_clean", low=0.0, high=1.0)
+    b = check_scalar(score_defended, "score_defended", low=0.0, high=1.0)
     return a - b, (a - b) / a if a else math.nan

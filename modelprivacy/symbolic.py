@@ -291,6 +291,8 @@ def long_range_mean_variance_asymptotic(refined=False):
     x = sp.Symbol("x", positive=True)
     K = n_sym / 2
     leading = sp.integrate(x ** (gamma - 1), (x, 0, K), conds="none")
+    if not isinstance(refined, (bool, np.bool_)):
+        raise TypeError(f"refined must be a bool, got {refined!r}.")
     if refined:
         expr = 1 / (1 + 2 * sp.zeta(1 - gamma) + 2 * leading)
         return _form(expr, (n_sym, gamma), modules=("mpmath",))
@@ -362,8 +364,8 @@ def reverse_sigmoid_monotone(beta_value, gamma_value):
     -------
     bool
     """
-    b = check_scalar(beta_value, "beta", low=0.0, low_inclusive=False)
-    g = check_scalar(gamma_value, "gamma", low=0.0, low_inclusive=False)
+    b = check_scalar(beta_value, "beta_value", low=0.0, low_inclusive=False)
+    g = check_scalar(gamma_value, "gamma_value", low=0.0, low_inclusive=False)
     return bool(g >= 1.0 and b * g <= 1.0)
 
 
@@ -387,8 +389,8 @@ def reverse_sigmoid_decreasing_set(beta_value, gamma_value):
         ``("none", None)``, ``("all", None)``, ``("tails", y_star)`` or
         ``("middle", y_star)``.
     """
-    b = check_scalar(beta_value, "beta", low=0.0, low_inclusive=False)
-    g = check_scalar(gamma_value, "gamma", low=0.0, low_inclusive=False)
+    b = check_scalar(beta_value, "beta_value", low=0.0, low_inclusive=False)
+    g = check_scalar(gamma_value, "gamma_value", low=0.0, low_inclusive=False)
     bg = b * g
 
     def log_h(t):  # log h(t), stable for large |t|

@@ -20,7 +20,8 @@ import warnings
 import cvxpy as cp
 import numpy as np
 
-from .._validation import check_generator, check_scalar, check_symmetric, check_vector
+from .._memory import check_memory, sdp_memory_bytes
+from .._validation import _as_float_array, check_generator, check_scalar, check_symmetric, check_vector
 from ._quadratic import StealingQuadratic
 from ._trust_region import trust_region
 
@@ -140,7 +141,7 @@ def _as_quadratic(q, prefix="", n=None):
 def _bounds(value, name, n):
     if value is None:
         return None
-    arr = np.asarray(value, dtype=float)
+    arr = _as_float_array(value, name, allow_inf=True)
     if arr.ndim == 0:
         arr = np.full(n, float(arr))
     if arr.shape != (n,):
@@ -488,6 +489,12 @@ def _ascend(quads, cons, e0, val0, max_iter):
 def _lifted(quads, cons, *, solver, random_state, n_samples, extra=(), refine=20):
 
     n = cons.n
+    first = solver or (SOLVERS[0] if n <= CLARABEL_MAX_N else SOLVERS[1])
+    if first in SOLVERS:
+        check_memory(sdp_memory_bytes(first, n), f"The SDP relaxation with {first} (n={n})",
+                     need=lambda k: sdp_memory_bytes(first, k),
+                     hint="For a single quadratic with only a radius, trust_region solves it exactly "
+                          "(method='lanczos' with a LinearOperator needs O(n) memory).")
     # solve in e/rho with the objective divided by s: SCS's tolerances are absolute
     rho = cons.scale()
     s = max(max(rho**2 * float(np.max(np.sum(np.abs(M), axis=1))), 2.0 * rho * float(np.linalg.norm(u)),
@@ -658,7 +665,9 @@ def robust_design(quadratics, *, radius=None, weight=None, budget=None, y=None, 
     -------
     DesignResult
     """
-    if isinstance(quadratics, StealingQuadratic) or len(quadratics) == 0:
+    if isinstance(quadratics, (StealingQuadratic, str)) or not hasattr(quadratics, "__len__"):
+        raise TypeError(f"quadratics must be a sequence of quadratics, got {type(quadratics).__name__}.")
+    if len(quadratics) == 0:
         raise ValueError("quadratics must be a non-empty sequence of quadratics.")
     quads = []
     for k, q in enumerate(quadratics):

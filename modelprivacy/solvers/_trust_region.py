@@ -38,6 +38,7 @@ import scipy.linalg
 from scipy.optimize import minimize
 from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
 
+from .._memory import check_memory, memory_bytes
 from .._validation import (
     check_int,
     check_generator,
@@ -45,7 +46,6 @@ from .._validation import (
     check_symmetric,
     check_vector,
 )
-from ._quadratic import check_memory
 
 __all__ = [
     "trust_region_eigen",
@@ -60,12 +60,17 @@ METHODS = ("exact", "lanczos")
 
 
 def exact_memory_bytes(n):
-    """Peak bytes of the exact solve on an ``n x n`` matrix.
+    """Peak bytes the exact solve allocates on an ``n x n`` float64 matrix (``M`` itself not counted).
 
-    The symmetrised copy of ``M``, the eigenvectors and LAPACK's ``syevd``
-    workspace (about :math:`2n^2` doubles), plus ``M`` itself: :math:`5 \\cdot 8 n^2`.
+    Measured, not estimated: :math:`5.25 \\cdot 8 n^2` (the fit is 5.14; see
+    ``modelprivacy._memory.MEMORY_DOUBLES`` and
+    ``benchmarks/measure_memory.py``): the symmetry check's temporaries, the
+    symmetrised copy, LAPACK's copy of it, the eigenvectors and ``syevd``'s
+    workspace. A ``M`` that is not a float64 array costs one more :math:`8n^2`
+    for its conversion.
     """
-    return 5 * 8 * int(n) * int(n)
+    n = check_int(n, "n", low=1)
+    return memory_bytes("exact", n)
 
 
 class TrustRegionCertificate:
@@ -146,6 +151,10 @@ class TrustRegionCertificate:
     def check(self, tol=1e-8):
         """Return True when every KKT residual is at most ``tol``."""
         tol = check_scalar(tol, "tol", low=0.0)
+        if not isinstance(self.M, LinearOperator):
+            n = self.u.shape[0]
+            check_memory(memory_bytes("certificate", n), f"The certificate check (n={n})",
+                         need=lambda k: memory_bytes("certificate", k))
         res = self.residuals()
         return all(v <= tol for k, v in res.items() if k != "lambda_max")
 
@@ -340,6 +349,24 @@ def trust_region_eigen(eigenvalues, c, radius, *, tol=1e-13, hard_case_tol=1e-10
     return w, float(lam), hard
 
 
+def _check_solve_memory(M, method, max_memory):
+    """Raise MemoryError before a dense ``M`` is copied when the solve cannot fit (measured factors)."""
+    shape = getattr(M, "shape", None)
+    if isinstance(M, LinearOperator) or shape is None or len(shape) != 2:
+        return  # an operator needs O(n) memory; anything else is validated next
+    n = int(shape[0])
+    converts = not (isinstance(M, np.ndarray) and M.dtype == np.float64)
+    kind = "exact" if method == "exact" else "lanczos_dense"
+
+    def need(k):
+        return memory_bytes(kind, k) + (8 * k * k if converts else 0)
+
+    hint = ("Use method='lanczos' with M as a LinearOperator (stealing_quadratic(..., as_operator=True)), "
+            "which needs O(n) memory.")
+    check_memory(need(n), f"The {method} trust-region solve (n={n})", max_memory=max_memory, need=need,
+                 hint=hint)
+
+
 def _validate_problem(M, u, radius, allow_operator):
     radius = check_scalar(radius, "radius", low=0.0)
     if isinstance(M, LinearOperator):
@@ -397,9 +424,11 @@ def trust_region(M, u, radius, *, method="exact", n_components=20, tol=1e-13, ha
     max_iter : int
         Cap on secular iterations (Newton converges in a handful).
     max_memory : int, optional
-        Memory budget in bytes for ``'exact'``; default: available memory.
-        A :class:`MemoryError` is raised *before* allocating when
-        :func:`exact_memory_bytes` exceeds it.
+        Memory budget in bytes; default: available memory. A :class:`MemoryError`
+        is raised *before* allocating when the measured peak of a dense ``M``
+        (:func:`exact_memory_bytes` for ``'exact'``, :math:`3.1 \cdot 8n^2` for
+        ``'lanczos'``) exceeds it; its message says the largest ``n`` that fits. A
+        ``LinearOperator`` with ``'lanczos'`` needs only :math:`O(n)` memory.
     random_state : int, Generator or None
         Start vector of the Lanczos iteration.
 
@@ -420,11 +449,7 @@ def trust_region(M, u, radius, *, method="exact", n_components=20, tol=1e-13, ha
     tol = check_scalar(tol, "tol", low=0.0)
     hard_case_tol = check_scalar(hard_case_tol, "hard_case_tol", low=0.0)
     max_iter = check_int(max_iter, "max_iter", low=1)
-    n_rows = M.shape[0] if hasattr(M, "shape") and len(M.shape) == 2 else None
-    if method == "exact" and n_rows is not None:
-        # before symmetrising/copying anything
-        check_memory(exact_memory_bytes(n_rows), f"The exact trust-region solve (n={n_rows})",
-                     max_memory=max_memory, hint="Use method='lanczos'.")
+    _check_solve_memory(M, method, max_memory)
     M, u, radius = _validate_problem(M, u, radius, allow_operator=(method == "lanczos"))
     n = u.shape[0]
     t0 = time.perf_counter()
