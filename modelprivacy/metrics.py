@@ -501,9 +501,9 @@ def queries_to_target(budgets, scores, target):
     target : float
     """
     b = _nonempty(check_vector(budgets, "budgets"), "budgets")
-    s = check_vector(scores, "scores", n=b.shape[0])
     if np.any(np.diff(b) <= 0):
         raise ValueError("budgets must be strictly increasing.")
+    s = check_vector(scores, "scores", n=b.shape[0])
     target = check_scalar(target, "target")
     hit = np.flatnonzero(s >= target)
     return float(b[hit[0]]) if hit.size else math.inf

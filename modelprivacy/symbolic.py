@@ -33,7 +33,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import brentq
 
-from ._validation import check_int, check_scalar
+from ._validation import _as_float_array, check_int, check_scalar
 
 __all__ = [
     "SymbolicForm",
@@ -114,7 +114,7 @@ def expected_quadratic(A, mean, cov_factor):
     -------
     sympy.Expr
     """
-    A, mean, L = sp.Matrix(A), sp.Matrix(mean), sp.Matrix(cov_factor)
+    A, mean, L = (_symbolic_matrix(v, name) for v, name in ((A, "A"), (mean, "mean"), (cov_factor, "cov_factor")))
     k, r = L.shape
     if A.shape != (k, k) or mean.shape != (k, 1):
         raise ValueError(f"A {A.shape}, mean {mean.shape} and cov_factor {L.shape} do not match.")
@@ -130,6 +130,20 @@ def expected_quadratic(A, mean, cov_factor):
         elif deg == 2 and max(powers) == 2:
             total += coeff  # E z_i^2 = 1; mixed and odd moments vanish
     return sp.simplify(total)
+
+
+def _symbolic_matrix(value, name):
+    """A sympy Matrix; numbers must be finite reals (symbols are kept as they are)."""
+    if not isinstance(value, sp.MatrixBase):
+        arr = np.asarray(value, dtype=object)
+        if arr.ndim not in (1, 2) or arr.size == 0:
+            raise ValueError(f"{name} must be a non-empty vector or matrix, got shape {arr.shape}.")
+        if not any(isinstance(v, sp.Basic) for v in arr.flat):
+            _as_float_array(value, name)  # a numeric array: finite and real
+        value = sp.Matrix(arr.tolist())
+    if any(v.is_number and not (v.is_real and v.is_finite) for v in value):
+        raise ValueError(f"{name} must contain finite real numbers or symbols.")
+    return value
 
 
 def iid_least_squares_privacy_level(n=3, p=2):

@@ -315,7 +315,7 @@ class _Constraints:
         """Fraction of each utility constraint spent by ``x`` (a zero budget counts as spent)."""
         used = {}
         if self.radius is not None:
-            used["radius"] = float(x @ x) / self.radius**2 if self.radius > 0 else 1.0
+            used["radius"] = (float(np.linalg.norm(x)) / self.radius) ** 2 if self.radius > 0 else 1.0
         if self.W is not None:
             used["budget"] = float(x @ self.W @ x) / self.budget if self.budget > 0 else 1.0
         return used
@@ -409,7 +409,7 @@ def _round(quads, cons, Yv, n, rng, n_samples, extra):
     """Feasible candidates from the relaxed solution; return the best and its objective."""
     e_bar = Yv[:n, n].copy()
     E_bar = Yv[:n, :n]
-    cands = [e_bar] + list(extra)
+    cands = [np.zeros(n), e_bar] + list(extra)   # e = 0 is feasible by construction
     w, V = np.linalg.eigh(Yv)
     for j in range(1, min(4, n + 1) + 1):
         v = V[:, -j] * np.sqrt(max(w[-j], 0.0))
@@ -429,7 +429,9 @@ def _round(quads, cons, Yv, n, rng, n_samples, extra):
         for z in (x, cons.clip(x)):
             t = cons.max_step(z)
             if not np.isfinite(t):
-                continue
+                if np.any(z):
+                    continue
+                t = 1.0   # z = 0
             for s in {t, min(t, 1.0)}:
                 cand = cons.enforce(s * z)
                 val = _objective(quads, cand)

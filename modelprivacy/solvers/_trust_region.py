@@ -340,6 +340,8 @@ def trust_region_eigen(eigenvalues, c, radius, *, tol=1e-13, hard_case_tol=1e-10
     hard_case : bool
     """
     d = check_vector(eigenvalues, "eigenvalues")
+    if d.shape[0] == 0:
+        raise ValueError("eigenvalues must not be empty.")
     c = check_vector(c, "c", n=d.shape[0])
     radius = check_scalar(radius, "radius", low=0.0)
     w, lam, hard, _ = _secular(d, c, radius, tol=tol, hard_case_tol=hard_case_tol, max_iter=max_iter)
