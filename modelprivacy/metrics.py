@@ -220,6 +220,7 @@ def bootstrap_t_interval(values, confidence=0.95, *, n_resamples=999, random_sta
     confidence = check_scalar(confidence, "confidence", low=0.0, high=1.0, low_inclusive=False,
                               high_inclusive=False)
     B = check_int(n_resamples, "n_resamples", low=99)
+    rng = check_generator(random_state, "random_state")
     R = v.shape[0]
     if R < 1:
         raise ValueError("values must contain at least one replication.")
@@ -230,7 +231,6 @@ def bootstrap_t_interval(values, confidence=0.95, *, n_resamples=999, random_sta
     se = sd / math.sqrt(R)
     if not se > 0:
         return MeanInterval(mean, mean, mean, 0.0, R, confidence)
-    rng = check_generator(random_state, "random_state")
     t = np.empty(B)
     step = max(1, 2_000_000 // R)  # resamples per block: memory bounded whatever R
     for start in range(0, B, step):
