@@ -6,31 +6,63 @@ it should have refused now raises a ``ValueError``/``TypeError`` naming the
 argument, or returns a value that meets its contract.
 """
 
+import re
 import warnings
 
 import numpy as np
 import pytest
 from numpy.exceptions import ComplexWarning
 
-from modelprivacy.attacks import KernelRidgeAttacker, OLSRegression, PolynomialRegression
-from modelprivacy.bounds import exact_privacy_level
-from modelprivacy.defenses import IIDNoise, KernelConfusion, Moments, MisleadingShift, RandomShuffle
+from modelprivacy.attacks import (
+    KernelRidgeAttacker,
+    OLSRegression,
+    PolynomialRegression,
+    invert_reverse_sigmoid,
+    reverse_sigmoid_branch,
+)
+from modelprivacy.bounds import exact_privacy_level, iid_privacy_level, two_point_games
+from modelprivacy.defenses import (
+    IIDNoise,
+    KernelConfusion,
+    MisleadingShift,
+    Moments,
+    RandomShuffle,
+    ReverseSigmoid,
+    reverse_sigmoid_map,
+    reverse_sigmoid_r,
+)
+from modelprivacy.features import kernel_matrix
+from modelprivacy.games import calibrated_defenses, classification_attackers, game_defenses, lasso_coef, poly_game
 from modelprivacy.metrics import (
     agreement,
+    bootstrap_t_interval,
+    degradation,
     flip_rate,
     kl_per_query,
     l1_distance,
+    privacy_gain,
+    queries_to_target,
+    query_multiplier,
     stealing_error,
     stolen_accuracy,
+    support_f1,
     utility_loss,
 )
 from modelprivacy.queries import MultivariateGaussianQueries
+from modelprivacy.simulate import replication_streams
 from modelprivacy.solvers import (
     UnreachableBudgetWarning,
     constrained_design,
+    exact_memory_bytes,
+    robust_design,
+    sdp_relaxation,
     trust_region,
+    trust_region_eigen,
 )
+from modelprivacy.symbolic import expected_quadratic, long_range_mean_variance_asymptotic, reverse_sigmoid_monotone
 from modelprivacy.targets import QuadraticTarget
+from modelprivacy.threat import hook_fields
+from modelprivacy.verify import verify_rate
 
 BAD = (ValueError, TypeError)
 
@@ -211,3 +243,106 @@ def test_a_box_that_makes_the_budget_unreachable_is_reported():
         warnings.simplefilter("error", UnreachableBudgetWarning)
         ok = constrained_design(M, np.ones(3), radius=1.0, y=y, lb=-1.0, ub=1.0)
     assert ok.budget_reachable and ok.budget_used["radius"] == pytest.approx(1.0, rel=1e-6)
+
+
+# ----- memory: the checks use measured factors ----------------------------------------------
+def test_the_exact_solve_memory_check_uses_the_measured_peak():
+    # before: 5 n^2 doubles *including* M, while the solve allocates 5.14 n^2 *beyond* M (6.14 in all):
+    # between n = 23,000 and 25,000 on 24 GiB the check passed and the solve could not fit
+    n = 24_000
+    assert exact_memory_bytes(n) >= 5.14 * 8 * n * n
+    budget = 22 * 2**30   # the old estimate (5 * 8 n^2 = 21.5 GiB) passed here; the measured need is 22.5 GiB
+    assert 5 * 8 * n * n < budget < exact_memory_bytes(n)
+    with pytest.raises(MemoryError, match=r"At most n = \d+ fits.*method='lanczos'.*LinearOperator"):
+        trust_region(np.broadcast_to(np.zeros(1), (n, n)), np.zeros(n), 1.0, max_memory=budget)
+    msg = ""
+    try:
+        trust_region(np.broadcast_to(np.zeros(1), (n, n)), np.zeros(n), 1.0, max_memory=budget)
+    except MemoryError as exc:
+        msg = str(exc)
+    fits = int(re.search(r"At most n = (\d+) fits", msg).group(1))
+    assert exact_memory_bytes(fits) <= budget < exact_memory_bytes(fits + 1)
+
+
+def test_kernel_ridge_attacker_checks_its_gram_matrix_before_building_it():
+    X = np.broadcast_to(np.zeros(1), (200_000, 1))
+    with pytest.raises(MemoryError, match="KernelRidgeAttacker .fit, n=200000.*At most n ="):
+        KernelRidgeAttacker().fit(X, np.zeros(200_000))
+
+
+def test_the_sdp_checks_its_memory_before_the_solver():
+    n = 400
+    with pytest.raises(MemoryError, match=r"SDP relaxation with SCS \(n=400\).*At most n = \d+ fits"):
+        constrained_design(np.eye(n), np.ones(n), radius=1.0, max_memory=2**30)
+
+
+# ----- found by the property tests (tests/test_properties.py) ----------------------------
+FOUND_INVALID = [
+    # numeric strings were converted silently (np.asarray(..., dtype=float) parses '0.5')
+    (lambda: stealing_error(["0.1", "0.2"], [0.1, 0.2]), TypeError, "y_true must be a numeric array-like"),
+    (lambda: OLSRegression(2).fit(np.array(["0.1", "0.5", "0.9"]), [1.0, 2.0, 3.0]), TypeError, "X must be"),
+    # an empty S divided by zero in the bounds
+    (lambda: iid_privacy_level(np.empty((0, 3)), 0.5), ValueError, "S must not be empty"),
+    (lambda: support_f1([], [1.0]), ValueError, "coef_true must not be empty"),
+    # scalars taken with float(): nan/inf/strings/bools accepted, complex gave an unrelated TypeError
+    (lambda: privacy_gain(0.5, utility_loss=0.1, atol=np.nan), ValueError, "atol"),
+    (lambda: privacy_gain("0.5", utility_loss=0.1), TypeError, "privacy_level"),
+    (lambda: degradation(0.9, np.nan), ValueError, "score_defended"),
+    (lambda: query_multiplier(0.0, 10.0), ValueError, "q_defended"),
+    (lambda: query_multiplier(10.0, 0.0), ValueError, "q_clean"),   # before: ZeroDivisionError
+    (lambda: queries_to_target([1, 2, 4], [0.1, np.nan, 0.9], 0.5), ValueError, "scores"),
+    # kernel_matrix passed NaN, negative gamma and sklearn's own messages through
+    (lambda: kernel_matrix(np.ones((2, 1)), np.ones((2, 1)), "rbf", gamma=-1.0), ValueError, "gamma"),
+    (lambda: kernel_matrix(np.full((2, 1), np.nan), np.ones((2, 1)), "rbf"), ValueError, "A contains NaN"),
+    # the reverse-sigmoid maps computed on anything
+    (lambda: reverse_sigmoid_r([0.2, 1.5], 0.5, 0.2), ValueError, "y must contain probabilities"),
+    (lambda: reverse_sigmoid_map([0.2], np.nan, 0.2), ValueError, "beta"),
+    (lambda: reverse_sigmoid_branch(0.5, 0.2, n_grid=np.nan), TypeError, "n_grid"),
+    (lambda: invert_reverse_sigmoid(np.empty((0, 2)), 0.5, 0.2), ValueError, "P_hat"),
+    # postprocessors answered an empty batch
+    (lambda: ReverseSigmoid().respond(np.empty((0, 3))), ValueError, "P must have at least one row"),
+    # designs, games and helpers
+    (lambda: constrained_design(np.eye(2), np.ones(2), radius=1.0, y=np.zeros(2), lb="x"), TypeError, "lb"),
+    (lambda: robust_design(3.0, radius=1.0), TypeError, "quadratics"),
+    (lambda: trust_region_eigen([], [], 1.0), ValueError, "eigenvalues must not be empty"),
+    (lambda: poly_game(sigma=np.nan), ValueError, "'sigma' parameter of game"),
+    (lambda: game_defenses("poly", sigma=-1.0), ValueError, "'sigma' parameter of game_defenses"),
+    (lambda: lasso_coef(3), ValueError, "d must be >= 5"),            # before: IndexError
+    (lambda: classification_attackers(C=0.0), ValueError, "'C' parameter"),
+    (lambda: calibrated_defenses(np.full((5, 2), 0.5), (1.5,)), ValueError, "utilities"),
+    (lambda: hook_fields(3.0, lambda draw: 1.0), TypeError, "name"),
+    (lambda: replication_streams(-1, 0), ValueError, "seed"),
+    (lambda: two_point_games(3.0, 0.1), TypeError, "threat_model"),   # before: AttributeError
+    (lambda: bootstrap_t_interval([1.0, 1.0, 1.0], random_state="x"), TypeError, "random_state"),
+    (lambda: expected_quadratic(np.full((2, 2), np.nan), [0.0, 0.0], np.eye(2)), ValueError, "A contains NaN"),
+    (lambda: long_range_mean_variance_asymptotic(refined="x"), TypeError, "refined"),
+    (lambda: reverse_sigmoid_monotone(np.nan, 0.5), ValueError, "beta_value"),
+]
+
+
+@pytest.mark.parametrize("call, error, words", FOUND_INVALID, ids=[w for _, _, w in FOUND_INVALID])
+def test_defects_found_by_the_property_tests_are_refused(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_designs_at_radius_zero_return_zero():
+    # before: "rounding found no feasible candidate" (DesignSolverError) for M = 0, u = 0, radius 0
+    for res in (sdp_relaxation(np.zeros((2, 2)), np.zeros(2), 0.0),
+                robust_design([(np.zeros((2, 2)), np.zeros(2)), (np.zeros((2, 2)), np.zeros(2))], radius=0.0)):
+        np.testing.assert_array_equal(res.e, 0.0)
+        assert res.objective == 0.0
+
+
+def test_a_tiny_radius_reports_its_budget_use():
+    # before (with the budget report): radius**2 underflowed to 0 and budget_used divided by zero
+    res = constrained_design(np.eye(2), np.ones(2), radius=1e-200, y=np.zeros(2), lb=-1.0, ub=1.0)
+    assert np.linalg.norm(res.e) <= 1e-200 * (1 + 1e-9)
+    assert 0.0 <= res.budget_used["radius"] <= 1.0 + 1e-9
+
+
+def test_verify_rate_with_too_few_replications_for_an_interval():
+    # before: "high contains NaN or infinite values" (the bootstrap interval of 2 replications is infinite)
+    games_ = poly_game(n=12, sigma=0.3, attacker=OLSRegression(3))
+    check = verify_rate(games_, [12, 24, 48], -1.0, reps=2)
+    assert np.all(np.isinf(check.high)) and np.all(np.isfinite(check.values))

@@ -206,6 +206,11 @@ class _Constraints:
         if self.cap is not None:
             lo = np.maximum(lo, -self.cap)
             hi = np.minimum(hi, self.cap)
+        if self.radius is not None:
+            # |e_i| <= ||e|| <= r: a finite bound beyond the radius is redundant; cutting it keeps the
+            # scaled program finite (a box of 1 with r = 1e-200 overflowed to lo*hi = 1e400)
+            lo = np.where(np.isfinite(lo), np.maximum(lo, -self.radius), lo)
+            hi = np.where(np.isfinite(hi), np.minimum(hi, self.radius), hi)
         self.lo, self.hi = lo, hi
         bounded = (self.radius is not None or self.W_definite
                    or (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))))
@@ -488,13 +493,13 @@ def _ascend(quads, cons, e0, val0, max_iter):
     return best, best_val
 
 
-def _lifted(quads, cons, *, solver, random_state, n_samples, extra=(), refine=20):
+def _lifted(quads, cons, *, solver, random_state, n_samples, extra=(), refine=20, max_memory=None):
 
     n = cons.n
     first = solver or (SOLVERS[0] if n <= CLARABEL_MAX_N else SOLVERS[1])
     if first in SOLVERS:
         check_memory(sdp_memory_bytes(first, n), f"The SDP relaxation with {first} (n={n})",
-                     need=lambda k: sdp_memory_bytes(first, k),
+                     max_memory=max_memory, need=lambda k: sdp_memory_bytes(first, k),
                      hint="For a single quadratic with only a radius, trust_region solves it exactly "
                           "(method='lanczos' with a LinearOperator needs O(n) memory).")
     # solve in e/rho with the objective divided by s: SCS's tolerances are absolute
@@ -540,7 +545,7 @@ def _lifted(quads, cons, *, solver, random_state, n_samples, extra=(), refine=20
                         budget_reachable=not unreachable)
 
 
-def sdp_relaxation(M, u, radius, *, solver=None, random_state=0, n_samples=50):
+def sdp_relaxation(M, u, radius, *, solver=None, random_state=0, n_samples=50, max_memory=None):
     r"""SDP relaxation of the trust-region problem (tight by the S-lemma).
 
     .. math::
@@ -565,6 +570,9 @@ def sdp_relaxation(M, u, radius, *, solver=None, random_state=0, n_samples=50):
         Randomised rounding.
     n_samples : int
         Randomised rounding draws.
+    max_memory : int, optional
+        Memory budget in bytes (default: available memory); a :class:`MemoryError`
+        is raised before solving when the solver's measured peak would not fit.
 
     Returns
     -------
@@ -573,11 +581,12 @@ def sdp_relaxation(M, u, radius, *, solver=None, random_state=0, n_samples=50):
     """
     quad = _as_quadratic((M, u, 0.0))
     cons = _Constraints(quad[0].shape[0], radius, None, None, None, None, None, None)
-    return _lifted([quad], cons, solver=solver, random_state=random_state, n_samples=n_samples)
+    return _lifted([quad], cons, solver=solver, random_state=random_state, n_samples=n_samples,
+                   max_memory=max_memory)
 
 
 def constrained_design(M, u, c=0.0, *, radius=None, weight=None, budget=None, y=None, lb=None,
-                       ub=None, cap=None, solver=None, random_state=0, n_samples=100):
+                       ub=None, cap=None, solver=None, random_state=0, n_samples=100, max_memory=None):
     r"""Optimal perturbation under extra constraints, by SDP relaxation and rounding.
 
     .. math::
@@ -616,6 +625,8 @@ def constrained_design(M, u, c=0.0, *, radius=None, weight=None, budget=None, y=
         Randomised rounding.
     n_samples : int
         Randomised rounding draws.
+    max_memory : int, optional
+        Memory budget in bytes, as in :func:`sdp_relaxation`.
 
     Returns
     -------
@@ -635,11 +646,12 @@ def constrained_design(M, u, c=0.0, *, radius=None, weight=None, budget=None, y=
     quad = _as_quadratic((M, u, c))
     n = quad[0].shape[0]
     cons = _Constraints(n, radius, weight, budget, y, lb, ub, cap)
-    return _lifted([quad], cons, solver=solver, random_state=random_state, n_samples=n_samples)
+    return _lifted([quad], cons, solver=solver, random_state=random_state, n_samples=n_samples,
+                   max_memory=max_memory)
 
 
 def robust_design(quadratics, *, radius=None, weight=None, budget=None, y=None, lb=None, ub=None,
-                  cap=None, solver=None, random_state=0, n_samples=200):
+                  cap=None, solver=None, random_state=0, n_samples=200, max_memory=None):
     r"""Perturbation maximising the worst stealing error over candidate attackers.
 
     .. math::
@@ -660,7 +672,7 @@ def robust_design(quadratics, *, radius=None, weight=None, budget=None, y=None, 
     ----------
     quadratics : sequence of StealingQuadratic or (M, u, c) tuples
         One quadratic per candidate attacker (same ``n``).
-    radius, weight, budget, y, lb, ub, cap, solver, random_state, n_samples
+    radius, weight, budget, y, lb, ub, cap, solver, random_state, n_samples, max_memory
         As in :func:`constrained_design`.
 
     Returns
@@ -682,4 +694,4 @@ def robust_design(quadratics, *, radius=None, weight=None, budget=None, y=None, 
         for M, u, _ in quads:
             extra.append(trust_region(M, u, cons.radius).e)
     return _lifted(quads, cons, solver=solver, random_state=random_state, n_samples=n_samples,
-                   extra=extra)
+                   extra=extra, max_memory=max_memory)
