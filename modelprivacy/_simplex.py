@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_matrix
+from ._validation import _as_float_array, check_matrix
 
 __all__ = ["MP_CLIP", "ART_CLIP", "softmax", "safe_normalise", "two_columns", "top1_labels", "as_soft_labels"]
 
@@ -56,10 +56,8 @@ def as_soft_labels(P, name="P", *, n_rows=None, n_classes=None):
     be finite and in [0, 1]; rows are divided by their sums (all-zero rows,
     e.g. from a high-confidence cutoff, become uniform).
     """
-    arr = np.asarray(P, dtype=float)
+    arr = _as_float_array(P, name)
     if arr.ndim == 1:
-        if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} contains NaN or infinite values.")
         if np.any(arr < -1e-9) or np.any(arr > 1 + 1e-9):
             raise ValueError(f"{name} must contain probabilities in [0, 1].")
         arr = two_columns(np.clip(arr, 0.0, 1.0))

@@ -21,6 +21,7 @@ __all__ = [
     "check_vector",
     "check_matrix",
     "check_symmetric",
+    "check_covariance",
     "check_probabilities",
 ]
 
@@ -122,15 +123,21 @@ def check_interval(lb, ub, name="interval"):
     return lb, ub
 
 
-def _as_float_array(a, name):
-    raw = np.asarray(a) if not isinstance(a, np.ndarray) else a
+def _as_float_array(a, name, *, allow_inf=False):
+    try:
+        raw = np.asarray(a) if not isinstance(a, np.ndarray) else a
+    except (TypeError, ValueError) as exc:  # ragged nested sequences
+        raise TypeError(f"{name} must be a numeric array-like.") from exc
     if raw.dtype.kind == "c":
         raise TypeError(f"{name} must be real; got a complex array (the imaginary part would be dropped).")
+    if raw.dtype.kind in "USVMm":
+        # numeric strings would convert silently; dates and bytes are not numbers
+        raise TypeError(f"{name} must be a numeric array-like, got dtype {raw.dtype}.")
     try:
         arr = np.asarray(raw, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be numeric array-like.") from exc
-    if not np.all(np.isfinite(arr)):
+    if np.any(np.isnan(arr)) or not allow_inf and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values.")
     return arr
 
@@ -169,6 +176,8 @@ def check_matrix(M, name="M", *, shape=None, square=False):
     arr = _as_float_array(M, name)
     if arr.ndim != 2:
         raise ValueError(f"{name} must be 2-D, got shape {arr.shape}.")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}.")
     if square and arr.shape[0] != arr.shape[1]:
         raise ValueError(f"{name} must be square, got shape {arr.shape}.")
     if shape is not None and arr.shape != tuple(shape):
@@ -188,6 +197,28 @@ def check_symmetric(M, name="M", *, rtol=1e-8, atol=1e-10):
         dev = float(np.max(np.abs(arr - arr.T)))
         raise ValueError(f"{name} must be symmetric; max |M - M'| = {dev:.3g}.")
     return 0.5 * (arr + arr.T)
+
+
+def check_covariance(C, name="cov", *, n=None, rtol=1e-10):
+    """Return a finite symmetric positive semi-definite matrix (of size ``n`` when given).
+
+    The smallest eigenvalue may be negative by at most ``rtol`` times the
+    largest absolute eigenvalue (round-off of a singular covariance).
+
+    Raises
+    ------
+    ValueError
+        If ``C`` is not square (of size ``n``), not symmetric or has a negative
+        eigenvalue beyond round-off.
+    """
+    arr = check_symmetric(C, name)
+    if n is not None and arr.shape != (n, n):
+        raise ValueError(f"{name} must have shape ({n}, {n}), got {arr.shape}.")
+    if arr.size:
+        ev = np.linalg.eigvalsh(arr)
+        if ev[0] < -rtol * max(float(np.max(np.abs(ev))), np.finfo(float).tiny):
+            raise ValueError(f"{name} must be positive semi-definite; its smallest eigenvalue is {ev[0]:.3g}.")
+    return arr
 
 
 def check_probabilities(P, name="P", *, n_classes=None, atol=1e-6):

@@ -12,7 +12,7 @@ import numpy as np
 from scipy import special
 from sklearn.metrics.pairwise import PAIRWISE_KERNEL_FUNCTIONS, pairwise_kernels
 
-from ._validation import check_int, check_interval, check_queries
+from ._validation import check_int, check_interval, check_queries, check_scalar
 
 __all__ = ["BASES", "default_p_max", "basis_matrix", "kernel_matrix", "KERNELS"]
 
@@ -105,12 +105,21 @@ def kernel_matrix(A, B, kernel, *, gamma=None, degree=3, coef0=1.0):
     Raises
     ------
     ValueError
-        If scikit-learn does not know ``kernel``.
+        If scikit-learn does not know ``kernel``, ``A`` or ``B`` is not a finite
+        non-empty array with the same number of columns, or a kernel parameter is
+        out of its domain (``gamma > 0``, ``degree >= 0``, finite ``coef0``).
     """
+    A = check_queries(A, "A")
+    B = check_queries(B, "B", n_features=A.shape[1])
     if callable(kernel):
         return np.asarray(kernel(A, B), dtype=float)
-    if kernel not in PAIRWISE_KERNEL_FUNCTIONS:
+    if not isinstance(kernel, str) or kernel not in PAIRWISE_KERNEL_FUNCTIONS:
         raise ValueError(f"kernel {kernel!r} is not a scikit-learn pairwise kernel; known: {list(KERNELS)}.")
+    # checked, but passed on as given (a float degree could round differently)
+    if gamma is not None:
+        check_scalar(gamma, "gamma", low=0.0, low_inclusive=False)
+    check_scalar(degree, "degree", low=0.0)
+    check_scalar(coef0, "coef0")
     params = {}
     if kernel in ("rbf", "laplacian", "poly", "polynomial", "sigmoid", "chi2"):
         if gamma is not None:

@@ -29,7 +29,10 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 
-from ._validation import check_int, check_scalar
+from numbers import Real
+
+from ._param_validation import Interval, validate_parameter_constraints
+from ._validation import check_int, check_probabilities, check_scalar
 from .attacks import (
     CrossValidatedAttacker,
     EquationSolvingAttack,
@@ -134,6 +137,8 @@ def game_defenses(game, sigma=PAPER_SIGMA):
     dict
         Registry name -> Defense (a fresh object per call).
     """
+    validate_parameter_constraints({"sigma": Defense._parameter_constraints["sigma"]}, {"sigma": sigma},
+                                   "game_defenses")
     if game not in GAME_DEFENSES:
         raise ValueError(f"unknown game {game!r}; known games: {sorted(GAME_DEFENSES)}.")
     designed = {
@@ -272,6 +277,8 @@ def game_aware_attackers(game, defense, *, n_owned=5, owned_seed=0, repeats=(2, 
 def _defense(defense, sigma):
     """A defense by name gets ``sigma`` (the paper's 0.5 by default); a Defense
     object keeps its own ``sigma`` unless one is given explicitly (it is cloned, never changed)."""
+    if sigma is not None:
+        validate_parameter_constraints({"sigma": Defense._parameter_constraints["sigma"]}, {"sigma": sigma}, "game")
     if isinstance(defense, str):
         d = make_defense(defense)
         sigma = PAPER_SIGMA if sigma is None else sigma
@@ -318,6 +325,7 @@ def krr_game(n=100, defense="iid", sigma=None, attacker=None):
 
 def lasso_coef(d=60):
     """Coefficients of setting kind 7: (3, 1.5, 0, 0, 2, 0, ..., 0)."""
+    d = check_int(d, "d", low=5)
     beta = np.zeros(d)
     beta[[0, 1, 4]] = [3.0, 1.5, 2.0]
     return beta
@@ -363,6 +371,11 @@ def classification_attackers(*, C=10.0, mlp=True, tol=1e-4):
     ``"aware"``: the ReverseSigmoid-aware attacker (only against
     :class:`~modelprivacy.defenses.ReverseSigmoid`, else ``None``).
     """
+    validate_parameter_constraints(
+        {"C": [Interval(Real, 0, None, closed="neither")], "mlp": ["boolean"],
+         "tol": [Interval(Real, 0, None, closed="neither")]},
+        {"C": C, "mlp": mlp, "tol": tol}, "classification_attackers")
+
     def soft(defense):
         return SoftLabelLogisticRegression(C=C, solver="lbfgs", tol=tol)
 
@@ -444,6 +457,14 @@ def calibrated_defenses(P_benign, utilities, *, seed=0):
     -------
     list of (name, u, defense, measured u, strength)
     """
+    P_benign = check_probabilities(P_benign, "P_benign")
+    if P_benign.shape[0] == 0:
+        raise ValueError("P_benign must have at least one row.")
+    seed = check_int(seed, "seed", low=0)
+    if isinstance(utilities, str) or not hasattr(utilities, "__iter__"):
+        raise TypeError(f"utilities must be a sequence of flip rates in (0, 1), got {utilities!r}.")
+    utilities = [check_scalar(u, "utilities", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
+                 for u in utilities]
     out = []
     for i, u in enumerate(utilities):
         for name, proto in (("Random Shuffle", RandomShuffle()), ("Adaptive Misinformation", AdaptiveMisinformation()),

@@ -44,7 +44,7 @@ from scipy.special import stdtrit
 from sklearn.metrics import f1_score, roc_auc_score
 
 from ._simplex import as_soft_labels, top1_labels
-from ._validation import check_int, check_scalar, check_vector
+from ._validation import _as_float_array, check_generator, check_int, check_scalar, check_vector
 
 __all__ = [
     "stealing_error",
@@ -114,7 +114,7 @@ def utility_loss(y_true, y_pred):
 
 
 def _support(coef_true, coef_pred):
-    true = np.abs(check_vector(coef_true, "coef_true")) > 0
+    true = np.abs(_nonempty(check_vector(coef_true, "coef_true"), "coef_true")) > 0
     est = np.abs(check_vector(coef_pred, "coef_pred", n=true.shape[0])) > 0
     return np.sum(true & est), np.sum(~true & est), np.sum(true & ~est)
 
@@ -293,6 +293,7 @@ def bootstrap_t_interval(values, confidence=0.95, *, n_resamples=999, random_sta
     confidence = check_scalar(confidence, "confidence", low=0.0, high=1.0, low_inclusive=False,
                               high_inclusive=False)
     B = check_int(n_resamples, "n_resamples", low=99)
+    rng = check_generator(random_state, "random_state")
     R = v.shape[0]
     if R < 1:
         raise ValueError("values must contain at least one replication.")
@@ -302,7 +303,6 @@ def bootstrap_t_interval(values, confidence=0.95, *, n_resamples=999, random_sta
     se = float(v.std(ddof=1)) / math.sqrt(R)
     if not se > 0:
         return MeanInterval(mean, mean, mean, 0.0, R, confidence)
-    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
     t = np.empty(B)
     step = max(1, 2_000_000 // R)  # resamples per block: memory bounded whatever R
     for start in range(0, B, step):
@@ -343,7 +343,7 @@ def privacy_level(errors, confidence=0.95, *, interval="bootstrap-t"):
         :math:`PL_n` lives (a zero-width interval when all errors are equal,
         e.g. no defense).
     """
-    e = check_vector(errors, "errors")
+    e = _nonempty(check_vector(errors, "errors"), "errors")
     if np.any(e < 0):
         raise ValueError("errors must be non-negative stealing errors (squared-error losses).")
     if interval not in INTERVALS:
@@ -392,17 +392,18 @@ def privacy_gain(privacy_level, *, utility_loss=None, baseline=None, form="ratio
     PrivacyGain
         ``value`` is ``None`` with a ``reason`` when the denominator is zero.
     """
-    pl = check_scalar(float(privacy_level), "privacy_level", low=0.0)
+    pl = check_scalar(privacy_level, "privacy_level", low=0.0)
+    atol = check_scalar(atol, "atol", low=0.0)
     if form == "ratio":
         if utility_loss is None:
             raise ValueError("form='ratio' needs utility_loss.")
-        den = check_scalar(float(utility_loss), "utility_loss", low=0.0)
+        den = check_scalar(utility_loss, "utility_loss", low=0.0)
         if den <= atol:
             return PrivacyGain(None, form, "no utility lost (U_n = 0)")
     elif form == "relative":
         if baseline is None:
             raise ValueError("form='relative' needs baseline (PL_n without defense).")
-        den = check_scalar(float(baseline), "baseline", low=0.0)
+        den = check_scalar(baseline, "baseline", low=0.0)
         if den <= atol:
             return PrivacyGain(None, form, "the undefended attacker steals perfectly (PL_n = 0)")
     else:
@@ -513,16 +514,20 @@ def kl_per_query(y_true, y_pred, *, eps=1e-12):
     return float(np.mean(terms.sum(axis=1)))
 
 
-def l1_distance(y_true, y_pred):
-    """Mean L1 distance between answer rows (no renormalisation; both classes of a binary answer)."""
-    A = np.asarray(y_true, dtype=float)
-    B = np.asarray(y_pred, dtype=float)
-    if A.shape != B.shape:
-        raise ValueError(f"y_pred must have the shape {A.shape} of y_true, got {B.shape}.")
+def _answer_pair(y_true, y_pred):
+    """Two finite real answer arrays of one shape, ``(n,)`` or ``(n, K)`` with ``n >= 1``."""
+    A = _as_float_array(y_true, "y_true")
+    B = _as_float_array(y_pred, "y_pred")
     if A.ndim not in (1, 2) or A.shape[0] == 0:
         raise ValueError(f"y_true must be a non-empty (n,) or (n, K) array of answers, got shape {A.shape}.")
-    if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
-        raise ValueError("y_true and y_pred must be finite.")
+    if A.shape != B.shape:
+        raise ValueError(f"y_pred must have the shape {A.shape} of y_true, got {B.shape}.")
+    return A, B
+
+
+def l1_distance(y_true, y_pred):
+    """Mean L1 distance between answer rows (no renormalisation; both classes of a binary answer)."""
+    A, B = _answer_pair(y_true, y_pred)
     if A.ndim == 1:
         return float(np.mean(2 * np.abs(A - B)))
     return float(np.mean(np.abs(A - B).sum(axis=1)))
@@ -530,11 +535,7 @@ def l1_distance(y_true, y_pred):
 
 def flip_rate(y_true, y_pred):
     """Fraction of answers whose top-1 label differs between clean ``y_true`` and defended ``y_pred``."""
-    P, P_hat = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
-    if P.shape != P_hat.shape:
-        raise ValueError(f"y_pred must have the shape {P.shape} of y_true, got {P_hat.shape}.")
-    if P.ndim == 0 or P.shape[0] == 0:
-        raise ValueError("y_true must contain at least one answer.")
+    P, P_hat = _answer_pair(y_true, y_pred)
     return float(np.mean(top1_labels(P) != top1_labels(P_hat)))
 
 
@@ -571,25 +572,36 @@ def queries_to_target(budgets, scores, target):
         Mean agreement (or stolen accuracy) at each budget.
     target : float
     """
-    b = np.asarray(budgets, dtype=float)
-    s = np.asarray(scores, dtype=float)
-    if b.ndim != 1 or b.shape != s.shape:
-        raise ValueError(f"scores must have the length {b.shape} of budgets, got {s.shape}.")
+    b = _nonempty(check_vector(budgets, "budgets"), "budgets")
     if np.any(np.diff(b) <= 0):
         raise ValueError("budgets must be strictly increasing.")
+    s = check_vector(scores, "scores", n=b.shape[0])
     target = check_scalar(target, "target")
     hit = np.flatnonzero(s >= target)
     return float(b[hit[0]]) if hit.size else math.inf
 
 
 def query_multiplier(q_defended, q_clean):
-    """``queries_to_target`` under defense / without it (``inf``: never reached)."""
+    """``queries_to_target`` under defense / without it (``inf``: never reached).
+
+    Both are positive query counts, or ``inf`` (the target was never reached):
+    NaN when the clean attacker never reaches it, ``inf`` when only the defended one does not.
+    """
+    q_defended, q_clean = _count(q_defended, "q_defended"), _count(q_clean, "q_clean")
     if not math.isfinite(q_clean):
         return math.nan
     return q_defended / q_clean
 
 
+def _count(q, name):
+    """A positive query count, or ``inf`` (never reached)."""
+    if isinstance(q, (float, np.floating)) and q == math.inf:
+        return math.inf
+    return check_scalar(q, name, low=0.0, low_inclusive=False)
+
+
 def degradation(score_clean, score_defended):
-    """Stolen-accuracy degradation, absolute and relative: ``(a - b, (a - b)/a)``."""
-    a, b = float(score_clean), float(score_defended)
+    """Stolen-accuracy degradation, absolute and relative: ``(a - b, (a - b)/a)``; scores in [0, 1]."""
+    a = check_scalar(score_clean, "score_clean", low=0.0, high=1.0)
+    b = check_scalar(score_defended, "score_defended", low=0.0, high=1.0)
     return a - b, (a - b) / a if a else math.nan

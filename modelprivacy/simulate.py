@@ -67,6 +67,7 @@ from ._executors import current_executor, make_executor
 from ._fingerprint import canonical, code_digest, fingerprint
 from ._param_validation import Interval, validate_params
 from ._records import RecordsConflictError, RecordsFile, RecordsLockedError, RecordsReport
+from ._validation import check_int
 from .defenses import DEFENSES
 from .metrics import bootstrap_t_interval, privacy_gain, privacy_level
 from .threat import Game, RoundGame, ThreatModel, _round_record, hook_fields, round_stream
@@ -109,7 +110,7 @@ def replication_streams(seed, rep):
     (``.spawn(4)``), built lazily: ``streams[k]`` is ``SeedSequence(seed,
     spawn_key=(rep, k))``.
     """
-    return _Streams(seed, rep)
+    return _Streams(check_int(seed, "seed", low=0), check_int(rep, "rep", low=0))
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import brentq
 
-from ._validation import check_int, check_scalar
+from ._validation import _as_float_array, check_int, check_scalar
 
 __all__ = [
     "SymbolicForm",
@@ -114,7 +114,7 @@ def expected_quadratic(A, mean, cov_factor):
     -------
     sympy.Expr
     """
-    A, mean, L = sp.Matrix(A), sp.Matrix(mean), sp.Matrix(cov_factor)
+    A, mean, L = (_symbolic_matrix(v, name) for v, name in ((A, "A"), (mean, "mean"), (cov_factor, "cov_factor")))
     k, r = L.shape
     if A.shape != (k, k) or mean.shape != (k, 1):
         raise ValueError(f"A {A.shape}, mean {mean.shape} and cov_factor {L.shape} do not match.")
@@ -130,6 +130,20 @@ def expected_quadratic(A, mean, cov_factor):
         elif deg == 2 and max(powers) == 2:
             total += coeff  # E z_i^2 = 1; mixed and odd moments vanish
     return sp.simplify(total)
+
+
+def _symbolic_matrix(value, name):
+    """A sympy Matrix; numbers must be finite reals (symbols are kept as they are)."""
+    if not isinstance(value, sp.MatrixBase):
+        arr = np.asarray(value, dtype=object)
+        if arr.ndim not in (1, 2) or arr.size == 0:
+            raise ValueError(f"{name} must be a non-empty vector or matrix, got shape {arr.shape}.")
+        if not any(isinstance(v, sp.Basic) for v in arr.flat):
+            _as_float_array(value, name)  # a numeric array: finite and real
+        value = sp.Matrix(arr.tolist())
+    if any(v.is_number and not (v.is_real and v.is_finite) for v in value):
+        raise ValueError(f"{name} must contain finite real numbers or symbols.")
+    return value
 
 
 def iid_least_squares_privacy_level(n=3, p=2):
@@ -291,6 +305,8 @@ def long_range_mean_variance_asymptotic(refined=False):
     x = sp.Symbol("x", positive=True)
     K = n_sym / 2
     leading = sp.integrate(x ** (gamma - 1), (x, 0, K), conds="none")
+    if not isinstance(refined, (bool, np.bool_)):
+        raise TypeError(f"refined must be a bool, got {refined!r}.")
     if refined:
         expr = 1 / (1 + 2 * sp.zeta(1 - gamma) + 2 * leading)
         return _form(expr, (n_sym, gamma), modules=("mpmath",))
@@ -362,8 +378,8 @@ def reverse_sigmoid_monotone(beta_value, gamma_value):
     -------
     bool
     """
-    b = check_scalar(beta_value, "beta", low=0.0, low_inclusive=False)
-    g = check_scalar(gamma_value, "gamma", low=0.0, low_inclusive=False)
+    b = check_scalar(beta_value, "beta_value", low=0.0, low_inclusive=False)
+    g = check_scalar(gamma_value, "gamma_value", low=0.0, low_inclusive=False)
     return bool(g >= 1.0 and b * g <= 1.0)
 
 
@@ -387,8 +403,8 @@ def reverse_sigmoid_decreasing_set(beta_value, gamma_value):
         ``("none", None)``, ``("all", None)``, ``("tails", y_star)`` or
         ``("middle", y_star)``.
     """
-    b = check_scalar(beta_value, "beta", low=0.0, low_inclusive=False)
-    g = check_scalar(gamma_value, "gamma", low=0.0, low_inclusive=False)
+    b = check_scalar(beta_value, "beta_value", low=0.0, low_inclusive=False)
+    g = check_scalar(gamma_value, "gamma_value", low=0.0, low_inclusive=False)
     bg = b * g
 
     def log_h(t):  # log h(t), stable for large |t|

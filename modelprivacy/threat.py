@@ -229,6 +229,8 @@ def needs_attacker(hook):
 
 def hook_fields(name, hook):
     """Record fields of a hook: ``name``, or ``name_<field>`` for each of its declared ``fields``."""
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str (the record field of the hook), got {name!r}.")
     fields = getattr(hook, "fields", None)
     return [name] if fields is None else [f"{name}_{f}" for f in fields]
 

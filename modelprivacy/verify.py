@@ -35,7 +35,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from ._validation import check_int, check_scalar, check_vector
+from ._validation import _as_float_array, check_int, check_scalar, check_vector
 from .bounds import (
     conditional_privacy_level,
     minimax_lower_bound,
@@ -477,9 +477,17 @@ def check_slope(n, values, theory_slope, *, tol=0.1, label="rate", low=None, hig
     n = check_vector(n, "n")
     v = check_vector(values, "values", n=n.shape[0])
     slope, _, se = fit_slope(n, v)
-    low = v if low is None else check_vector(low, "low", n=n.shape[0])
-    high = v if high is None else check_vector(high, "high", n=n.shape[0])
+    low = v if low is None else _interval_end(low, "low", n.shape[0])
+    high = v if high is None else _interval_end(high, "high", n.shape[0])
     return RateCheck(label, n, v, low, high, slope, se, theory_slope, tol, abs(slope - theory_slope) <= tol)
+
+
+def _interval_end(a, name, n):
+    """An interval end per budget: no NaN, infinite allowed (a Monte Carlo interval of fewer than 3 reps)."""
+    a = _as_float_array(a, name, allow_inf=True)
+    if a.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {a.shape}.")
+    return a
 
 
 def verify_rate(threat_model, ns, theory_slope, reps=200, seed=0, *, tol=0.1, label=None, n_jobs=1):

@@ -481,6 +481,7 @@ def reverse_sigmoid_branch(beta, gamma, *, n_grid=20001):
     """
     beta = check_scalar(beta, "beta", low=0.0, low_inclusive=False)
     gamma = check_scalar(gamma, "gamma", low=0.0, low_inclusive=False)
+    n_grid = check_int(n_grid, "n_grid", low=3)
     t = np.linspace(-_T_MAX, _T_MAX, n_grid)
     inc = _dF(t, beta, gamma) > 1e-14
     if not np.any(inc):
@@ -547,7 +548,11 @@ def invert_reverse_sigmoid(P_hat, beta, gamma, *, low_classes="branch", n_grid=4
     gamma = check_scalar(gamma, "gamma", low=0.0, low_inclusive=False)
     if low_classes not in ("branch", "small"):
         raise ValueError(f"low_classes must be 'branch' or 'small', got {low_classes!r}.")
+    n_grid = check_int(n_grid, "n_grid", low=3)
+    n_bisect = check_int(n_bisect, "n_bisect", low=1)
     Q = as_soft_labels(P_hat, "P_hat")
+    if Q.shape[0] == 0:
+        raise ValueError("P_hat must have at least one row.")
     t_lo, t_hi = reverse_sigmoid_branch(beta, gamma)
     t_grid = np.linspace(t_lo, t_hi, n_grid)
     F_grid = _F(t_grid, beta, gamma)

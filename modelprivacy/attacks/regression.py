@@ -20,6 +20,7 @@ from scipy.linalg.lapack import dtrtrs
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._memory import check_memory, memory_bytes
 from .._param_validation import Interval, StrOptions
 from .._validation import check_interval, check_queries, check_vector
 from ..base import ParamsMixin
@@ -341,6 +342,13 @@ class KernelRidgeAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
         r"""The matrix added to the Gram matrix, :math:`\alpha I`."""
         return float(self.alpha) * np.eye(X.shape[0])
 
+    @staticmethod
+    def _check_memory(kind, n, m=0):
+        """MemoryError before the Gram matrices are built when the measured peak does not fit."""
+        check_memory(memory_bytes(kind, n, m), f"KernelRidgeAttacker ({kind.removeprefix('krr_')}, n={n}, m={m})",
+                     need=lambda k: memory_bytes(kind, k, m),
+                     hint="Kernel ridge needs the n x n Gram matrix; use fewer queries.")
+
     def _solver(self, X):
         r"""A function ``b -> (K + \alpha I)^{-1} b`` (Cholesky, or the pseudo-inverse)."""
         alpha = float(self.alpha)
@@ -362,6 +370,7 @@ class KernelRidgeAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
         self._validate_params()
         X = check_queries(X, "X")
         y = check_vector(y, "y", n=X.shape[0])
+        self._check_memory("krr_fit", X.shape[0])
         self.X_fit_ = X
         self.dual_coef_ = self._solve(X, y)
         return self
@@ -369,6 +378,7 @@ class KernelRidgeAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
     def predict(self, X):
         check_is_fitted(self, "dual_coef_")
         Z = check_queries(X, "X", n_features=self.X_fit_.shape[1])
+        self._check_memory("krr_predict", self.X_fit_.shape[0], Z.shape[0])
         return self._kernel(Z, self.X_fit_) @ self.dual_coef_
 
     def fit_predict_many(self, X, Y, Z):
@@ -379,7 +389,9 @@ class KernelRidgeAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
         self._validate_params()
         X = check_queries(X, "X")
         Y = _check_answers(Y, X.shape[0])
-        return self._fit_predict_many(X, Y, check_queries(Z, "Z", n_features=X.shape[1]))
+        Z = check_queries(Z, "Z", n_features=X.shape[1])
+        self._check_memory("krr_predict_many", X.shape[0], Z.shape[0])
+        return self._fit_predict_many(X, Y, Z)
 
     def _fit_predict_many(self, X, Y, Z):
         solve, KZX = self._solver(X), self._kernel(Z, X)
@@ -393,4 +405,5 @@ class KernelRidgeAttacker(ParamsMixin, RegressorMixin, BaseEstimator):
         self._validate_params()
         X = check_queries(X, "X")
         Z = check_queries(Z, "Z", n_features=X.shape[1])
+        self._check_memory("krr_smoother", X.shape[0], Z.shape[0])
         return self._kernel(Z, X) @ self._solve(X, np.eye(X.shape[0]))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validation import check_matrix, check_queries, check_scalar, check_symmetric, check_vector
+from .._validation import check_covariance, check_matrix, check_queries, check_scalar, check_vector
 from ..attacks.regression import PolynomialRegression, is_linear_smoother
 from ..defenses import Defense, LongRangeNoise, Moments
 from ._common import residual, resolve_gamma, weights_or_uniform
@@ -69,24 +69,25 @@ class ExactPrivacyLevel:
 
 
 def _moments(defense, X, mean, cov, n):
+    """``(mu, Sigma)`` from a defense, a Moments or explicit arrays; a given covariance is checked PSD."""
     if defense is not None:
         if mean is not None or cov is not None:
             raise ValueError("give either defense or (mean, cov), not both.")
         if isinstance(defense, Moments):
-            mom = defense
-        elif isinstance(defense, Defense):
-            if X is None:
-                raise ValueError("a defense's moments depend on the queries: pass X.")
-            X = check_queries(X, "X")
-            if X.shape[0] != n:
-                raise ValueError(f"X must have {n} rows (the columns of S), got {X.shape[0]}.")
-            mom = defense.moments(X)
-        else:
+            # built by the caller: checked like explicit moments
+            return _moments(None, None, defense.mean, defense.cov, n)
+        if not isinstance(defense, Defense):
             raise TypeError(f"defense must be a Defense or a Moments, got {type(defense).__name__}.")
-        mean, cov = mom.mean, mom.cov
+        if X is None:
+            raise ValueError("a defense's moments depend on the queries: pass X.")
+        X = check_queries(X, "X")
+        if X.shape[0] != n:
+            raise ValueError(f"X must have {n} rows (the columns of S), got {X.shape[0]}.")
+        mom = defense.moments(X)
+        return mom.mean, mom.cov
     mean = np.zeros(n) if mean is None else check_vector(mean, "mean", n=n)
     if cov is not None:
-        cov = check_symmetric(check_matrix(cov, "cov", shape=(n, n)), "cov")
+        cov = check_covariance(cov, "cov", n=n)
     return mean, cov
 
 
@@ -143,7 +144,8 @@ def exact_privacy_level(S, y=None, f_Z=None, *, defense=None, X=None, mean=None,
     mu, Sigma = _moments(defense, X, mean, cov, n)
     Smu = S @ mu
     approximation = float(r0 @ (w * r0))
-    shift = float(2.0 * r0 @ (w * Smu) + Smu @ (w * Smu))
+    # approximation + shift = ||r0 + S mu||_W^2 >= 0: a round-off excess below it is cut
+    shift = max(float(2.0 * r0 @ (w * Smu) + Smu @ (w * Smu)), -approximation)
     if Sigma is None:
         variance, tr_sigma = 0.0, 0.0
     else:
@@ -153,6 +155,8 @@ def exact_privacy_level(S, y=None, f_Z=None, *, defense=None, X=None, mean=None,
             variance = float(np.einsum("j,jk,jk,k->", w, S, S, d))
         else:
             variance = float(np.einsum("j,jk,jk->", w, S @ Sigma, S))
+        # >= 0 for a PSD Sigma; a round-off negative is 0
+        variance = max(variance, 0.0)
         tr_sigma = float(np.trace(Sigma))
     u = float((mu @ mu + tr_sigma) / n)
     return ExactPrivacyLevel(approximation + shift + variance, approximation, shift, variance, u)

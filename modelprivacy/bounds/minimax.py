@@ -129,6 +129,8 @@ def two_point_games(threat_model, budget, *, direction=None, X=None):
     (ThreatModel, ThreatModel)
     """
     u = check_scalar(budget, "budget", low=0.0, low_inclusive=False)
+    if not callable(getattr(threat_model, "replace", None)) or not hasattr(threat_model, "target"):
+        raise TypeError(f"threat_model must be a ThreatModel, got {type(threat_model).__name__}.")
     root = math.sqrt(u)
     scale = 1.0
     if direction is not None:

@@ -48,7 +48,7 @@ from sklearn.base import BaseEstimator, clone
 
 from .._param_validation import Interval, StrOptions
 from .._simplex import ART_CLIP, MP_CLIP, safe_normalise, softmax, two_columns
-from .._validation import check_generator, check_probabilities, check_scalar
+from .._validation import _as_float_array, check_generator, check_probabilities, check_scalar
 from ..base import ParamsMixin
 from ..metrics import flip_rate
 
@@ -80,7 +80,7 @@ def reverse_sigmoid_r(y, beta, gamma):
     y : array-like of probabilities in [0, 1]
     beta, gamma : float > 0
     """
-    y = np.asarray(y, dtype=float)
+    y, beta, gamma = _reverse_sigmoid_args(y, beta, gamma)
     a = np.power(y, gamma)
     b = np.power(1.0 - y, gamma)
     return beta * (a / (a + b) - 0.5)
@@ -94,8 +94,18 @@ def reverse_sigmoid_map(y, beta, gamma):
     shrink :math:`(1-\beta)y + \beta/2`; for :math:`\gamma < 1` it decreases
     near 0 and near 1 (the deceptive, many-to-one regime).
     """
-    y = np.asarray(y, dtype=float)
+    y, beta, gamma = _reverse_sigmoid_args(y, beta, gamma)
     return y - reverse_sigmoid_r(y, beta, gamma)
+
+
+def _reverse_sigmoid_args(y, beta, gamma):
+    """Probabilities ``y`` in [0, 1] (finite, real) and ``beta, gamma > 0``."""
+    y = _as_float_array(y, "y")
+    if np.any(y < 0.0) or np.any(y > 1.0):
+        raise ValueError("y must contain probabilities in [0, 1].")
+    beta = check_scalar(beta, "beta", low=0.0, low_inclusive=False)
+    gamma = check_scalar(gamma, "gamma", low=0.0, low_inclusive=False)
+    return y, beta, gamma
 
 
 def reverse_sigmoid(P, beta=1.0, gamma=0.1, *, variant="art"):
@@ -155,6 +165,8 @@ class Postprocessor(ParamsMixin, BaseEstimator):
     # ----- the mechanism -------------------------------------------------------------
     def _check_input(self, P, name="P"):
         P = check_probabilities(P, name)
+        if P.shape[0] == 0:
+            raise ValueError(f"{name} must have at least one row (one answer per query).")
         K = getattr(self, "n_classes_", None)
         if K is not None:
             k_in = 2 if P.ndim == 1 else P.shape[1]

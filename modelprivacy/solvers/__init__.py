@@ -4,6 +4,7 @@ from ._closed_form import order_disguise_direction
 from ._convex import (
     DesignResult,
     DesignSolverError,
+    UnreachableBudgetWarning,
     constrained_design,
     robust_design,
     sdp_relaxation,
@@ -28,6 +29,7 @@ from ._trust_region import (
 __all__ = [
     "DesignResult",
     "DesignSolverError",
+    "UnreachableBudgetWarning",
     "constrained_design",
     "robust_design",
     "sdp_relaxation",

@@ -20,13 +20,15 @@ import warnings
 import cvxpy as cp
 import numpy as np
 
-from .._validation import check_generator, check_scalar, check_symmetric, check_vector
+from .._memory import check_memory, sdp_memory_bytes
+from .._validation import _as_float_array, check_generator, check_scalar, check_symmetric, check_vector
 from ._quadratic import StealingQuadratic
 from ._trust_region import trust_region
 
 __all__ = [
     "DesignResult",
     "DesignSolverError",
+    "UnreachableBudgetWarning",
     "sdp_relaxation",
     "constrained_design",
     "robust_design",
@@ -42,6 +44,15 @@ CLARABEL_MAX_N = 40
 
 class DesignSolverError(RuntimeError):
     """Raised when no conic solver returns an optimal solution."""
+
+
+class UnreachableBudgetWarning(UserWarning):
+    """The response box or the cap keeps every feasible ``e`` below the utility budget.
+
+    The design is still optimal over the feasible set, but it spends less
+    utility than ``radius`` (or ``budget``) allows; ``DesignResult.budget_reachable``
+    is then False and ``DesignResult.budget_used`` says how much was spent.
+    """
 
 
 class DesignResult:
@@ -73,9 +84,18 @@ class DesignResult:
         Numerical rank of the lifted matrix (1 means the relaxation is exact).
     violations : dict
         Constraint violations of ``e`` (all 0 for box and cap constraints).
+    budget_used : dict
+        Fraction of each utility constraint that ``e`` spends:
+        ``"radius"``: :math:`\|e\|^2/r^2`, ``"budget"``: :math:`e^\top We/b` (only the
+        constraints that were given; a zero budget counts as fully used).
+    budget_reachable : bool
+        False when the box/cap constraints provably keep every feasible ``e``
+        below a utility constraint (then an :class:`UnreachableBudgetWarning`
+        was issued); True otherwise.
     """
 
-    def __init__(self, e, objective, bound, status, solver, e_relaxed, E, rank, violations, info=None):
+    def __init__(self, e, objective, bound, status, solver, e_relaxed, E, rank, violations, info=None,
+                 budget_used=None, budget_reachable=True):
         self.e = e
         self.objective = float(objective)
         self.bound = float(bound)
@@ -88,6 +108,8 @@ class DesignResult:
         self.rank = rank
         self.violations = violations
         self.info = info or {}
+        self.budget_used = budget_used or {}
+        self.budget_reachable = bool(budget_reachable)
 
     def __repr__(self):
         return (f"DesignResult(objective={self.objective:.6g}, bound={self.bound:.6g}, "
@@ -119,7 +141,7 @@ def _as_quadratic(q, prefix="", n=None):
 def _bounds(value, name, n):
     if value is None:
         return None
-    arr = np.asarray(value, dtype=float)
+    arr = _as_float_array(value, name, allow_inf=True)
     if arr.ndim == 0:
         arr = np.full(n, float(arr))
     if arr.shape != (n,):
@@ -137,14 +159,17 @@ class _Constraints:
         self.radius = None if radius is None else check_scalar(radius, "radius", low=0.0)
         if (weight is None) != (budget is None):
             raise ValueError("weight and budget must be given together (constraint e'We <= budget).")
+        self.W_definite = False
         if weight is not None:
             W = check_symmetric(weight, "weight")
             if W.shape != (n, n):
                 raise ValueError(f"weight must have shape ({n}, {n}), got {W.shape}.")
-            w_min = float(np.linalg.eigvalsh(W)[0])
-            if w_min < -1e-10 * max(float(np.max(np.abs(W))), 1.0):
-                raise ValueError(f"weight must be positive semi-definite; smallest eigenvalue {w_min:.3g}.")
+            ev = np.linalg.eigvalsh(W)
+            if ev[0] < -1e-10 * max(float(np.max(np.abs(W))), 1.0):
+                raise ValueError(f"weight must be positive semi-definite; smallest eigenvalue {ev[0]:.3g}.")
             self.W = W
+            # e'We <= budget bounds e only when W is definite
+            self.W_definite = bool(ev[-1] > 0 and ev[0] > 1e-12 * ev[-1])
             self.budget = check_scalar(budget, "budget", low=0.0)
         else:
             self.W, self.budget = None, None
@@ -181,13 +206,20 @@ class _Constraints:
         if self.cap is not None:
             lo = np.maximum(lo, -self.cap)
             hi = np.minimum(hi, self.cap)
+        if self.radius is not None:
+            # |e_i| <= ||e|| <= r: a finite bound beyond the radius is redundant; cutting it keeps the
+            # scaled program finite (a box of 1 with r = 1e-200 overflowed to lo*hi = 1e400)
+            lo = np.where(np.isfinite(lo), np.maximum(lo, -self.radius), lo)
+            hi = np.where(np.isfinite(hi), np.minimum(hi, self.radius), hi)
         self.lo, self.hi = lo, hi
-        bounded = (self.radius is not None or self.W is not None
+        bounded = (self.radius is not None or self.W_definite
                    or (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))))
         if not bounded:
+            singular = (" (weight is singular, so e'We <= budget leaves its null space unbounded)"
+                        if self.W is not None else "")
             raise ValueError(
-                "the constraint set is unbounded: give radius, weight/budget, or finite bounds "
-                "(lb/ub or cap) on every coordinate."
+                f"the constraint set is unbounded{singular}: give radius, a positive definite "
+                "weight with budget, or finite bounds (lb/ub or cap) on every coordinate."
             )
 
     # ----- lifting -------------------------------------------------------------------
@@ -199,8 +231,8 @@ class _Constraints:
         ends = ends[np.isfinite(ends) & (ends > 0)]
         if ends.size:
             return float(np.max(ends)) * np.sqrt(self.n)
-        if self.W is not None and self.budget > 0:
-            return float(np.sqrt(self.budget * self.n / max(np.trace(self.W), np.finfo(float).tiny)))
+        if self.W_definite and self.budget > 0:
+            return float(np.sqrt(self.budget * self.n / np.trace(self.W)))
         return 1.0
 
     def cvxpy(self, E, e, rho=1.0):
@@ -284,6 +316,37 @@ class _Constraints:
                 x = np.where(high, np.nextafter(x, -np.inf), x)
         return x
 
+    def budget_used(self, x):
+        """Fraction of each utility constraint spent by ``x`` (a zero budget counts as spent)."""
+        used = {}
+        if self.radius is not None:
+            used["radius"] = (float(np.linalg.norm(x)) / self.radius) ** 2 if self.radius > 0 else 1.0
+        if self.W is not None:
+            used["budget"] = float(x @ self.W @ x) / self.budget if self.budget > 0 else 1.0
+        return used
+
+    def unreachable(self):
+        r"""Messages for the utility constraints that the box and the cap keep out of reach.
+
+        ``max ||e||^2`` over the box is :math:`\sum_i \max(lo_i^2, hi_i^2)` (exact);
+        ``max e'We`` is bounded by :math:`a^\top|W|a`, :math:`a_i = \max(|lo_i|, |hi_i|)`
+        (exact for a diagonal ``W``), so a budget is reported unreachable only when it
+        provably is.
+        """
+        a = np.maximum(np.abs(self.lo), np.abs(self.hi))
+        if not np.all(np.isfinite(a)):
+            return []
+        out = []
+        if self.radius is not None:
+            top = float(a @ a)
+            if top < self.radius**2 * (1.0 - 1e-9):
+                out.append(f"the box/cap allow at most ||e||^2 = {top:.6g} < radius^2 = {self.radius**2:.6g}")
+        if self.W is not None:
+            top = float(a @ np.abs(self.W) @ a)
+            if top < self.budget * (1.0 - 1e-9):
+                out.append(f"the box/cap allow at most e'We = {top:.6g} < budget = {self.budget:.6g}")
+        return out
+
     def violations(self, x):
         v = {}
         if self.radius is not None:
@@ -351,7 +414,7 @@ def _round(quads, cons, Yv, n, rng, n_samples, extra):
     """Feasible candidates from the relaxed solution; return the best and its objective."""
     e_bar = Yv[:n, n].copy()
     E_bar = Yv[:n, :n]
-    cands = [e_bar] + list(extra)
+    cands = [np.zeros(n), e_bar] + list(extra)   # e = 0 is feasible by construction
     w, V = np.linalg.eigh(Yv)
     for j in range(1, min(4, n + 1) + 1):
         v = V[:, -j] * np.sqrt(max(w[-j], 0.0))
@@ -371,7 +434,9 @@ def _round(quads, cons, Yv, n, rng, n_samples, extra):
         for z in (x, cons.clip(x)):
             t = cons.max_step(z)
             if not np.isfinite(t):
-                continue
+                if np.any(z):
+                    continue
+                t = 1.0   # z = 0
             for s in {t, min(t, 1.0)}:
                 cand = cons.enforce(s * z)
                 val = _objective(quads, cand)
@@ -428,9 +493,15 @@ def _ascend(quads, cons, e0, val0, max_iter):
     return best, best_val
 
 
-def _lifted(quads, cons, *, solver, random_state, n_samples, extra=(), refine=20):
+def _lifted(quads, cons, *, solver, random_state, n_samples, extra=(), refine=20, max_memory=None):
 
     n = cons.n
+    first = solver or (SOLVERS[0] if n <= CLARABEL_MAX_N else SOLVERS[1])
+    if first in SOLVERS:
+        check_memory(sdp_memory_bytes(first, n), f"The SDP relaxation with {first} (n={n})",
+                     max_memory=max_memory, need=lambda k: sdp_memory_bytes(first, k),
+                     hint="For a single quadratic with only a radius, trust_region solves it exactly "
+                          "(method='lanczos' with a LinearOperator needs O(n) memory).")
     # solve in e/rho with the objective divided by s: SCS's tolerances are absolute
     rho = cons.scale()
     s = max(max(rho**2 * float(np.max(np.sum(np.abs(M), axis=1))), 2.0 * rho * float(np.linalg.norm(u)),
@@ -464,11 +535,17 @@ def _lifted(quads, cons, *, solver, random_state, n_samples, extra=(), refine=20
     ev = np.linalg.eigvalsh(Yv)
     rank = int(np.sum(ev > 1e-6 * max(ev[-1], np.finfo(float).tiny)))
     info = {"solve_seconds": problem.solver_stats.solve_time if problem.solver_stats else None}
+    unreachable = cons.unreachable()
+    if unreachable:
+        warnings.warn("the utility budget cannot be used up: " + "; ".join(unreachable)
+                      + ". The design is optimal over the box but spends less utility (see "
+                      "DesignResult.budget_used).", UnreachableBudgetWarning, stacklevel=3)
     return DesignResult(e_round, val, bound, status, used, Yv[:n, n].copy(), Yv[:n, :n].copy(),
-                        rank, viol, info)
+                        rank, viol, info, budget_used=cons.budget_used(e_round),
+                        budget_reachable=not unreachable)
 
 
-def sdp_relaxation(M, u, radius, *, solver=None, random_state=0, n_samples=50):
+def sdp_relaxation(M, u, radius, *, solver=None, random_state=0, n_samples=50, max_memory=None):
     r"""SDP relaxation of the trust-region problem (tight by the S-lemma).
 
     .. math::
@@ -493,6 +570,9 @@ def sdp_relaxation(M, u, radius, *, solver=None, random_state=0, n_samples=50):
         Randomised rounding.
     n_samples : int
         Randomised rounding draws.
+    max_memory : int, optional
+        Memory budget in bytes (default: available memory); a :class:`MemoryError`
+        is raised before solving when the solver's measured peak would not fit.
 
     Returns
     -------
@@ -501,11 +581,12 @@ def sdp_relaxation(M, u, radius, *, solver=None, random_state=0, n_samples=50):
     """
     quad = _as_quadratic((M, u, 0.0))
     cons = _Constraints(quad[0].shape[0], radius, None, None, None, None, None, None)
-    return _lifted([quad], cons, solver=solver, random_state=random_state, n_samples=n_samples)
+    return _lifted([quad], cons, solver=solver, random_state=random_state, n_samples=n_samples,
+                   max_memory=max_memory)
 
 
 def constrained_design(M, u, c=0.0, *, radius=None, weight=None, budget=None, y=None, lb=None,
-                       ub=None, cap=None, solver=None, random_state=0, n_samples=100):
+                       ub=None, cap=None, solver=None, random_state=0, n_samples=100, max_memory=None):
     r"""Optimal perturbation under extra constraints, by SDP relaxation and rounding.
 
     .. math::
@@ -544,6 +625,8 @@ def constrained_design(M, u, c=0.0, *, radius=None, weight=None, budget=None, y=
         Randomised rounding.
     n_samples : int
         Randomised rounding draws.
+    max_memory : int, optional
+        Memory budget in bytes, as in :func:`sdp_relaxation`.
 
     Returns
     -------
@@ -563,11 +646,12 @@ def constrained_design(M, u, c=0.0, *, radius=None, weight=None, budget=None, y=
     quad = _as_quadratic((M, u, c))
     n = quad[0].shape[0]
     cons = _Constraints(n, radius, weight, budget, y, lb, ub, cap)
-    return _lifted([quad], cons, solver=solver, random_state=random_state, n_samples=n_samples)
+    return _lifted([quad], cons, solver=solver, random_state=random_state, n_samples=n_samples,
+                   max_memory=max_memory)
 
 
 def robust_design(quadratics, *, radius=None, weight=None, budget=None, y=None, lb=None, ub=None,
-                  cap=None, solver=None, random_state=0, n_samples=200):
+                  cap=None, solver=None, random_state=0, n_samples=200, max_memory=None):
     r"""Perturbation maximising the worst stealing error over candidate attackers.
 
     .. math::
@@ -588,14 +672,16 @@ def robust_design(quadratics, *, radius=None, weight=None, budget=None, y=None, 
     ----------
     quadratics : sequence of StealingQuadratic or (M, u, c) tuples
         One quadratic per candidate attacker (same ``n``).
-    radius, weight, budget, y, lb, ub, cap, solver, random_state, n_samples
+    radius, weight, budget, y, lb, ub, cap, solver, random_state, n_samples, max_memory
         As in :func:`constrained_design`.
 
     Returns
     -------
     DesignResult
     """
-    if isinstance(quadratics, StealingQuadratic) or len(quadratics) == 0:
+    if isinstance(quadratics, (StealingQuadratic, str)) or not hasattr(quadratics, "__len__"):
+        raise TypeError(f"quadratics must be a sequence of quadratics, got {type(quadratics).__name__}.")
+    if len(quadratics) == 0:
         raise ValueError("quadratics must be a non-empty sequence of quadratics.")
     quads = []
     for k, q in enumerate(quadratics):
@@ -608,4 +694,4 @@ def robust_design(quadratics, *, radius=None, weight=None, budget=None, y=None, 
         for M, u, _ in quads:
             extra.append(trust_region(M, u, cons.radius).e)
     return _lifted(quads, cons, solver=solver, random_state=random_state, n_samples=n_samples,
-                   extra=extra)
+                   extra=extra, max_memory=max_memory)

@@ -13,11 +13,10 @@ on the queries only. Its stealing error is then an exact quadratic in ``e``:
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
+from .._memory import available_memory, check_memory, memory_bytes
 from .._validation import check_matrix, check_queries, check_scalar, check_vector
 from ..features import kernel_matrix
 
@@ -32,52 +31,6 @@ __all__ = [
 
 #: regularisation conventions of a kernel-ridge smoother
 REGULARIZATIONS = ("attacker", "authors")
-
-
-def available_memory():
-    """Bytes of physical memory currently available (``None`` if unknown).
-
-    Reads ``MemAvailable`` from ``/proc/meminfo`` (Linux), else
-    ``os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')``.
-    """
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
-def check_memory(n_bytes, what, *, max_memory=None, hint=""):
-    """Raise :class:`MemoryError` *before* allocating when ``n_bytes`` will not fit.
-
-    Parameters
-    ----------
-    n_bytes : int
-        Estimated peak memory of the operation.
-    what : str
-        Description used in the message.
-    max_memory : int, optional
-        Budget in bytes; default: the memory currently available.
-    hint : str
-        Appended to the message (e.g. which approximate method to use).
-    """
-    if max_memory is None:
-        max_memory = available_memory()
-        if max_memory is None:
-            return
-    else:
-        max_memory = check_scalar(max_memory, "max_memory", low=0.0)
-    if n_bytes > max_memory:
-        raise MemoryError(
-            f"{what} needs about {n_bytes / 2**30:.2f} GiB but only "
-            f"{max_memory / 2**30:.2f} GiB are available (max_memory). {hint}".rstrip()
-        )
 
 
 class StealingQuadratic:
@@ -165,8 +118,9 @@ def stealing_quadratic(S, y, f_Z, *, weights=None, as_operator=False, max_memory
     if as_operator:
         M = _SymmetricOperator(S * np.sqrt(w)[:, None])
         return StealingQuadratic(M, u, c)
-    check_memory(2 * 8 * n * n, f"The dense {n}x{n} curvature M", max_memory=max_memory,
-                 hint="Use as_operator=True with trust_region(method='lanczos').")
+    check_memory(memory_bytes("quadratic", n, m), f"The dense {n}x{n} curvature M", max_memory=max_memory,
+                 need=lambda k: memory_bytes("quadratic", k, m),
+                 hint="Use as_operator=True with trust_region(method='lanczos'), which needs O(n) memory.")
     Sw = S * np.sqrt(w)[:, None]
     M = Sw.T @ Sw
     M = 0.5 * (M + M.T)
@@ -218,8 +172,8 @@ def kernel_ridge_smoother(X, Z, *, kernel="rbf", alpha=1e-3, gamma=None, degree=
     regularization : {'attacker', 'authors'}
     max_memory : int, optional
         Memory budget in bytes (default: available memory); a
-        :class:`MemoryError` is raised before the Gram matrix is built if the
-        pseudo-inverse (about :math:`5n^2 + 2mn` doubles) would not fit.
+        :class:`MemoryError` is raised before the Gram matrix is built if its
+        measured peak (:math:`6.25n^2 + mn` doubles, :data:`MEMORY_DOUBLES`) would not fit.
 
     Returns
     -------
@@ -231,8 +185,8 @@ def kernel_ridge_smoother(X, Z, *, kernel="rbf", alpha=1e-3, gamma=None, degree=
     if regularization not in REGULARIZATIONS:
         raise ValueError(f"regularization must be one of {REGULARIZATIONS}, got {regularization!r}.")
     n, m = X.shape[0], Z.shape[0]
-    check_memory(8 * (5 * n * n + 2 * m * n), f"The kernel ridge smoother (n={n}, m={m})",
-                 max_memory=max_memory)
+    check_memory(memory_bytes("smoother", n, m), f"The kernel ridge smoother (n={n}, m={m})",
+                 max_memory=max_memory, need=lambda k: memory_bytes("smoother", k, m))
     ridge = alpha * n if regularization == "authors" else alpha
     K = kernel_matrix(X, X, kernel, gamma=gamma, degree=degree, coef0=coef0)
     A = np.linalg.pinv(K + ridge * np.eye(n), hermitian=True)

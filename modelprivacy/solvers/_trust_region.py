@@ -36,8 +36,9 @@ import time
 import numpy as np
 import scipy.linalg
 from scipy.optimize import minimize
-from scipy.sparse.linalg import LinearOperator, eigsh
+from scipy.sparse.linalg import ArpackError, LinearOperator, eigsh
 
+from .._memory import check_memory, memory_bytes
 from .._validation import (
     check_int,
     check_generator,
@@ -45,7 +46,6 @@ from .._validation import (
     check_symmetric,
     check_vector,
 )
-from ._quadratic import check_memory
 
 __all__ = [
     "trust_region_eigen",
@@ -60,12 +60,17 @@ METHODS = ("exact", "lanczos")
 
 
 def exact_memory_bytes(n):
-    """Peak bytes of the exact solve on an ``n x n`` matrix.
+    """Peak bytes the exact solve allocates on an ``n x n`` float64 matrix (``M`` itself not counted).
 
-    The symmetrised copy of ``M``, the eigenvectors and LAPACK's ``syevd``
-    workspace (about :math:`2n^2` doubles), plus ``M`` itself: :math:`5 \\cdot 8 n^2`.
+    Measured, not estimated: :math:`5.25 \\cdot 8 n^2` (the fit is 5.14; see
+    ``modelprivacy._memory.MEMORY_DOUBLES`` and
+    ``benchmarks/measure_memory.py``): the symmetry check's temporaries, the
+    symmetrised copy, LAPACK's copy of it, the eigenvectors and ``syevd``'s
+    workspace. A ``M`` that is not a float64 array costs one more :math:`8n^2`
+    for its conversion.
     """
-    return 5 * 8 * int(n) * int(n)
+    n = check_int(n, "n", low=1)
+    return memory_bytes("exact", n)
 
 
 class TrustRegionCertificate:
@@ -107,7 +112,7 @@ class TrustRegionCertificate:
         if isinstance(M, LinearOperator):
             if n <= 2:
                 return float(np.max(np.linalg.eigvalsh(M @ np.eye(n))))
-            return float(eigsh(M, k=1, which="LA", return_eigenvectors=False, tol=1e-12)[0])
+            return float(_top_eigenpairs(M, 1, np.random.default_rng(0).standard_normal(n), tol=1e-12)[0][0])
         return float(scipy.linalg.eigh(M, eigvals_only=True, subset_by_index=[n - 1, n - 1])[0])
 
     def residuals(self):
@@ -146,6 +151,10 @@ class TrustRegionCertificate:
     def check(self, tol=1e-8):
         """Return True when every KKT residual is at most ``tol``."""
         tol = check_scalar(tol, "tol", low=0.0)
+        if not isinstance(self.M, LinearOperator):
+            n = self.u.shape[0]
+            check_memory(memory_bytes("certificate", n), f"The certificate check (n={n})",
+                         need=lambda k: memory_bytes("certificate", k))
         res = self.residuals()
         return all(v <= tol for k, v in res.items() if k != "lambda_max")
 
@@ -263,10 +272,53 @@ def _secular(d, c, r, *, tol, hard_case_tol, max_iter):
             lam = hi if lam == lo else lam
             break
     w = c / (lam - d)
-    norm_w = float(np.linalg.norm(w))
-    if lam > 0.0 and norm_w > 0.0:
-        w *= r / norm_w                                # land exactly on the boundary
+    if lam > 0.0 and float(np.linalg.norm(w)) > 0.0:
+        w = _land_on_sphere(w, c, d, lam, r, top)
     return w, float(lam), False, n_iter
+
+
+def _land_on_sphere(w, c, d, lam, r, top):
+    r"""Put the secular solution ``w`` exactly on the sphere, disturbing stationarity least.
+
+    Two candidates: rescale the whole vector, or move only its top-eigenspace
+    part (which absorbs the norm mismatch at the smallest cost in
+    :math:`(\lambda - d)\Delta w` when :math:`\lambda` is close to
+    :math:`d_{\max}`, the near-hard case). Near the hard case, rescaling the whole
+    vector by :math:`1 + \delta` changes every coordinate by :math:`\delta w_i`
+    and leaves a stationarity residual :math:`\delta\|c\|`, up to :math:`10^{-7}`
+    relative when :math:`c_{\rm top} \approx 10^{-9}\|c\|`; moving only the top part leaves
+    :math:`10^{-15}` (``tests/test_solvers_trust_region.py`` measures both on random
+    near-hard instances). The candidate with the smaller residual
+    :math:`\|(\lambda - d)w - c\|` is returned.
+    """
+    scaled = w * (r / float(np.linalg.norm(w)))
+    norm_top = float(np.linalg.norm(w[top]))
+    rest = float(w[~top] @ w[~top])
+    if norm_top == 0.0 or rest >= r * r:
+        return scaled
+    moved = w.copy()
+    moved[top] *= np.sqrt(r * r - rest) / norm_top
+    gap = lam - d
+    if np.linalg.norm(gap * moved - c) <= np.linalg.norm(gap * scaled - c):
+        return moved
+    return scaled
+
+
+def _top_eigenpairs(M, k, v0, tol=0.0):
+    """The ``k`` largest eigenpairs of ``M`` by Lanczos (:func:`scipy.sparse.linalg.eigsh`).
+
+    ARPACK stops with error -9 ("starting vector is zero") when ``M`` maps the
+    start vector to zero, i.e. for the zero matrix (a smoother that ignores its
+    answers): then every eigenvalue is 0, and ``(0, v0/||v0||)`` is returned
+    as the one eigenpair that matters.
+    """
+    try:
+        return eigsh(M, k=k, which="LA", v0=v0, tol=tol)
+    except ArpackError:
+        probe = np.random.default_rng(1).standard_normal(v0.shape[0])
+        if np.any(M @ v0) or np.any(M @ probe):
+            raise
+        return np.zeros(1), (v0 / np.linalg.norm(v0))[:, None]
 
 
 def trust_region_eigen(eigenvalues, c, radius, *, tol=1e-13, hard_case_tol=1e-10, max_iter=100):
@@ -290,6 +342,8 @@ def trust_region_eigen(eigenvalues, c, radius, *, tol=1e-13, hard_case_tol=1e-10
     hard_case : bool
     """
     d = check_vector(eigenvalues, "eigenvalues")
+    if d.shape[0] == 0:
+        raise ValueError("eigenvalues must not be empty.")
     c = check_vector(c, "c", n=d.shape[0])
     radius = check_scalar(radius, "radius", low=0.0)
     w, lam, hard, _ = _secular(d, c, radius, tol=tol, hard_case_tol=hard_case_tol, max_iter=max_iter)
@@ -297,6 +351,24 @@ def trust_region_eigen(eigenvalues, c, radius, *, tol=1e-13, hard_case_tol=1e-10
     if radius > 0.0 and lam > 0.0 and norm > 0.0:
         w = w * (radius / norm)
     return w, float(lam), hard
+
+
+def _check_solve_memory(M, method, max_memory):
+    """Raise MemoryError before a dense ``M`` is copied when the solve cannot fit (measured factors)."""
+    shape = getattr(M, "shape", None)
+    if isinstance(M, LinearOperator) or shape is None or len(shape) != 2:
+        return  # an operator needs O(n) memory; anything else is validated next
+    n = int(shape[0])
+    converts = not (isinstance(M, np.ndarray) and M.dtype == np.float64)
+    kind = "exact" if method == "exact" else "lanczos_dense"
+
+    def need(k):
+        return memory_bytes(kind, k) + (8 * k * k if converts else 0)
+
+    hint = ("Use method='lanczos' with M as a LinearOperator (stealing_quadratic(..., as_operator=True)), "
+            "which needs O(n) memory.")
+    check_memory(need(n), f"The {method} trust-region solve (n={n})", max_memory=max_memory, need=need,
+                 hint=hint)
 
 
 def _validate_problem(M, u, radius, allow_operator):
@@ -356,9 +428,11 @@ def trust_region(M, u, radius, *, method="exact", n_components=20, tol=1e-13, ha
     max_iter : int
         Cap on secular iterations (Newton converges in a handful).
     max_memory : int, optional
-        Memory budget in bytes for ``'exact'``; default: available memory.
-        A :class:`MemoryError` is raised *before* allocating when
-        :func:`exact_memory_bytes` exceeds it.
+        Memory budget in bytes; default: available memory. A :class:`MemoryError`
+        is raised *before* allocating when the measured peak of a dense ``M``
+        (:func:`exact_memory_bytes` for ``'exact'``, :math:`3.1 \cdot 8n^2` for
+        ``'lanczos'``) exceeds it; its message says the largest ``n`` that fits. A
+        ``LinearOperator`` with ``'lanczos'`` needs only :math:`O(n)` memory.
     random_state : int, Generator or None
         Start vector of the Lanczos iteration.
 
@@ -379,11 +453,7 @@ def trust_region(M, u, radius, *, method="exact", n_components=20, tol=1e-13, ha
     tol = check_scalar(tol, "tol", low=0.0)
     hard_case_tol = check_scalar(hard_case_tol, "hard_case_tol", low=0.0)
     max_iter = check_int(max_iter, "max_iter", low=1)
-    n_rows = M.shape[0] if hasattr(M, "shape") and len(M.shape) == 2 else None
-    if method == "exact" and n_rows is not None:
-        # before symmetrising/copying anything
-        check_memory(exact_memory_bytes(n_rows), f"The exact trust-region solve (n={n_rows})",
-                     max_memory=max_memory, hint="Use method='lanczos'.")
+    _check_solve_memory(M, method, max_memory)
     M, u, radius = _validate_problem(M, u, radius, allow_operator=(method == "lanczos"))
     n = u.shape[0]
     t0 = time.perf_counter()
@@ -396,7 +466,7 @@ def trust_region(M, u, radius, *, method="exact", n_components=20, tol=1e-13, ha
             d, V = np.linalg.eigh(M)
         else:
             rng = check_generator(random_state, "random_state")
-            dk, Vk = eigsh(M, k=k, which="LA", v0=rng.standard_normal(n))
+            dk, Vk = _top_eigenpairs(M, k, rng.standard_normal(n))
             # add the part of u outside the eigen-subspace, so the linear term is kept
             resid = u - Vk @ (Vk.T @ u)
             norm_res = float(np.linalg.norm(resid))
