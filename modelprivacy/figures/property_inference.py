@@ -163,6 +163,18 @@ def _sweep(name, cells, reps, seed, out_dir, fresh, suffix=""):
                  out=os.path.join(out_dir, f"{name}{suffix}_records.csv"))
 
 
+def _white_races(quick, reps, seed, out_dir, fresh):
+    """The white-box exact races of :data:`RACE`, shared by the three race figures.
+
+    ``pi_arms_race``, ``pi_utility_vs_attack`` and ``pi_exact_vs_approx`` play
+    the same cell with the same seed, so its records (and resume state) live
+    in one file, ``pi_arms_race_records.csv``: whichever figure runs first
+    plays the races, the others reuse them (replication ``r`` is the same
+    race whoever asks for it).
+    """
+    return _sweep("pi_arms_race", race_cells(quick), reps, seed, out_dir, fresh)
+
+
 # --------------------------------------------------------------------------------------
 # cells
 # --------------------------------------------------------------------------------------
@@ -179,7 +191,10 @@ def defense_cells(quick=False):
     attacked by the white- and black-box logistic-regression meta-classifiers
     in one experiment; property unlearning is defined against one given
     attacker, so it has one cell per attacker (its defended utility is then
-    that of the targets unlearned against that attacker). Every cell's
+    that of the targets unlearned against that attacker). The responsive
+    attacker (``responsive="same"``) reruns the defense on its shadows,
+    retrains the same meta-classifier and keeps it or the fixed attacker,
+    whichever does better on defended validation shadows. Every cell's
     replication ``r`` trains the same shadows and targets (common random
     numbers): their undefended fields are the "none" defense.
     """
@@ -187,21 +202,23 @@ def defense_cells(quick=False):
     both = tuple(f"{a}_logistic" for a in ACCESS)
     noise = [("output noise", s, OutputNoise(s)) for s in ((0.2,) if quick else (0.05, 0.1, 0.2))]
     noise += [("parameter noise", s, ParameterNoise(s)) for s in ((0.5,) if quick else (0.1, 0.5))]
-    cells = [Cell(CPIExperiment("german", attacks=both, defense=d, **size), {"defense": name, "scale": s})
-             for name, s, d in noise]
-    cells += [Cell(CPIExperiment("german", attacks=(f"{a}_logistic",), defense=PropertyUnlearning(), **size),
+    cells = [Cell(CPIExperiment("german", attacks=both, defense=d, responsive="same", **size),
+                  {"defense": name, "scale": s}) for name, s, d in noise]
+    cells += [Cell(CPIExperiment("german", attacks=(f"{a}_logistic",), defense=PropertyUnlearning(),
+                                 responsive="same", **size),
                    {"defense": f"property unlearning ({a})", "scale": 0.0}) for a in ACCESS]
     return cells
 
 
 def defense_race_cells(quick=False):
-    """The arms-race defense of the defense figure: white-box exact, black-box approximate.
+    """The black-box arms race of the defense figure, with the approximate strategy.
 
     The black-box race retrains every model through the sigmoid of every
-    query: exactly, that costs about 100 times the white-box race, so the
-    figure plays it with the approximate strategy.
+    query: exactly, that costs tens of times the white-box race (phase 1:
+    about 400 s of training per race), so the figure plays it with the
+    approximate strategy. (The white-box race is :func:`race_cells`.)
     """
-    return race_cells(quick, ("exact",), "white") + race_cells(quick, ("approximate",), "black")
+    return race_cells(quick, ("approximate",), "black")
 
 
 def adult_cells(quick=False):
@@ -218,6 +235,10 @@ def adult_cells(quick=False):
 def strategy_cells(quick=False):
     """The white-box German Credit race with exact retraining and with the approximate strategy."""
     return race_cells(quick, ("exact", "approximate"))
+
+
+#: races per race cell at paper scale (quick: 2)
+RACES = 5
 
 
 # --------------------------------------------------------------------------------------
@@ -246,7 +267,8 @@ def pi_arms_race(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     the constrained defense step, exact retraining; a race stops when the
     responsive attacker is within 0.1 of chance for 2 rounds, when the mean
     AUC falls more than 0.02 below round 0's, or after 10 rounds. 5 races
-    (engine replications). Quick: 15 shadows and 8 targets per bin, 32
+    (engine replications; their records, ``pi_arms_race_records.csv``, are
+    shared with the two other race figures). Quick: 15 shadows and 8 targets per bin, 32
     queries, at most 3 rounds, 2 races.
 
     Panels: attack accuracy per round (responsive attacker, the fixed round-0
@@ -257,9 +279,9 @@ def pi_arms_race(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """
     name = "pi_arms_race"
     t0 = time.perf_counter()
-    reps = reps or (2 if quick else 5)
+    reps = reps or (2 if quick else RACES)
     cells = race_cells(quick)
-    res = _sweep(name, cells, reps, seed, out_dir, fresh)
+    res = _white_races(quick, reps, seed, out_dir, fresh)
     records = list(res)
     per_round = summarise(sorted(records, key=lambda r: r["round"]), ("round",), _ROUND_FIELDS)
     for row in per_round:
@@ -400,12 +422,13 @@ def pi_utility_vs_attack(*, out_dir, quick=False, reps=None, seed=0, fresh=False
     logistic-regression meta-classifiers. Defenses: output noise (scale 0.05,
     0.1, 0.2; it leaves white-box parameters untouched), parameter noise (0.1,
     0.5), property unlearning against the fixed attacker (one cell per
-    attacker), 3 replications each; and the arms race's final round (the race
-    of ``pi_arms_race``, 3 races; black-box with the approximate strategy, 100
-    shadows and 40 targets per bin). The responsive attacker reruns the
-    defense on its shadows and keeps its best response among the logistic,
-    random-forest and MLP meta-classifiers of its access and the fixed
-    attacker, by accuracy on 50 defended validation shadows per bin. Quick:
+    attacker), 3 replications each; and the arms race's final round (the 5
+    white-box races of ``pi_arms_race``, reused from its records; 5 black-box
+    races of the same size with the approximate strategy). The responsive
+    attacker reruns the defense on its shadows, retrains the same
+    meta-classifier and keeps it or the fixed attacker, whichever is more
+    accurate on 50 defended validation shadows per bin (the arms race's
+    responsive attacker is its best response of the round). Quick:
     output noise 0.2, parameter noise 0.5 and unlearning only, 10 shadows and
     8 targets per bin, races of ``pi_arms_race``'s quick size, 1 replication.
 
@@ -416,11 +439,12 @@ def pi_utility_vs_attack(*, out_dir, quick=False, reps=None, seed=0, fresh=False
     """
     name = "pi_utility_vs_attack"
     t0 = time.perf_counter()
-    reps = reps or (1 if quick else 3)
     cells = defense_cells(quick)
-    res = _sweep(name, cells, reps, seed, out_dir, fresh)
-    res_race = _sweep(name, defense_race_cells(quick), reps, seed, out_dir, fresh, suffix="_race")
-    rows = defense_rows(res, res_race, cells[0].game.n_targets)
+    res = _sweep(name, cells, reps or (1 if quick else 3), seed, out_dir, fresh)
+    races = reps or (2 if quick else RACES)
+    white = _white_races(quick, races, seed, out_dir, fresh)
+    black = _sweep(name, defense_race_cells(quick), races, seed, out_dir, fresh, suffix="_race")
+    rows = defense_rows(res, list(white) + list(black), cells[0].game.n_targets)
     write_rows(os.path.join(out_dir, f"{name}.csv"), rows)
 
     chance = 1.0 / float(next(iter(res))["n_classes"])
@@ -465,7 +489,7 @@ def pi_utility_vs_attack(*, out_dir, quick=False, reps=None, seed=0, fresh=False
              f"[{r['wilson_low']:.3f}, {r['wilson_high']:.3f}] AUC {r['auc']:.3f} log-loss {r['log_loss']:.3f} "
              f"ECE {r['ece']:.3f}" for r in rows]
     return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
-                        reports=[res.report, res_race.report])
+                        reports=[res.report, white.report, black.report])
 
 
 # --------------------------------------------------------------------------------------
@@ -602,9 +626,10 @@ def pi_exact_vs_approx(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """Training time and attack accuracy of the exact and the approximate arms-race strategy.
 
     The race of ``pi_arms_race`` (German Credit, white-box L2 logistic
-    regression, 100 shadows and 40 targets per bin, at most 10 rounds), 3
+    regression, 100 shadows and 40 targets per bin, at most 10 rounds), 5
     races per strategy with the same seeds, so both strategies start from
-    the same training sets. Exact: every model of every round retrained from
+    the same training sets; the exact races are ``pi_arms_race``'s (reused
+    from its records file). Exact: every model of every round retrained from
     zero by Newton / Newton-KKT to a step tolerance of 1e-8. Approximate:
     round 0 fits one reference model per bin and moves every other model from
     it by two Newton steps; each later round moves every model from its
@@ -618,8 +643,10 @@ def pi_exact_vs_approx(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """
     name = "pi_exact_vs_approx"
     t0 = time.perf_counter()
-    reps = reps or (2 if quick else 3)
-    res = _sweep(name, strategy_cells(quick), reps, seed, out_dir, fresh)
+    reps = reps or (2 if quick else RACES)
+    exact = _white_races(quick, reps, seed, out_dir, fresh)
+    approx = _sweep(name, race_cells(quick, ("approximate",)), reps, seed, out_dir, fresh)
+    res = list(exact) + list(approx)
     rows = strategy_rows(res)
     write_rows(os.path.join(out_dir, f"{name}.csv"), rows)
 
@@ -638,10 +665,10 @@ def pi_exact_vs_approx(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
         tot = [r for r in rows if r["kind"] == "total" and r["strategy"] == strategy][0]
         ax_tot.bar(k, tot["total_train_seconds"], yerr=np.nan_to_num(tot["total_train_seconds_se"]), capsize=3,
                    color=f"C{k}")
-    approx = [r for r in rows if r["kind"] == "total" and r["strategy"] == "approximate"][0]
-    if "saving" in approx:
-        ax_tot.set_title(f"saving {100 * approx['saving']:.0f}% of training time; final attack gap "
-                         f"{approx['final_gap']:.3f}", fontsize=9)
+    total = [r for r in rows if r["kind"] == "total" and r["strategy"] == "approximate"][0]
+    if "saving" in total:
+        ax_tot.set_title(f"saving {100 * total['saving']:.0f}% of training time; final attack gap "
+                         f"{total['final_gap']:.3f}", fontsize=9)
     ax_tot.set_xticks([0, 1])
     ax_tot.set_xticklabels(strategies)
     ax_tot.set_ylabel("training seconds per race (all rounds)")
@@ -664,4 +691,4 @@ def pi_exact_vs_approx(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
              + (f", saving {100 * r['saving']:.1f}%, gap {r['final_gap']:.3f}" if "saving" in r else "")
              for r in rows if r["kind"] == "total"]
     return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
-                        reports=[res.report])
+                        reports=[exact.report, approx.report])
