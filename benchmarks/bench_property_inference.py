@@ -78,7 +78,7 @@ def main(argv=None):
                 desc="arms races")
     print("arms race, German Credit default rate (3 bins), white-box L2 logistic regression, "
           "100 shadows + 40 targets per bin")
-    print(f"{res.report}  ({time.perf_counter() - t0:.1f} s; records {args.out})")
+    print(f"{res.report}  ({time.perf_counter() - t0:.1f} s)")
     races = _races(res)
     fresh = {}
     if args.evaluate:
@@ -87,11 +87,12 @@ def main(argv=None):
                 *_, (state, _) = cell.game.play(seed=args.seed, rep=rep)
                 fresh[(cell.labels["strategy"], rep)] = evaluate(state, 1000 + rep)["final_accuracy_max"]
     print(f"{'race':>4} {'strategy':>11} {'rounds':>6} {'stop':>13} {'train s':>8} {'steps':>7} {'wall s':>7} "
-          f"{'undef':>6} {'final':>6} {'fresh':>6} {'AUC0':>6} {'AUC':>6} {'ECE0':>6} {'ECE':>6} {'LL0':>6} {'LL':>6}")
+          f"{'undef':>6} {'final':>6} " + (f"{'fresh':>6} " if fresh else "")
+          + f"{'AUC0':>6} {'AUC':>6} {'ECE0':>6} {'ECE':>6} {'LL0':>6} {'LL':>6}")
     for r in races:
-        f = fresh.get((r["strategy"], r["rep"]), float("nan"))
+        f = f"{fresh[(r['strategy'], r['rep'])]:>6.3f} " if fresh else ""
         print(f"{r['rep']:>4} {r['strategy']:>11} {r['rounds']:>6} {r['stop']:>13} {r['train']:>8.2f} {r['steps']:>7} "
-              f"{r['wall']:>7.1f} {r['undefended']:>6.3f} {r['final']:>6.3f} {f:>6.3f} {r['auc0']:>6.3f} "
+              f"{r['wall']:>7.1f} {r['undefended']:>6.3f} {r['final']:>6.3f} {f}{r['auc0']:>6.3f} "
               f"{r['auc']:>6.3f} {r['ece0']:>6.3f} {r['ece']:>6.3f} {r['ll0']:>6.3f} {r['ll']:>6.3f}")
     total = {r["strategy"]: r for r in strategy_rows(res) if r["kind"] == "total"}
     ex, ap = total["exact"], total["approximate"]
