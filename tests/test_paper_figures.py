@@ -11,6 +11,7 @@ difference.
 """
 
 import csv
+import itertools
 import math
 import pathlib
 
@@ -22,6 +23,7 @@ from modelprivacy.defenses import NoPostprocessing, ReverseSigmoid
 from modelprivacy.figures import FIGURES
 from modelprivacy.figures import clf as figs_clf
 from modelprivacy.figures import responsive as figs_responsive
+from modelprivacy.figures import property_inference as figs_pi
 from modelprivacy.figures.regression import HOOKS, figure_cells
 from modelprivacy.games import RS_GRID, agreement_budget_cells, classification_attackers, classification_table_cells
 from modelprivacy.metrics import ratio_interval
@@ -83,7 +85,8 @@ def test_regression_figure_agrees_with_the_committed_one(name):
 
 def test_every_figure_is_committed_and_checked_here():
     checked = set(REGRESSION) | {"clf_agreement_budget", "clf_table", "clf_privacy_utility", "clf_equation_solving",
-                                 "clf_reverse_sigmoid_kl", "responsive_pl_vs_u", "arms_race", "online_vs_batch"}
+                                 "clf_reverse_sigmoid_kl", "responsive_pl_vs_u", "arms_race", "online_vs_batch",
+                                 "pi_arms_race", "pi_utility_vs_attack", "pi_adult_alpha", "pi_exact_vs_approx"}
     assert checked == set(FIGURES)
     for name in FIGURES:
         assert (PAPER / f"{name}.png").exists() and (PAPER / f"{name}.csv").exists(), name
@@ -205,3 +208,77 @@ def test_online_vs_batch_agrees_with_the_committed_one():
                    float(old[f"{who}_pl_se"]), (n, who))
         ratio = ratio_interval(a, b)
         _agree(ratio.ratio, ratio.std_err, float(old["ratio"]), float(old["ratio_se"]), (n, "ratio"))
+
+
+# ----- property inference ----------------------------------------------------------------------------------------
+def _first_rounds(cell, rounds, races):
+    """The first ``rounds`` records of races ``0 .. races-1`` with the independent seed.
+
+    :meth:`ArmsRace.play` gives exactly the records the engine stores for a
+    race (it stops after ``rounds`` rounds instead of playing the race out).
+    """
+    return [list(itertools.islice((rec for _, rec in cell.game.play(seed=SEED, rep=r)), rounds))
+            for r in range(races)]
+
+
+def _agree_spread(values, old, key, what):
+    """New mean of ``values`` against the committed ``old[key]``; the race-to-race spread is the larger of both."""
+    v = np.asarray(values, dtype=float)
+    old_se = float(old[f"{key}_se"])
+    sd = max(v.std(ddof=1), old_se * math.sqrt(float(old["count"] if "count" in old else old["reps"])))
+    _agree(v.mean(), sd / math.sqrt(v.size), float(old[key]), old_se, what)
+
+
+def test_pi_arms_race_agrees_with_the_committed_one():
+    """Rounds 0 (undefended) and 1 (after the first defense step) of three new races."""
+    committed = {r["round"]: r for r in _committed("pi_arms_race")}
+    races = _first_rounds(figs_pi.race_cells()[0], 2, 3)
+    for t in (0, 1):
+        for key in ("attack_accuracy", "fixed_accuracy", "auc"):
+            _agree_spread([race[t][key] for race in races], committed[str(t)], key, (t, key))
+
+
+def test_pi_exact_vs_approx_agrees_with_the_committed_one():
+    """Round 0 of three new approximate races: attack accuracy, and far fewer Newton steps than exact retraining."""
+    committed = {(r["strategy"], r["round"]): r for r in _committed("pi_exact_vs_approx") if r["kind"] == "round"}
+    races = _first_rounds(figs_pi.race_cells(strategies=("approximate",))[0], 1, 3)
+    old = committed[("approximate", "0")]
+    _agree_spread([race[0]["attack_accuracy"] for race in races], old, "attack_accuracy", "approximate round 0")
+    steps = np.mean([race[0]["train_evaluations"] for race in races])
+    assert steps < 0.5 * float(committed[("exact", "0")]["train_evaluations"]), steps
+
+
+def test_pi_utility_vs_attack_agrees_with_the_committed_one():
+    """Output noise 0.2 against the black-box attacker, fixed and responsive, and its utility cost."""
+    committed = {(r["defense"], r["scale"], r["access"], r["attacker"]): r for r in _committed("pi_utility_vs_attack")}
+    cells = [c for c in figs_pi.defense_cells() if c.labels == {"defense": "output noise", "scale": 0.2}]
+    assert len(cells) == 1
+    res = list(sweep(cells, reps=2, seed=SEED, progress=False))
+    for kind in ("fixed", "responsive"):
+        old = committed[("output noise", "0.2", "black", kind)]
+        _agree_spread([r[f"black_logistic_{kind}_accuracy"] for r in res], old, "attack_accuracy", kind)
+    old = committed[("output noise", "0.2", "black", "fixed")]
+    for key in ("auc", "log_loss"):
+        _agree_spread([r[f"defended_{key}"] for r in res], old, key, key)
+
+
+def test_pi_adult_alpha_agrees_with_the_committed_one():
+    """Two cells of the Adult game with a new seed; binomial standard errors (Agresti-Coull) of 200 targets each."""
+    committed = {(r["label_share"], r["alpha"], r["access"]): r for r in _committed("pi_adult_alpha")}
+    picks = [("follow", 0.0), ("fixed", 0.3)]
+    cells = [c for c in figs_pi.adult_cells() if (c.labels["label_share"], c.labels["alpha"]) in picks]
+    assert len(cells) == len(picks)
+    res = sweep(cells, reps=1, seed=SEED, progress=False)
+    n = 2 * cells[0].game.n_targets
+
+    def se(correct, total):
+        p = (correct + 2) / (total + 4)
+        return math.sqrt(p * (1 - p) / (total + 4))
+
+    for share, alpha in picks:
+        rec = res.filter(label_share=share, alpha=alpha).records[0]
+        for access in figs_pi.ACCESS:
+            acc = rec[f"{access}_logistic_accuracy"]
+            old = committed[(share, str(alpha), access)]
+            _agree(acc, se(round(acc * n), n), float(old["accuracy"]), se(int(old["correct"]), int(old["n_targets"])),
+                   (share, alpha, access))
