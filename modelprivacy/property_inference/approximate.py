@@ -51,13 +51,13 @@ records training time and attack accuracy for both strategies
 
 References
 ----------
-.. [1] P. W. Koh and P. Liang, "Understanding Black-box Predictions via
-   Influence Functions", ICML 2017.
-.. [2] Y. Nesterov, Lectures on Convex Optimization, 2nd ed., Springer 2018,
-   Section 1.2.4 (local quadratic convergence of Newton's method).
-.. [3] H. Yuan, J. Xu et al., "Can Graph Neural Networks Expose Training
-   Data Properties? An Efficient Risk Assessment Approach", NeurIPS 2024
-   (model approximation instead of retraining shadow models).
+* [1] P. W. Koh and P. Liang, "Understanding Black-box Predictions via
+  Influence Functions", ICML 2017.
+* [2] Y. Nesterov, Lectures on Convex Optimization, 2nd ed., Springer 2018,
+  Section 1.2.4 (local quadratic convergence of Newton's method).
+* [3] H. Yuan, J. Xu et al., "Can Graph Neural Networks Expose Training
+  Data Properties? An Efficient Risk Assessment Approach", NeurIPS 2024
+  (model approximation instead of retraining shadow models).
 """
 
 from __future__ import annotations

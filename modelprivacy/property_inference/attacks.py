@@ -45,14 +45,14 @@ It is *inspired by*, not faithful to, the paper.
 
 References
 ----------
-.. [1] A. Suri and D. Evans, "Formalizing and Estimating Distribution
-   Inference Risks", PETS 2022, arXiv:2109.06024 (loss and threshold tests).
-.. [2] K. Ganju et al., CCS 2018; G. Ateniese et al., IJSN 2015 (white-box
-   meta-classifiers); W. Zhang, S. Tople and O. Ohrimenko, USENIX Security
-   2021 (black-box).
-.. [3] Y. Yang, J. Xu, H. Zhang and X. Fang, "Secure Confidential Business
-   Information When Sharing Machine Learning Models", arXiv:2509.16352.
-.. [4] EPFL dlab ``propinfer`` (meta-classifier MLPClassifier(128, 64)).
+* [1] A. Suri and D. Evans, "Formalizing and Estimating Distribution
+  Inference Risks", PETS 2022, arXiv:2109.06024 (loss and threshold tests).
+* [2] K. Ganju et al., CCS 2018; G. Ateniese et al., IJSN 2015 (white-box
+  meta-classifiers); W. Zhang, S. Tople and O. Ohrimenko, USENIX Security
+  2021 (black-box).
+* [3] Y. Yang, J. Xu, H. Zhang and X. Fang, "Secure Confidential Business
+  Information When Sharing Machine Learning Models", arXiv:2509.16352.
+* [4] EPFL dlab ``propinfer`` (meta-classifier MLPClassifier(128, 64)).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def make_meta_classifier(name, random_state=None):
     * ``"random_forest"``: ``RandomForestClassifier(n_estimators=200)``;
     * ``"mlp"``: ``StandardScaler`` + ``MLPClassifier((128, 64))`` with
       ``alpha=1e-3`` and at most 500 epochs (the meta-classifier of
-      ``propinfer`` [4]_).
+      ``propinfer`` [4]).
     """
     return _make_meta(name, random_state)
 

@@ -38,16 +38,16 @@ Contents
 
 References
 ----------
-.. [1] A. Suri and D. Evans, "Formalizing and Estimating Distribution
-   Inference Risks", PETS 2022, arXiv:2109.06024 (the Adult protocol: share of
-   women 0.5 against alpha in {0.0, 0.1, ..., 1.0}, adversary and victim data
-   from disjoint stratified halves).
-.. [2] Y. Yang, J. Xu, H. Zhang and X. Fang, "Secure Confidential Business
-   Information When Sharing Machine Learning Models", arXiv:2509.16352 (the
-   loan-book setting: the default rate in intervals; full text not available
-   to us, see ``neighbours.md`` Part B).
-.. [3] D. Dua and C. Graff, UCI Machine Learning Repository (Adult; Statlog
-   German Credit), CC BY 4.0; attribution in ``property_inference/data/README.md``.
+* [1] A. Suri and D. Evans, "Formalizing and Estimating Distribution
+  Inference Risks", PETS 2022, arXiv:2109.06024 (the Adult protocol: share of
+  women 0.5 against alpha in {0.0, 0.1, ..., 1.0}, adversary and victim data
+  from disjoint stratified halves).
+* [2] Y. Yang, J. Xu, H. Zhang and X. Fang, "Secure Confidential Business
+  Information When Sharing Machine Learning Models", arXiv:2509.16352 (the
+  loan-book setting: the default rate in intervals; full text not available
+  to us, see ``neighbours.md`` Part B).
+* [3] D. Dua and C. Graff, UCI Machine Learning Repository (Adult; Statlog
+  German Credit), CC BY 4.0; attribution in ``property_inference/data/README.md``.
 """
 
 from __future__ import annotations
@@ -478,7 +478,7 @@ def split_pool(data, fractions=(0.5, 0.5), *, prop=None, random_state=None):
     Within each of the four strata (z, y) the rows are shuffled and cut in the
     given proportions, so every part has (up to one row per stratum) the
     data set's share of the property, its label share and their joint
-    distribution: the "disjoint stratified halves" of Suri & Evans [1]_.
+    distribution: the "disjoint stratified halves" of Suri & Evans [1].
 
     Parameters
     ----------
@@ -721,9 +721,9 @@ class SyntheticCredit(ParamsMixin, BaseEstimator):
 
         x \mid y \sim N(y\,\mu, I_d), \qquad
         \mu = \frac{\delta}{\sqrt{k}}\,(1, \dots, 1, 0, \dots, 0)
-        \quad (k = \text{n\_informative ones}),
+        \quad (k \text{ informative coordinates}),
 
-    so :math:`\|\mu\| = \delta` (``separation``). A loan book of ``n`` rows
+    :math:`k` = ``n_informative``, so :math:`\|\mu\| = \delta` (``separation``). A loan book of ``n`` rows
     with default rate :math:`\pi` holds exactly :math:`n\pi` defaulters
     (``y = 1``). Its Bayes posterior is logistic,
 

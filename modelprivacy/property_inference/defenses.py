@@ -63,12 +63,12 @@ black-box features of a logistic regression
 
 References
 ----------
-.. [1] J. Stock, J. Wettlaufer, D. Demmler and H. Federrath, "Property
-   Unlearning: A Defense Strategy Against Property Inference Attacks",
-   arXiv:2205.08821; "Lessons Learned: Defending Against Property Inference
-   Attacks", SECRYPT 2023.
-.. [2] Y. Yang, J. Xu, H. Zhang and X. Fang, arXiv:2509.16352 (the arms
-   race, reconstructed from the abstract: see ``neighbours.md`` B.5).
+* [1] J. Stock, J. Wettlaufer, D. Demmler and H. Federrath, "Property
+  Unlearning: A Defense Strategy Against Property Inference Attacks",
+  arXiv:2205.08821; "Lessons Learned: Defending Against Property Inference
+  Attacks", SECRYPT 2023.
+* [2] Y. Yang, J. Xu, H. Zhang and X. Fang, arXiv:2509.16352 (the arms
+  race, reconstructed from the abstract: see ``neighbours.md`` B.5).
 """
 
 from __future__ import annotations

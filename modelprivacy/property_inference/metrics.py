@@ -6,7 +6,7 @@ Leakage
   the attack gets right, with a Wilson score interval, against chance
   :math:`1/m`.
 * :func:`optimal_test_accuracy` and :func:`n_leaked`: the scale-free leakage
-  of Suri and Evans [1]_ for the two-world game. World :math:`b \in \{0, 1\}`
+  of Suri and Evans [1] for the two-world game. World :math:`b \in \{0, 1\}`
   draws records whose property indicator is Bernoulli(:math:`\alpha_b`), the
   worlds being otherwise identical (a mixture whose weight alone changes).
   The indicator is then sufficient: a record's likelihood ratio is
@@ -47,13 +47,13 @@ and calibration error; all of them are reported so that this cost is seen.
 
 References
 ----------
-.. [1] A. Suri and D. Evans, "Formalizing and Estimating Distribution
-   Inference Risks", PETS 2022, arXiv:2109.06024 (n_leaked; code:
-   github.com/iamgroot42/FormEstDistRisks).
-.. [2] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On Calibration of
-   Modern Neural Networks", ICML 2017 (expected calibration error).
-.. [3] E. B. Wilson, "Probable Inference, the Law of Succession, and
-   Statistical Inference", JASA 1927 (score interval).
+* [1] A. Suri and D. Evans, "Formalizing and Estimating Distribution
+  Inference Risks", PETS 2022, arXiv:2109.06024 (n_leaked; code:
+  github.com/iamgroot42/FormEstDistRisks).
+* [2] C. Guo, G. Pleiss, Y. Sun and K. Q. Weinberger, "On Calibration of
+  Modern Neural Networks", ICML 2017 (expected calibration error).
+* [3] E. B. Wilson, "Probable Inference, the Law of Succession, and
+  Statistical Inference", JASA 1927 (score interval).
 """
 
 from __future__ import annotations

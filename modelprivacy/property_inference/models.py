@@ -38,13 +38,13 @@ Features of a model for the meta-classifier (Ateniese et al.; Ganju et al.):
 
 References
 ----------
-.. [1] G. Ateniese et al., "Hacking Smart Machines with Smarter Ones",
-   IJSN 2015.
-.. [2] K. Ganju, Q. Wang, W. Yang, C. A. Gunter and N. Borisov, "Property
-   Inference Attacks on Fully Connected Neural Networks using Permutation
-   Invariant Representations", CCS 2018.
-.. [3] W. Zhang, S. Tople and O. Ohrimenko, "Leakage of Dataset Properties
-   in Multi-Party Machine Learning", USENIX Security 2021.
+* [1] G. Ateniese et al., "Hacking Smart Machines with Smarter Ones",
+  IJSN 2015.
+* [2] K. Ganju, Q. Wang, W. Yang, C. A. Gunter and N. Borisov, "Property
+  Inference Attacks on Fully Connected Neural Networks using Permutation
+  Invariant Representations", CCS 2018.
+* [3] W. Zhang, S. Tople and O. Ohrimenko, "Leakage of Dataset Properties
+  in Multi-Party Machine Learning", USENIX Security 2021.
 """
 
 from __future__ import annotations
