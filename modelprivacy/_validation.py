@@ -110,6 +110,29 @@ def check_int(value, name, *, low=None, high=None):
     return value
 
 
+def check_option(value, name, options):
+    """Return ``value`` when it is one of the strings ``options`` (``TypeError``/``ValueError`` naming ``name``)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, got {value!r}.")
+    if value not in options:
+        raise ValueError(f"unknown {name} {value!r}; known: {sorted(options)}.")
+    return value
+
+
+def check_records(rows, name="rows", *, fields=()):
+    """Return ``rows`` as a list of mappings that all hold ``fields``."""
+    if isinstance(rows, (str, bytes)) or not hasattr(rows, "__iter__"):
+        raise TypeError(f"{name} must be a list of records (dicts), got {type(rows).__name__}.")
+    rows = list(rows)
+    for i, r in enumerate(rows):
+        if not hasattr(r, "keys"):
+            raise TypeError(f"{name}[{i}] must be a record (dict), got {type(r).__name__}.")
+        missing = [f for f in fields if f not in r]
+        if missing:
+            raise ValueError(f"{name}[{i}] lacks the fields {missing}.")
+    return rows
+
+
 def check_interval(lb, ub, name="interval"):
     """Return ``(lb, ub)`` as floats with ``lb < ub`` (infinite ends allowed)."""
     try:

@@ -310,8 +310,8 @@ def run_figures(args):
     names = args.names or sorted(FIGURES)
     try:
         funcs = [get_figure(n) for n in names]
-    except KeyError as exc:
-        raise UsageError(exc.args[0]) from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     out = args.out or ("quick_figures" if args.quick else "paper_figures")
     if os.path.exists(out) and not os.path.isdir(out):
         raise UsageError(f"--out {out!r} is a file, not a folder.")

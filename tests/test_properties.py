@@ -196,7 +196,6 @@ class Case:
     documented: tuple = ()   # (exception type, regex) a valid call may raise by contract
     params: tuple = ()       # arguments that are constructor parameters of ``owner``
     names: dict = field(default_factory=dict)  # argument -> regex its error names it by, when not its own name
-    known: str = ""          # a defect found here but not fixed on this branch (the reason)
 
 
 def kw(**strategies):
@@ -1019,7 +1018,7 @@ for _f in (symbolic.reverse_sigmoid_monotone, symbolic.reverse_sigmoid_decreasin
     case(_f, call=_f, valid=kw(beta_value=floats(0.05, 1), gamma_value=floats(0.05, 1)), examples=3, finite=False,
          bad={"beta_value": SCALAR + ([0.0],), "gamma_value": SCALAR + ([-1.0],)})
 
-# ----- figures (the lead's drivers): bad arguments are refused before any run ----------------
+# ----- figures: bad arguments are refused before any run ----------------
 for _name in ("clf_agreement_budget", "clf_table", "clf_equation_solving", "clf_reverse_sigmoid_kl",
               "clf_privacy_utility"):
     _f = getattr(figures_clf, _name)
@@ -1162,8 +1161,6 @@ def _figure_call(c, kwargs, arg, bad, tmp):
 
 @pytest.mark.parametrize("obj, c", INVALID, ids=[_label(o) for o, _ in INVALID])
 def test_invalid_input_is_refused_naming_the_argument(obj, c, tmp_path_factory):
-    if c.known:
-        pytest.xfail(c.known)
     tmp = tmp_path_factory.mktemp("bad")
 
     @_settings(c)
@@ -1210,7 +1207,7 @@ def test_bad_command_lines_are_one_error_line(flag, data, tmp_path_factory):
     assert "error:" in err and "Traceback" not in err, (flag, value, err)
 
 
-# =========================================================================== aliases and known defects
+# =========================================================================== aliases
 # the error names the argument differently, and rightly so
 CASES[attacks.make_attacker].names = {"name": "unknown attacker|fit and predict"}
 CASES[defenses.make_defense].names = {"name": "unknown defense"}
@@ -1218,7 +1215,3 @@ CASES[games.make_game].names = {"name": "unknown game"}
 CASES[verify.verify_two_point].names = {"budgets": "budget"}
 for _cls in (attacks.OLSRegression, attacks.PolynomialRegression, attacks.KernelRidgeAttacker):
     CASES[_cls].names = {"Z": "X"}   # Z is handed to predict(X)
-_LEAD = "in the lead's figures/ (not edited on this branch): reported, to be fixed there"
-for _f in (figures_clf.summarise_budget_curves, figures_clf.format_table, figures_regression.figure_cells,
-           figures_regression.figure_precision, figures_regression.krr_frontier, figures.get_figure, figures.register):
-    CASES[_f].known = _LEAD

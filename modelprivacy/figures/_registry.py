@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 
 from .._executors import use_executor
-from .._validation import check_int
+from .._validation import check_int, check_option
 
 __all__ = ["FIGURES", "FigureOutput", "register", "get_figure", "PAPER_SCALE_MARKER"]
 
@@ -43,6 +43,9 @@ class FigureOutput:
 
 def register(name, *, group=None):
     """Decorator registering a figure function under ``name``."""
+
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty string, got {name!r}.")
 
     def deco(func):
         if name in FIGURES:
@@ -78,6 +81,4 @@ def register(name, *, group=None):
 
 def get_figure(name):
     """Return the registered figure function ``name`` (clear error if unknown)."""
-    if name not in FIGURES:
-        raise KeyError(f"unknown figure {name!r}; known figures: {sorted(FIGURES)}.")
-    return FIGURES[name]
+    return FIGURES[check_option(name, "figure name", FIGURES)]

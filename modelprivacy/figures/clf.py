@@ -64,6 +64,7 @@ from ..metrics import budget_grid, degradation, queries_to_target, query_multipl
 from ..simulate import Precision, sweep
 from ..threat import needs_attacker
 from ..victims import make_victim
+from .._validation import check_records
 from ._common import group_rows, write_rows
 from ._registry import FigureOutput, register
 
@@ -136,6 +137,7 @@ def summarise_budget_curves(rows, *, target=None, metric="agreement", baseline="
         ``"soft"`` attacker) and ``degradation_abs`` / ``degradation_rel``
         at the largest budget (vs the same attacker undefended).
     """
+    rows = check_records(rows, "rows", fields=("defense", "attacker", "budget", metric))
     curves = {}
     for r in rows:
         curves.setdefault((r["defense"], r["attacker"]), {}).setdefault(int(r["budget"]), []).append(float(r[metric]))
@@ -165,6 +167,7 @@ def summarise_budget_curves(rows, *, target=None, metric="agreement", baseline="
 
 def format_table(rows, metrics=("acc", "f1")):
     """Text table: rows defense x metric, columns budget x u; cells ``mean (std)``."""
+    rows = check_records(rows, "rows", fields=("defense", "u", "budget"))
     cells = {}
     for r in rows:
         cells.setdefault((r["defense"], float(r["u"]), int(r["budget"])), []).append(r)

@@ -31,10 +31,11 @@ from ..metrics import support_f1, support_symmetric_difference
 from ..simulate import Precision, grid, sweep
 from ..targets import CubicCosineTarget
 from ..threat import needs_attacker
+from .._validation import check_int, check_option, check_vector
 from ._common import DISPLAY, MARKERS, clamp_zero, save, style_axes_log, write_rows
 from ._registry import FigureOutput, register
 
-__all__ = ["SETTINGS", "PRECISION", "HOOKS", "figure_cells", "figure_precision", "krr_frontier"]
+__all__ = ["SETTINGS", "PRECISION", "HOOKS", "NAMES", "figure_cells", "figure_precision", "krr_frontier"]
 
 #: paper settings (spec 5.1-5.3); quick smoke runs use a few fixed replications
 SETTINGS = {
@@ -57,13 +58,19 @@ def _game(name):
     return name.split("_")[0]
 
 
+#: the figures this module registers (figure_cells and figure_precision know them)
+NAMES = ("poly_n_AIC", "poly_n_BC", "poly_n_BIC", "poly_ratio_AIC", "poly_ratio_BC", "poly_ratio_BIC",
+         "krr_n", "krr_ratio", "lasso")
+
+
 def figure_precision(name):
     """The precision target of a registered regression figure."""
-    return PRECISION[_game(name)]
+    return PRECISION[_game(check_option(name, "name", NAMES))]
 
 
 def figure_cells(name, quick=False):
     """The sweep cells of a registered regression figure (paper settings; fewer noise levels in quick mode)."""
+    check_option(name, "name", NAMES)
     sigmas = QUICK_SIGMAS if quick else SIGMAS
     if name.startswith("poly_"):
         kind, criterion = name.rsplit("_", 1)
@@ -81,11 +88,9 @@ def figure_cells(name, quick=False):
     if name == "krr_ratio":
         base = krr_game(SETTINGS["krr"]["n_ratio"], NoDefense(), None)
         return grid(base, defenses=game_defenses("krr"), sigma=sigmas, attackers={"krr": make_attacker("krr")})
-    if name == "lasso":
-        attackers = {a: make_attacker(a) for a in ("lasso_cv", "elasticnet_cv")}
-        base = lasso_game(SETTINGS["lasso"]["n"], NoDefense(), None)
-        return grid(base, defenses=game_defenses("lasso"), sigma=sigmas, attackers=attackers)
-    raise KeyError(f"no regression figure named {name!r}.")
+    attackers = {a: make_attacker(a) for a in ("lasso_cv", "elasticnet_cv")}
+    base = lasso_game(SETTINGS["lasso"]["n"], NoDefense(), None)
+    return grid(base, defenses=game_defenses("lasso"), sigma=sigmas, attackers=attackers)
 
 
 @needs_attacker
@@ -213,7 +218,12 @@ def krr_frontier(utility_losses, n=100, draws=5, seed=0):
     value at every budget; no defense against this attacker can do better on
     average.
     """
-    us = np.asarray(utility_losses, dtype=float)
+    us = check_vector(utility_losses, "utility_losses")
+    if np.any(us <= 0):
+        raise ValueError("utility_losses must be positive.")
+    n = check_int(n, "n", low=2)
+    draws = check_int(draws, "draws", low=1)
+    seed = check_int(seed, "seed", low=0)
     vals = np.zeros((draws, us.size))
     attacker = KernelRidgeAttacker(kernel="rbf", gamma=1.0, alpha=1e-3)
     target = CubicCosineTarget()
