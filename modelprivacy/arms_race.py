@@ -181,7 +181,7 @@ class StealingArmsRace(ParamsMixin, BaseEstimator, RoundGame):
     # ----- the engine's round game ------------------------------------------------------------
     text_fields = _TEXT
     primary_metric = "worst_case_pool"
-    #: fields ``modelprivacy race`` shows per round
+    #: fields ``modelprivacy play`` shows per round
     summary_fields = ("worst_case_pool", "worst_case_family", "utility_loss", "gap")
 
     @property

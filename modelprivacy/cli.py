@@ -190,7 +190,7 @@ def _play_parser(sub):
     )
     p.add_argument("game", choices=sorted(PLAYABLE), help="which game")
     p.add_argument("--set", dest="params", nargs="+", metavar="KEY=VALUE", default=[],
-                   help="game parameters, e.g. --set game=poly n=100 sigma=0.5 max_rounds=4")
+                   help="game parameters as TOML values (none for None), e.g. --set game=poly n=100 sigma=0.5 max_rounds=4")
     p.add_argument("--params", dest="list_params", action="store_true", help="list the game's parameters and exit")
     p.add_argument("--config", help="TOML file with game parameters and any of reps, seed, jobs, out, fresh")
     p.add_argument("--reps", type=int, help="independent replications (races) (default 3)")
@@ -212,6 +212,13 @@ def _toml_value(key, text):
         if any(c in text for c in "[]{}\"'="):
             raise UsageError(f"--set {key}={text}: not a TOML value (quote strings, write arrays as [1, 2]).") from None
         value = text
+    return _param_value(value)
+
+
+def _param_value(value):
+    """A TOML value as a game parameter: arrays become tuples, the word ``none`` (TOML has no null) None."""
+    if isinstance(value, str) and value.lower() == "none":
+        return None
     return tuple(value) if isinstance(value, list) else value
 
 
@@ -224,7 +231,7 @@ def _game_from(args, cls):
         if key in PLAY_DEFAULTS:
             opts[key] = _check_type(key, value, args.config, _PLAY_TYPES)
         elif key in defaults:
-            params[key] = tuple(value) if isinstance(value, list) else value
+            params[key] = _param_value(value)
         else:
             raise UsageError(f"unknown key {key!r} in {args.config}; {args.game} parameters: {sorted(defaults)}; "
                              f"run options: {sorted(PLAY_DEFAULTS)}.")
@@ -247,9 +254,15 @@ def _game_from(args, cls):
     return game, opts
 
 
+#: fields that are proportions: their intervals are cut to [0, 1] (the cut keeps the coverage)
+_PROPORTIONS = ("accuracy", "auc", "ece", "agreement", "flip_rate")
+
+
 def _interval(row, metric):
     low, high = row[metric + "_low"], row[metric + "_high"]
     ok = np.isfinite(low) and np.isfinite(high)
+    if ok and metric.endswith(_PROPORTIONS):
+        low, high = max(low, 0.0), min(high, 1.0)
     return f"{row[metric]:.4g} " + (f"[{low:.4g}, {high:.4g}]" if ok else "(too few replications)")
 
 

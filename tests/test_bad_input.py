@@ -189,7 +189,8 @@ def _near_hard(seed, n=30, eps=1e-9):
 
 def test_near_hard_instances_are_certified_at_the_default_tolerance():
     # before: the final rescaling of the whole vector left stationarity residuals of 3-7e-8
-    # (certificate.check() rejected 162 of 200 such instances); measured now: at most ~2e-15
+    # (certificate.check() rejected 162 of 200 such instances); now the top-eigenspace move is taken whenever
+    # the rescaled vector's residual exceeds 1e-10 of its scale (measured worst over these 200: 2.9e-11)
     worst = 0.0
     for seed in range(200):
         M, u, r = _near_hard(seed)
@@ -198,7 +199,7 @@ def test_near_hard_instances_are_certified_at_the_default_tolerance():
         worst = max(worst, kkt["stationarity"])
         assert res.certificate.check(), (seed, kkt)
         assert np.linalg.norm(res.e) == pytest.approx(r, rel=1e-13)
-    assert worst < 1e-13
+    assert worst < 1e-10
 
 
 def test_lanczos_on_the_zero_matrix():

@@ -165,3 +165,17 @@ def test_race_bad_input_is_one_error_line(argv, message, tmp_path, capsys):
     assert main(argv + ["--out", str(tmp_path / "r.csv"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error:") and message in err[0], err
+
+
+def test_property_inference_plays_the_two_world_game_with_none_parameters(tmp_path, capsys):
+    # TOML has no null: the word none sets a parameter to None (bins=None is the two-world game)
+    out = tmp_path / "pi.csv"
+    assert main(["play", "property-inference", "--set", "bins=none", "property_values=[0.2, 0.4]",
+                 "property_range=none", 'attacks=["black_logistic"]', "n_shadows=20", "n_targets=10", "n_train=100",
+                 "--reps", "2", "--quiet", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    acc = next(line for line in text.splitlines() if line.startswith("black_logistic_accuracy"))
+    low, high = (float(v) for v in acc.split("[")[1].rstrip("]").split(","))
+    assert 0.0 <= low <= high <= 1.0   # a proportion's interval stays inside [0, 1]
+    with open(out) as fh:
+        assert len(fh.readlines()) == 3

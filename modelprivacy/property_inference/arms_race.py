@@ -56,8 +56,8 @@ Playing it
 :class:`ArmsRace` is a :class:`~modelprivacy.threat.RoundGame` of the
 engine: :func:`~modelprivacy.simulate.sweep` plays independent races as
 replications (one record per round, the state saved after every round so a
-killed race resumes from its last completed round), ``modelprivacy race
-property`` does so from the command line and :meth:`ArmsRace.play` plays one
+killed race resumes from its last completed round), ``modelprivacy play
+property-race`` does so from the command line and :meth:`ArmsRace.play` plays one
 race in a notebook; :func:`evaluate` attacks a finished race's state with
 fresh responsive attackers.
 """
@@ -226,7 +226,7 @@ class ArmsRace(ParamsMixin, BaseEstimator, RoundGame):
     # ----- the engine's round game ------------------------------------------------------------
     text_fields = ("attack_meta_classifier", "stop_reason")
     primary_metric = "attack_accuracy"
-    #: fields ``modelprivacy race`` shows per round
+    #: fields ``modelprivacy play`` shows per round
     summary_fields = ("attack_accuracy", "fixed_accuracy", "auc", "log_loss", "ece")
 
     @property

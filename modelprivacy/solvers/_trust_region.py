@@ -288,18 +288,25 @@ def _land_on_sphere(w, c, d, lam, r, top):
     and leaves a stationarity residual :math:`\delta\|c\|`, up to :math:`10^{-7}`
     relative when :math:`c_{\rm top} \approx 10^{-9}\|c\|`; moving only the top part leaves
     :math:`10^{-15}` (``tests/test_solvers_trust_region.py`` measures both on random
-    near-hard instances). The candidate with the smaller residual
-    :math:`\|(\lambda - d)w - c\|` is returned.
+    near-hard instances). The rescaled vector is kept when its residual
+    :math:`\|(\lambda - d)w - c\|` is negligible (below :math:`10^{-10}`
+    of :math:`\max|\lambda - d|\,r + \|c\|`, a hundredth of the
+    certificate's tolerance), so that results away from the hard case do not
+    change in their last bits; otherwise the candidate with the smaller
+    residual is returned.
     """
     scaled = w * (r / float(np.linalg.norm(w)))
+    gap = lam - d
+    res_scaled = float(np.linalg.norm(gap * scaled - c))
+    if res_scaled <= 1e-10 * (float(np.max(np.abs(gap))) * r + float(np.linalg.norm(c))):
+        return scaled
     norm_top = float(np.linalg.norm(w[top]))
     rest = float(w[~top] @ w[~top])
     if norm_top == 0.0 or rest >= r * r:
         return scaled
     moved = w.copy()
     moved[top] *= np.sqrt(r * r - rest) / norm_top
-    gap = lam - d
-    if np.linalg.norm(gap * moved - c) <= np.linalg.norm(gap * scaled - c):
+    if np.linalg.norm(gap * moved - c) <= res_scaled:
         return moved
     return scaled
 
