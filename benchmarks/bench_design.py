@@ -37,8 +37,6 @@ from modelprivacy.solvers import (
 )
 from modelprivacy.targets import CubicCosineTarget
 
-F_POLY = QuadraticTarget()
-
 F_KRR = CubicCosineTarget()
 
 
