@@ -72,7 +72,8 @@ from .defenses import DEFENSES
 from .metrics import bootstrap_t_interval, privacy_gain, privacy_level
 from .threat import Game, RoundGame, ThreatModel, _round_record, hook_fields, round_stream
 
-__all__ = ["Cell", "Precision", "CellStatus", "Results", "simulate", "sweep", "grid", "replication_streams"]
+__all__ = ["Cell", "Precision", "CellStatus", "Results", "simulate", "sweep", "grid", "replication_streams",
+           "RecordsConflictError", "RecordsLockedError"]
 
 #: records fields that are not labels or metrics
 BOOKKEEPING = ("fingerprint", "rep", "seed")

@@ -31,7 +31,6 @@ from modelprivacy.defenses import (
 from modelprivacy.features import basis_matrix
 from modelprivacy.games import poly_game
 from modelprivacy.queries import BetaQueries, OwnedPointQueries, RepeatedQueries, UniformQueries
-from modelprivacy.simulate import simulate
 from modelprivacy.targets import CubicCosineTarget, QuadraticTarget
 from modelprivacy.threat import Server
 from modelprivacy.verify import exact_bound, verify

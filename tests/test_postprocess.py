@@ -10,7 +10,6 @@ from modelprivacy.defenses.postprocess import (
     GaussianNoise,
     HighConfidence,
     MisleadingShift,
-    NoPostprocessing,
     RandomShuffle,
     ReverseSigmoid,
     Rounding,

@@ -21,7 +21,7 @@ from modelprivacy.games import agreement_budget_cells, classification_attackers,
 from modelprivacy.metrics import privacy_level
 from modelprivacy.queries import BetaQueries, GridQueries, PoolQueries, UniformQueries
 from modelprivacy.simulate import Cell, Precision, grid, replication_streams, simulate, sweep
-from modelprivacy.targets import CubicCosineTarget, QuadraticTarget
+from modelprivacy.targets import QuadraticTarget
 from modelprivacy.base import ParamsMixin
 from modelprivacy.threat import RoundGame, ThreatModel
 from modelprivacy.victims import Victim

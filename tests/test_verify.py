@@ -13,7 +13,6 @@ from modelprivacy import verify as V  # noqa: E402
 from modelprivacy.attacks import KernelRidgeAttacker, OLSRegression, PolynomialRegression  # noqa: E402
 from modelprivacy.defenses import ConstantShift, IIDNoise, LongRangeNoise, NoDefense  # noqa: E402
 from modelprivacy.queries import BetaQueries, GridQueries, UniformQueries  # noqa: E402
-from modelprivacy.simulate import simulate  # noqa: E402
 from modelprivacy.targets import CosineSeriesTarget, CubicCosineTarget, QuadraticTarget  # noqa: E402
 from modelprivacy.threat import ThreatModel  # noqa: E402
 

@@ -9,15 +9,33 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import ThreadpoolController
 
+from .._param_validation import HasMethods, Interval, StrOptions
 from .._validation import child_seed
 from .datasets import PropertySampler, SyntheticCredit, TabularData, bin_values, load_dataset, make_bins, split_pool
 from .metrics import utility_report
 from .models import IndexedSets, ModelSet, _draw, family_of
+
+#: parameter constraints of the setting both games share (data, property, targets, shadows)
+SETTING_CONSTRAINTS = {
+    "dataset": [StrOptions({"german", "adult"}), TabularData, SyntheticCredit],
+    "prop": [None, str, callable, "array-like"],
+    "label_share": [StrOptions({"follow", "fixed"}), Interval(Real, 0, 1, closed="neither")],
+    "bins": [None, Interval(Integral, 2, None), "array-like"],
+    "property_range": [None, "array-like"],
+    "property_values": [None, "array-like"],
+    "n_train": [Interval(Integral, 2, None)],
+    "n_test": [Interval(Integral, 2, None)],
+    "target": [None, HasMethods(["fit", "predict_proba"])],
+    "n_queries": [Interval(Integral, 1, None)],
+    "n_shadows": [Interval(Integral, 2, None)],
+    "n_targets": [Interval(Integral, 1, None)],
+}
 
 _BLAS = ThreadpoolController()
 

@@ -72,17 +72,15 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 
-from .._param_validation import HasMethods, Interval, StrOptions, validate_params
+from .._param_validation import Interval, StrOptions, validate_params
 from .._validation import check_seed_sequence, child_seed
 from ..base import ParamsMixin
 from ..threat import RoundGame
-from ._common import build_environment, draw_population, make_models, mean_utility, single_threaded
+from ._common import SETTING_CONSTRAINTS, build_environment, draw_population, make_models, mean_utility, single_threaded
 from .approximate import approximate_fits, exact_fits
 from .attacks import MetaClassifierAttack, ResponsiveAttack
-from .datasets import SyntheticCredit, TabularData
 from .defenses import PoolPenaltyDefense
 from .metrics import attack_accuracy
-from .models import LogisticFamily
 
 __all__ = ["ArmsRace", "ArmsRaceState", "evaluate"]
 
@@ -146,19 +144,8 @@ class ArmsRace(ParamsMixin, BaseEstimator, RoundGame):
     """
 
     _parameter_constraints = {
-        "dataset": [StrOptions({"german", "adult"}), TabularData, SyntheticCredit],
-        "prop": [None, str, callable, "array-like"],
-        "label_share": [StrOptions({"follow", "fixed"}), Interval(Real, 0, 1, closed="neither")],
-        "bins": [None, Interval(Integral, 2, None), "array-like"],
-        "property_range": [None, "array-like"],
-        "property_values": [None, "array-like"],
-        "n_train": [Interval(Integral, 2, None)],
-        "n_test": [Interval(Integral, 2, None)],
-        "target": [None, HasMethods(["fit", "predict_proba"])],
+        **SETTING_CONSTRAINTS,
         "access": [StrOptions({"white", "black"})],
-        "n_queries": [Interval(Integral, 1, None)],
-        "n_shadows": [Interval(Integral, 2, None)],
-        "n_targets": [Interval(Integral, 1, None)],
         "attackers": [tuple, list],
         "penalty": [StrOptions({"constraint", "kl"})],
         "lam": [Interval(Real, 0, None)],

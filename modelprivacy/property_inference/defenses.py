@@ -77,13 +77,13 @@ import time
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import linalg, optimize
+from scipy import linalg
 from sklearn.base import BaseEstimator
 
 from .._param_validation import HasMethods, Interval, StrOptions
 from .._validation import check_generator
 from ..base import ParamsMixin
-from .attacks import MetaNet, _kl_to_uniform
+from .attacks import _kl_to_uniform
 from .models import LogisticFamily, ModelSet, _fit_family
 
 __all__ = [
@@ -680,13 +680,13 @@ class PoolPenaltyDefense(Defense):
                                       line_search=False)
             return _solve_defended(family, X, y, entries, penalty=self.penalty, lam=self.lam,
                                   aggregate=self.aggregate, tol=self.tol)
-        pen = None
-        if entries and self.lam > 0:
-            lam = float(self.lam)
+        lam = float(self.lam)
 
-            def pen(theta):
-                f, g, _ = _attacker_penalty(theta, family, entries, aggregate=self.aggregate)
-                return lam * f, lam * g
+        def attacker_penalty(theta):
+            f, g, _ = _attacker_penalty(theta, family, entries, aggregate=self.aggregate)
+            return lam * f, lam * g
+
+        pen = attacker_penalty if entries and lam > 0 else None
         if approx:
             return _fit_family(family, X, y, theta0=np.array(theta0, dtype=float), penalty=pen, tol=self.tol,
                               max_iter=self.warm_iter)

@@ -44,7 +44,7 @@ the attacker's half).
 from __future__ import annotations
 
 import time
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -54,9 +54,9 @@ from ..base import ParamsMixin
 from ..threat import Game
 from .._fingerprint import fingerprint
 from .._validation import check_seed_sequence, child_seed
-from ._common import build_environment, draw_population, mean_utility, single_threaded
+from ._common import SETTING_CONSTRAINTS, build_environment, draw_population, mean_utility, single_threaded
 from .attacks import LossTest, MetaClassifierAttack, ResponsiveAttack, ThresholdTest
-from .datasets import SyntheticCredit, TabularData, make_bins
+from .datasets import make_bins
 from .defenses import PropertyUnlearning
 from .metrics import attack_accuracy, n_leaked
 from .models import ModelSet, _draw, train_model
@@ -112,18 +112,7 @@ class CPIExperiment(ParamsMixin, BaseEstimator, Game):
     """
 
     _parameter_constraints = {
-        "dataset": [StrOptions({"german", "adult"}), TabularData, SyntheticCredit],
-        "prop": [None, str, callable, "array-like"],
-        "label_share": [StrOptions({"follow", "fixed"}), Interval(Real, 0, 1, closed="neither")],
-        "bins": [None, Interval(Integral, 2, None), "array-like"],
-        "property_range": [None, "array-like"],
-        "property_values": [None, "array-like"],
-        "n_train": [Interval(Integral, 2, None)],
-        "n_test": [Interval(Integral, 2, None)],
-        "target": [None, HasMethods(["fit", "predict_proba"])],
-        "n_queries": [Interval(Integral, 1, None)],
-        "n_shadows": [Interval(Integral, 2, None)],
-        "n_targets": [Interval(Integral, 1, None)],
+        **SETTING_CONSTRAINTS,
         "n_reference": [Interval(Integral, 2, None)],
         "n_validation": [Interval(Integral, 2, None)],
         "attacks": [tuple, list],

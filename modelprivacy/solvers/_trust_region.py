@@ -524,7 +524,6 @@ def unit_sphere_slsqp(M, u, radius, *, maxiter=1000):
     """
     M, u, radius = _validate_problem(M, u, radius, allow_operator=False)
     maxiter = check_int(maxiter, "maxiter", low=1)
-    n = u.shape[0]
     t0 = time.perf_counter()
     d, V = np.linalg.eigh(M)
     x0 = V[:, -1].copy()
