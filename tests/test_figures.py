@@ -34,7 +34,7 @@ def test_cli_runs_named_figures_and_lists(tmp_path, capsys):
 
 def test_bad_figure_name(tmp_path, capsys):
     assert main(["figures", "poly_m", "--out", str(tmp_path)]) == 2
-    assert "error: unknown figure 'poly_m'" in capsys.readouterr().err
+    assert "error: unknown figure name 'poly_m'" in capsys.readouterr().err
 
 
 def test_quick_runs_never_write_into_paper_scale_figures(tmp_path, capsys):
