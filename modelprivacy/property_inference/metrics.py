@@ -200,7 +200,9 @@ def _optimal_accuracy(n, a0, a1):
     k = np.arange(lo, hi + 1)
     p0 = _binom_pmf(k, n, a0)
     p1 = _binom_pmf(k, n, a1)
-    return float(0.5 * np.sum(np.maximum(p0, p1)))
+    # a*(n) = 1/2 + TV/2 lies in [1/2, 1]; scipy's pmf errs by ~1e-14 for tiny alphas (0.4999999999999947 at
+    # n = 2, alpha ~ 1e-61), so the sum is clipped to the range, which it only leaves by round-off
+    return float(min(1.0, max(0.5, 0.5 * np.sum(np.maximum(p0, p1)))))
 
 
 def _binom_pmf(k, n, a):
@@ -268,7 +270,9 @@ def n_leaked(accuracy, alpha0, alpha1, *, method="exact"):
     if method == "suri_evans":
         lo_, hi_ = min(a0, a1), max(a0, a1)
         rho = max(lo_ / hi_, (1 - hi_) / (1 - lo_))
-        if rho == 0.0:
+        if rho == 0.0:   # worlds 0 and 1: one record tells them apart, the bound is 1 for every n >= 1
+            return 0.0
+        if rho >= 1.0:   # worlds apart by less than round-off: log(rho) = 0 (the form gave -inf)
             return float("inf")
         return float(np.log(1.0 - (2 * a - 1) ** 2) / np.log(rho))
     # exponential search for an n with a*(n) >= a, then bisection on the integers
