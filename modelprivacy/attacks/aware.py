@@ -556,12 +556,11 @@ def universal_kriging(residuals, owned, model, n):
         arguments disagree in size (``owned`` must index distinct queries
         of ``n``, one residual each; the model must be of ``n`` queries).
     """
-    from ..defenses.base import PerturbationModel  # defenses import the attackers: resolved at call time
-
     n = check_int(n, "n", low=1)
     owned = check_indices(owned, "owned", n=n, unique=True)
     residuals = check_vector(residuals, "residuals", n=owned.size)
-    if not isinstance(model, PerturbationModel):
+    # duck-typed: the defenses import the attackers, so this module does not import PerturbationModel
+    if not (hasattr(model, "directions") and hasattr(model, "cov")):
         raise TypeError(f"model must be a PerturbationModel, got {type(model).__name__}.")
     for part, rows in (("directions", None if model.directions is None else model.directions.shape[0]),
                        ("cov", None if model.cov is None else model.cov.shape[0])):
