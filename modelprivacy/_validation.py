@@ -16,9 +16,14 @@ __all__ = [
     "child_seed",
     "check_scalar",
     "check_int",
+    "check_bool",
+    "check_option",
+    "check_records",
     "check_interval",
     "check_queries",
     "check_vector",
+    "check_binary",
+    "check_indices",
     "check_matrix",
     "check_symmetric",
     "check_covariance",
@@ -110,6 +115,13 @@ def check_int(value, name, *, low=None, high=None):
     return value
 
 
+def check_bool(value, name):
+    """Return ``value`` when it is a bool (``TypeError`` naming ``name`` otherwise; 0/1 and strings are refused)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool (True or False), got {value!r}.")
+    return bool(value)
+
+
 def check_option(value, name, options):
     """Return ``value`` when it is one of the strings ``options`` (``TypeError``/``ValueError`` naming ``name``)."""
     if not isinstance(value, str):
@@ -192,6 +204,39 @@ def check_vector(y, name="y", *, n=None):
     if n is not None and arr.shape[0] != n:
         raise ValueError(f"{name} must have length {n}, got {arr.shape[0]}.")
     return arr
+
+
+def check_binary(y, name="y", *, n=None):
+    """Return a 1-D float array of 0/1 labels (of length ``n`` when given)."""
+    arr = check_vector(y, name, n=n)
+    if not np.all((arr == 0.0) | (arr == 1.0)):
+        bad = arr[(arr != 0.0) & (arr != 1.0)]
+        raise ValueError(f"{name} must hold binary labels 0 and 1, got {bad[:3].tolist()}.")
+    return arr
+
+
+def check_indices(idx, name, *, n, unique=False):
+    """Return row indices into ``n`` rows as a 1-D int array (each in ``[0, n)``; distinct when ``unique``).
+
+    Negative indices are refused: counting from the end would silently pick other rows.
+    """
+    if isinstance(idx, (str, bytes)) or idx is None:
+        raise TypeError(f"{name} must be an array of row indices, got {idx!r}.")
+    try:
+        arr = np.asarray(idx)
+    except (TypeError, ValueError) as exc:  # ragged nested sequences
+        raise TypeError(f"{name} must be a 1-D array of row indices.") from exc
+    if arr.size == 0 and arr.dtype.kind in "f":
+        arr = arr.astype(int)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{name} must hold integer row indices, got dtype {arr.dtype}.")
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}.")
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise ValueError(f"{name} must hold row indices in [0, {n}), got values in [{arr.min()}, {arr.max()}].")
+    if unique and np.unique(arr).size != arr.size:
+        raise ValueError(f"{name} must hold distinct row indices.")
+    return arr.astype(int, copy=False)
 
 
 def check_matrix(M, name="M", *, shape=None, square=False):

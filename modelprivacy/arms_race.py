@@ -430,6 +430,8 @@ def evaluate_pool(spec, pool, seed=0):
         raise TypeError(f"spec must be a StealingArmsRace, got {type(spec).__name__}.")
     spec._validate_params()
     names = [name for name, _ in spec.members()]
+    if isinstance(pool, (str, bytes)) or not hasattr(pool, "__iter__"):
+        raise TypeError(f"pool must be a sequence of family members {names}, got {pool!r}.")
     pool = tuple(pool)
     bad = [k for k in pool if k not in names]
     if not pool or bad or len(set(pool)) != len(pool):

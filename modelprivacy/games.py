@@ -256,6 +256,8 @@ def game_aware_attackers(game, defense, *, n_owned=5, owned_seed=0, repeats=(2, 
         raise TypeError(f"defense must be a Defense, got {type(defense).__name__}.")
     n_owned = check_int(n_owned, "n_owned", low=1)
     owned_seed = check_int(owned_seed, "owned_seed", low=0)
+    if isinstance(repeats, (str, bytes)) or not hasattr(repeats, "__iter__"):
+        raise TypeError(f"repeats must be a sequence of ints >= 2, got {repeats!r}.")
     repeats = [check_int(k, "repeats", low=2) for k in repeats]
     base = make_game(game)
     queries, known, target = base.queries, base.attacker, base.target

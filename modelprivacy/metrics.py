@@ -228,11 +228,11 @@ def ratio_interval(numerator, denominator, confidence=0.95):
         or the denominator's mean is 0.
     """
     a = check_vector(numerator, "numerator")
-    b = check_vector(denominator, "denominator", n=a.shape[0])
-    confidence = check_scalar(confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
     R = a.shape[0]
     if R < 2:
         raise ValueError(f"numerator and denominator need at least 2 paired replications, got {R}.")
+    b = check_vector(denominator, "denominator", n=R)
+    confidence = check_scalar(confidence, "confidence", low=0.0, high=1.0, low_inclusive=False, high_inclusive=False)
     mb = float(b.mean())
     if mb == 0.0:
         raise ValueError("the denominator's mean is 0: the ratio is undefined.")

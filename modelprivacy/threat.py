@@ -157,7 +157,14 @@ class RoundGame(Game):
 
 
 def round_stream(seed, rep, t):
-    """Seed of round ``t`` of replication ``rep`` (``t=None``: the race's initial state)."""
+    """Seed of round ``t`` of replication ``rep`` (``t=None``: the race's initial state).
+
+    ``seed``, ``rep`` and ``t`` are non-negative integers (a ``TypeError`` or
+    ``ValueError`` names the one that is not).
+    """
+    seed = check_int(seed, "seed", low=0)
+    rep = check_int(rep, "rep", low=0)
+    t = None if t is None else check_int(t, "t", low=0)
     if t is None:
         return np.random.SeedSequence(seed, spawn_key=(rep, 0))
     return np.random.SeedSequence(seed, spawn_key=(rep, 1, t))

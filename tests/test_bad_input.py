@@ -349,3 +349,161 @@ def test_verify_rate_with_too_few_replications_for_an_interval():
     check = verify_rate(games_, [12, 24, 48], -1.0, reps=2)
     assert np.all(np.isfinite(check.values)) and np.all(np.isfinite(check.high))
     assert np.all((check.low <= check.values) & (check.values <= check.high))
+
+
+# ----- found by the property tests of the defense-aware attackers, the races and property inference --------
+def _pi():
+    """Small property-inference objects (built on first use)."""
+    from modelprivacy import property_inference as pi
+
+    credit = pi.SyntheticCredit(3)
+    rng = np.random.default_rng(0)
+    data = [credit.sample(20, v, rng) for v in (0.2, 0.2, 0.5, 0.5)]
+    fam = pi.LogisticFamily(3)
+    thetas = pi.exact_fits(fam, data)[0]
+    models = pi.ModelSet(fam, thetas, np.array([0, 0, 1, 1]), np.array([0.2, 0.2, 0.5, 0.5]), data)
+    return pi, credit, fam, models
+
+
+def _found_by_the_new_cases():
+    from modelprivacy import arms_race, property_inference as pi
+    from modelprivacy.attacks import universal_kriging
+    from modelprivacy.defenses import PerturbationFunctionDesign, PerturbationModel
+    from modelprivacy.figures import property_inference as fpi
+    from modelprivacy.figures import responsive as fr
+    from modelprivacy.games import game_aware_attackers
+    from modelprivacy.metrics import ratio_interval
+    from modelprivacy.property_inference import metrics as pim
+    from modelprivacy.property_inference import models as pimodels
+    from modelprivacy.simulate import Results
+    from modelprivacy.threat import round_stream
+
+    _, credit, fam, models = _pi()
+    X, y = credit.sample(10, 0.5, 0)
+    attack = pi.MetaClassifierAttack("logistic").fit(models)
+    race = arms_race.StealingArmsRace("poly", n=12, reps=1, n_emp=10, n_eval=10,
+                                      family=(("ols2", OLSRegression(2)), ("ols3", OLSRegression(3))))
+    tiny = dict(dataset=credit, n_train=20, n_test=10, n_shadows=3, n_targets=2, n_queries=8)
+    return [
+        # universal kriging trusted its arguments: AttributeError for a bad model, NaN residuals used
+        (lambda: universal_kriging([1.0], np.array([0]), 3.0, 4), TypeError, "model must be a PerturbationModel"),
+        (lambda: universal_kriging([np.nan], np.array([0]), PerturbationModel(), 4), ValueError, "residuals"),
+        (lambda: universal_kriging([1.0], np.array([-1]), PerturbationModel(), 4), ValueError, "owned"),
+        (lambda: universal_kriging([1.0], np.array([0]), PerturbationModel(), 0), ValueError, "n must be >= 1"),
+        # the perturbation model stored anything
+        (lambda: PerturbationModel(np.full((3, 1), np.nan)), ValueError, "directions contains NaN"),
+        (lambda: PerturbationModel(cov=-np.eye(2)), ValueError, "cov must be positive semi-definite"),
+        (lambda: PerturbationFunctionDesign(0.5, interval=(0.0, np.inf)).fit(QuadraticTarget()), ValueError,
+         "interval must be finite"),   # before: "M contains NaN or infinite values"
+        (lambda: round_stream(True, 0, 0), TypeError, "seed"),      # before: accepted
+        (lambda: round_stream(0, -1, 0), ValueError, "rep"),        # before: "expected non-negative integer"
+        (lambda: game_aware_attackers("poly", IIDNoise(0.3), repeats=3.0), TypeError, "repeats"),
+        (lambda: ratio_interval([], [1.0, 2.0]), ValueError, "numerator"),   # before: named the denominator
+        (lambda: arms_race.evaluate_pool(race, 3.0), TypeError, "pool"),
+        (lambda: fr.FunctionClassCost(3.0), TypeError, "design"),   # before: AttributeError when called
+        (lambda: fr.FunctionClassCost(PerturbationFunctionDesign(0.5)), ValueError, "design must be fitted"),
+        (lambda: fr.arms_race_cells(quick="no"), TypeError, "quick"),   # before: a truthy string meant quick
+        (lambda: fr.pl_vs_u_rows([{"game": "poly"}]), TypeError, "res must be the Results"),
+        (lambda: fr.arms_race_rows([{"game": "krr"}]), ValueError, r"res\[0\] lacks"),   # before: KeyError
+        (lambda: fr.online_vs_batch_rows(Results([]), 3.0), TypeError, "designs"),
+        (lambda: fpi.race_cells(True, ("exakt",)), ValueError, "strategies"),   # before: an invalid ArmsRace cell
+        (lambda: fpi.summarise([{"g": 1, "v": 1.0}], "g", ("v",)), TypeError, "by"),   # before: read as characters
+        (lambda: fpi.adult_rows([], 0), ValueError, "n_targets_per_world"),
+        (lambda: fpi.defense_rows([], [], True), TypeError, "n_targets_per_class"),   # before: a bool was 1
+        (lambda: fpi.strategy_rows([{"strategy": "exact"}]), ValueError, r"records\[0\] lacks"),
+        # property-inference data
+        (lambda: pi.TabularData(np.full((2, 1), np.nan), np.array([0, 1])), ValueError, "X contains NaN"),
+        (lambda: pi.TabularData.from_arrays(np.ones((3, 1)), np.array([0, 1j, 1])), TypeError, "y must be real"),
+        (lambda: credit.sample(10, True), ValueError, "value"),   # before: a bool was the rate 1.0
+        (lambda: credit.bayes_logit(X, 1.0), ValueError, "default_rate"),   # before: ZeroDivisionError
+        (lambda: credit.bayes_logit(np.full((2, 3), np.nan), 0.3), ValueError, "X contains NaN"),
+        (lambda: pi.make_bins(0, (0.0, 1.0)), ValueError, "bins"),   # before: one edge
+        (lambda: pi.assign_bins([0.5], []), ValueError, "edges"),   # before: IndexError
+        (lambda: pi.assign_bins([0.5], [0.6, 0.2]), ValueError, "strictly increasing"),
+        (lambda: pi.bin_values([0.0, 1.0], 10, achievable=3.0), ValueError, "achievable"),
+        # families and model sets
+        (lambda: pimodels.fit_family(pi.LogisticFamily(3, C=np.nan), X, y), ValueError, "'C' parameter"),
+        (lambda: pimodels.fit_family(fam, X, y[:1]), ValueError, "y must have length 10"),   # before: broadcast
+        (lambda: pimodels.fit_family(fam, X, y, tol=0.0), ValueError, "tol"),
+        (lambda: pi.MLPFamily(3, [0]).n_params, ValueError, "hidden_layer_sizes"),
+        (lambda: pi.family_of(LogisticRegressionLike(), 2.5), ValueError, "n_features"),   # before: int(2.5)
+        (lambda: pi.ModelSet(fam, np.full((1, 4), np.nan), [0], [0.2]), ValueError, "thetas contains NaN"),
+        (lambda: models.features("x"), ValueError, "access"),   # before: black-box features
+        (lambda: pimodels.IndexedSets(X, y, [[-1]]), ValueError, r"indices\[0\]"),   # before: the last row
+        (lambda: pimodels.train_model(RandomForestLike(), X, y), ValueError, "estimator"),
+        (lambda: pimodels.white_box_features(fam, np.zeros((2, 2, 2))), ValueError, "thetas"),
+        (lambda: pimodels.black_box_features(fam, np.zeros(4), np.ones((2, 2))), ValueError, "queries"),
+        # attacks and defenses
+        (lambda: pi.MetaClassifierAttack("logistic").fit(models, queries=np.full((2, 3), np.nan)), ValueError,
+         "queries"),
+        (lambda: pi.MetaNet.from_estimator(LogisticRegressionLike()), ValueError, "estimator must be a fitted"),
+        (lambda: attack.meta_net().logits_and_jacobian(np.full(4, np.nan)), ValueError, "phi"),
+        (lambda: pi.LossTest().fit(references=[(X, y + 1), (X, y)]), ValueError, "references"),
+        (lambda: pi.LossTest().fit(references=[(X, y), (X, y)]).predict(3.0), TypeError, "models"),
+        (lambda: pi.ResponsiveAttack([]).fit(models), ValueError, "attacks"),   # before: argmax of empty
+        (lambda: pi.PoolPenaltyDefense([attack]).apply(models, init=np.zeros((1, 4))), ValueError, "init"),
+        (lambda: pi.PoolPenaltyDefense([3.0]).apply(models), ValueError, "pool"),
+        # the approximate strategy
+        (lambda: pi.newton_step(fam, np.zeros(4), X, y[:1]), ValueError, "y"),   # before: broadcast
+        (lambda: pi.newton_error_bound(fam, np.zeros(4), np.zeros(4), X, y[:1]), ValueError, "y"),
+        (lambda: pi.hessian_lipschitz_bound(X, np.zeros(10)), ValueError, "sample_weight"),   # before: NaN
+        (lambda: pi.exact_fits(fam, []), ValueError, "datasets"),   # before: an empty result
+        (lambda: pi.exact_fits(fam, [(np.full((4, 3), np.nan), np.r_[0, 1, 0, 1])]), ValueError, "datasets"),
+        (lambda: pi.approximate_fits(fam, [(X, y)], np.zeros((1, 1, 1))), ValueError, "groups"),
+        # specifications and metrics
+        (lambda: pi.ArmsRace(bins=1, **tiny).init_state(0), ValueError, "bins"),   # before: a later, other error
+        (lambda: pi.CPIExperiment(credit, bins=None, property_values=(0.5, 1.5))._validate_params(), ValueError,
+         "property_values"),
+        (lambda: pi.CPIExperiment(credit, bins=None, property_values=(0.5, 0.2), property_range=(0.5, 0.1))
+         ._validate_params(), ValueError, "property_range"),   # before: ignored
+        (lambda: pi.attack_accuracy([], [], 2), ValueError, "empty"),   # before: accuracy NaN
+        (lambda: pi.attack_accuracy([np.nan], [0], 2), ValueError, "y_true"),
+        (lambda: pi.attack_accuracy([2], [0], 2), ValueError, "y_true"),
+        (lambda: pi.expected_calibration_error([0.5], [0.5]), ValueError, "y_true"),
+        (lambda: pi.utility_report([0.5, 1.0], [0.5, 0.5]), ValueError, "y_true"),   # before: truncated to 0
+        (lambda: pim.wilson_interval(3, 2), ValueError, "successes"),
+    ]
+
+
+class LogisticRegressionLike:   # stand-ins resolved lazily (sklearn imports stay in the functions above)
+    def __new__(cls):
+        from sklearn.linear_model import LogisticRegression
+
+        return LogisticRegression()
+
+
+class RandomForestLike:
+    def __new__(cls):
+        from sklearn.ensemble import RandomForestClassifier
+
+        return RandomForestClassifier(n_estimators=2)
+
+
+FOUND_BY_THE_NEW_CASES = _found_by_the_new_cases()
+
+
+@pytest.mark.parametrize("call, error, words", FOUND_BY_THE_NEW_CASES, ids=[w for _, _, w in FOUND_BY_THE_NEW_CASES])
+def test_defects_found_by_the_new_property_cases_are_refused(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_wilson_interval_contains_the_estimate_at_zero_and_n():
+    # before: round-off put the upper end at 0.9999999999999999 < 3/3 and the lower at 5.6e-17 > 0/3
+    from modelprivacy.property_inference import attack_accuracy
+    from modelprivacy.property_inference.metrics import wilson_interval
+
+    for n in range(1, 60):
+        assert wilson_interval(n, n)[1] == 1.0 and wilson_interval(0, n)[0] == 0.0
+    acc = attack_accuracy([0, 1, 1], [0, 1, 1], 2)
+    assert acc.low <= acc.accuracy == 1.0 <= acc.high
+
+
+def test_optimal_test_accuracy_at_the_smallest_normal_alpha():
+    # before: OverflowError from scipy's incomplete-beta derivative (binom.pmf at n >= 4, alpha = 2.2e-308)
+    from modelprivacy.property_inference import n_leaked, optimal_test_accuracy
+
+    tiny = np.finfo(float).tiny
+    accs = [optimal_test_accuracy(n, 0.0, tiny) for n in range(1, 10)]
+    assert all(0.5 <= a <= 1.0 for a in accs) and accs == sorted(accs)
+    assert n_leaked(0.5 + 1e-12, 0.0, tiny) >= 0

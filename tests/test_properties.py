@@ -26,6 +26,7 @@ The number of examples is bounded by the hypothesis profile of
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import io
 import math
@@ -39,6 +40,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 import modelprivacy
 from modelprivacy import (
@@ -60,8 +66,15 @@ from modelprivacy import (
     verify,
     victims,
 )
+from modelprivacy import arms_race as stealing_race
+from modelprivacy import property_inference as pi
 from modelprivacy.figures import clf as figures_clf
+from modelprivacy.figures import property_inference as figures_pi
 from modelprivacy.figures import regression as figures_regression
+from modelprivacy.figures import responsive as figures_responsive
+from modelprivacy.property_inference import attacks as pi_attacks
+from modelprivacy.property_inference import metrics as pi_metrics
+from modelprivacy.property_inference import models as pi_models
 
 PACKAGE = "modelprivacy"
 BAD = (ValueError, TypeError)
@@ -462,7 +475,8 @@ def attacker_case(cls, params, bad_params, d=1):
     def call(X, y, Z, **p):
         att = cls(**p)
         pred = att.fit(X, y).predict(Z)
-        many = att.fit_predict_many(X, np.column_stack([y, -y]), Z)
+        many = att.fit_predict_many(X, np.column_stack([y, -y]), Z) if hasattr(att, "fit_predict_many") else \
+            np.column_stack([pred, -pred])
         if attacks.is_linear_smoother(att):
             S = att.smoother_matrix(X, Z)
             # the copy is S y: the contract of a linear smoother (tolerance relative to the smoother)
@@ -1040,6 +1054,1472 @@ case(figures.get_figure, call=figures.get_figure, valid=kw(name=st.sampled_from(
      bad={"name": (["nope", 3.0],)}, check=lambda r, k: callable(r))
 case(figures.register, call=figures.register, valid=None, bad={"name": ([3.0, ""],)})
 
+# ----- defense-aware regression attackers ----------------------------------------------------
+@st.composite
+def repeated_data(draw):
+    """Queries asked ``k`` times each (rows tiled), noisy answers, evaluation points."""
+    m, k = draw(st.integers(4, 8)), draw(st.integers(1, 3))
+    X = np.tile(draw(points(n=m)), (k, 1))
+    return {"X": X, "y": TARGET(X) + draw(vectors(m * k, -0.1, 0.1)), "Z": draw(points(distinct=False))}
+
+
+def _repeat_averaging(X, y, Z, estimator=None):
+    att = attacks.RepeatAveraging(estimator).fit(X, y)
+    pred = att.predict(Z)
+    assert att.n_distinct_ == np.unique(X[:, 0]).size
+    if estimator is not None:   # a linear-smoother learner: the copy is S y with S = S_m A
+        np.testing.assert_allclose(att.smoother_matrix(X, Z) @ y, pred, atol=1e-6 * (1 + np.abs(pred).max()))
+    return pred, att.repeat_spread_
+
+
+def _spread(r, k):
+    pred, spread = r
+    assert np.all(np.isfinite(pred)) and pred.shape == (len(k["Z"]),)
+    # NaN exactly when no query was repeated (documented)
+    assert (np.isnan(spread) and np.unique(k["X"][:, 0]).size == len(k["X"])) or spread >= 0.0
+
+
+case(attacks.RepeatAveraging, call=_repeat_averaging,
+     valid=st.tuples(repeated_data(), kw(estimator=st.sampled_from([None, attacks.OLSRegression(2),
+                                                                   attacks.KernelRidgeAttacker(gamma=1.0)])))
+     .map(lambda t: {**t[0], **t[1]}),
+     bad={"X": ARRAY, "y": ARRAY, "Z": ARRAY, "estimator": ([3.0, "x"],)}, finite=False, check=_spread,
+     owner="RepeatAveraging", params=("estimator",))
+
+
+_CANDIDATES = [("ols1", attacks.OLSRegression(1)), ("ols2", attacks.OLSRegression(2)),
+               ("krr", attacks.KernelRidgeAttacker(gamma=1.0))]
+
+
+def _cv_attacker(X, y, Z, cv, candidates=_CANDIDATES, random_state=0):
+    att = attacks.CrossValidatedAttacker(candidates, cv=cv, random_state=random_state).fit(X, y)
+    s = att.cv_scores_
+    assert np.all(s >= 0) and att.best_name_ == att.names_[att.best_index_]
+    assert s[att.best_index_] <= s.min() + 1e-12 * max(float(y @ y) / len(y), 1e-300)   # the minimiser
+    return att.predict(Z)
+
+
+case(attacks.CrossValidatedAttacker, call=_cv_attacker,
+     valid=st.tuples(regression_data(), kw(cv=st.sampled_from([2, 3, "loo"]))).map(lambda t: {**t[0], **t[1]}),
+     bad={"X": ARRAY, "y": ARRAY, "Z": ARRAY, "cv": SCALAR + ([1, "x"],), "candidates": ([[], [3.0], 3.0],),
+          "random_state": (["x", -1, 1.5],)},
+     check=lambda r, k: r.shape == (len(k["Z"]),), owner="CrossValidatedAttacker",
+     params=("cv", "candidates", "random_state"))
+_NOISES = st.sampled_from([None, defenses.IIDNoise(0.2), defenses.ConstantShift(0.2), defenses.LongRangeNoise(0.2)])
+attacker_case(attacks.GLSRegression, {"n_terms": st.integers(1, 4), "noise": _NOISES,
+                                      "basis": st.sampled_from(features.BASES)},
+              {"n_terms": SCALAR + ([0],), "noise": ([3.0],), "basis": (["x"],), "interval": ([(1.0, 0.0)],)})
+# a rank-one covariance (the constant shift) regularises one direction only: K + alpha Sigma is then as
+# ill-conditioned as the Gram matrix K, and S y and the fit differ by its round-off
+_FULL_RANK = st.sampled_from([None, defenses.IIDNoise(0.2), defenses.LongRangeNoise(0.2)])
+attacker_case(attacks.GLSKernelRidge, {"kernel": st.sampled_from(["rbf", "laplacian"]), "alpha": floats(1e-3, 1.0),
+                                       "gamma": floats(0.1, 3), "noise": _FULL_RANK,
+                                       "solver": st.sampled_from(["pinv", "solve"])},
+              {"alpha": SCALAR + ([-1.0],), "noise": ([3.0],), "kernel": (["nope"],)})
+attacker_case(attacks.TruncatedPolynomialRegression, {"p_max": st.one_of(st.none(), st.integers(1, 4)),
+                                                      "refuse": st.integers(0, 3),
+                                                      "criterion": st.sampled_from(attacks.CRITERIA)},
+              {"refuse": SCALAR + ([-1],), "p_max": SCALAR + ([0],), "criterion": (["x"],)})
+
+
+@st.composite
+def known_defense_data(draw):
+    n = draw(st.integers(6, 12))
+    X = draw(points(n=n))
+    k = draw(st.integers(1, 3))
+    defense = draw(st.sampled_from([None, defenses.ConstantShift(0.3), defenses.IIDNoise(0.3),
+                                    defenses.OrderDisguise(0.3), defenses.LongRangeNoise(0.3)]))
+    y = TARGET(X)
+    Y = y if defense is None else defense.respond(X, y, rng=draw(seeds()), target=TARGET)
+    return {"X": X, "y": Y, "Z": draw(points(distinct=False)), "defense": defense, "owned_X": X[:k],
+            "owned_y": y[:k], "n_directions": draw(st.integers(1, 3))}
+
+
+def _known_defense(X, y, Z, **p):
+    att = attacks.KnownDefenseAttacker(**{"random_state": 0, **p}).fit(X, y)
+    k = len(p["owned_X"])
+    assert att.n_owned_ == k
+    if p["defense"] is not None:   # universal kriging returns the observed residuals on the owned queries
+        np.testing.assert_allclose(att.perturbation_[:k], y[:k] - p["owned_y"], atol=1e-9)
+    if isinstance(p["defense"], defenses.ConstantShift):   # one owned point removes a constant shift exactly
+        np.testing.assert_allclose(y - att.perturbation_, TARGET(X), atol=1e-9)
+    return att.predict(Z)
+
+
+case(attacks.KnownDefenseAttacker, call=_known_defense, valid=known_defense_data(),
+     bad={"X": ARRAY, "y": ARRAY, "Z": ARRAY, "owned_X": ARRAY, "owned_y": ARRAY, "n_directions": SCALAR + ([0],),
+          "defense": ([3.0],), "estimator": ([3.0],), "random_state": (["x", -1],)},
+     check=lambda r, k: r.shape == (len(k["Z"]),), owner="KnownDefenseAttacker",
+     params=("owned_X", "owned_y", "n_directions", "defense", "estimator", "random_state"))
+
+
+def _candidates_contract(r, k):
+    names = [name for name, _ in r]
+    assert len(set(names)) == len(names) == 24 + 4
+    assert all(callable(getattr(est, "fit", None)) and callable(getattr(est, "predict", None)) for _, est in r)
+    assert sum(attacks.is_linear_smoother(est) for _, est in r) == 24   # the Lasso and ridge pipelines are not
+
+
+case(attacks.default_candidates, call=attacks.default_candidates, valid=kw(), check=_candidates_contract, examples=1)
+
+
+def _group_repeats(r, k):
+    distinct, mean, counts, inverse = r
+    np.testing.assert_array_equal(distinct[inverse], k["X"])
+    assert counts.sum() == len(k["X"])
+    for i in range(len(distinct)):
+        assert mean[i] == pytest.approx(np.mean(k["y"][inverse == i]), abs=1e-12)
+
+
+case(attacks.group_repeats, call=attacks.group_repeats,
+     valid=repeated_data().map(lambda d: {"X": d["X"], "y": d["y"]}), bad={"X": ARRAY, "y": ARRAY},
+     check=_group_repeats)
+
+
+@st.composite
+def kriging_problem(draw):
+    n = draw(SIZES)
+    k = draw(st.integers(1, n))
+    owned = np.sort(np.array(draw(st.lists(st.integers(0, n - 1), min_size=k, max_size=k, unique=True))))
+    kind = draw(st.sampled_from(["directions", "cov", "both", "none"]))
+    j = draw(st.integers(1, 2))
+    A = np.array(draw(st.lists(floats(-1, 1), min_size=n * n, max_size=n * n))).reshape(n, n)
+    D = np.linalg.qr(A[:, :j] + np.eye(n)[:, :j])[0] if kind in ("directions", "both") else None
+    C = A @ A.T / n + np.eye(n) * 0.1 if kind in ("cov", "both") else None
+    return {"residuals": draw(vectors(k)), "owned": owned, "model": defenses.PerturbationModel(D, C), "n": n}
+
+
+def _kriging(r, k):
+    e_hat, coef = r
+    assert e_hat.shape == (k["n"],)
+    np.testing.assert_allclose(e_hat[k["owned"]], k["residuals"])   # exact on the owned queries
+    D = k["model"].directions
+    assert coef.shape == ((0,) if D is None else (D.shape[1],))
+    if k["model"].cov is None and D is None:
+        assert np.all(np.delete(e_hat, k["owned"]) == 0.0)
+
+
+case(attacks.universal_kriging, call=attacks.universal_kriging, valid=kriging_problem(),
+     bad={"residuals": ARRAY + ([[1.0] * 20],), "owned": ([[-1], [1.5], "x", [10**6], [[0]], [0, 0]],),
+          "model": ([3.0, None],), "n": SCALAR + ([0],)},
+     check=_kriging)
+
+
+# ----- the defense's known form and the online design ---------------------------------------
+@st.composite
+def perturbation_model(draw):
+    n = draw(SIZES)
+    j = draw(st.integers(1, 3))
+    D = np.array(draw(st.lists(floats(-1, 1), min_size=n * j, max_size=n * j))).reshape(n, j)
+    A = np.array(draw(st.lists(floats(-1, 1), min_size=n * n, max_size=n * n))).reshape(n, n)
+    return {"directions": draw(st.sampled_from([None, D])), "cov": draw(st.sampled_from([None, A @ A.T]))}
+
+
+def _same_model(r, k):
+    for name in ("directions", "cov"):
+        got, want = getattr(r, name), k[name]
+        assert (got is None) == (want is None)
+        if want is not None:
+            np.testing.assert_array_equal(got, want)
+
+
+case(defenses.PerturbationModel, call=defenses.PerturbationModel, valid=perturbation_model(),
+     bad={"directions": ARRAY, "cov": ARRAY + ([[[1.0, 0.9], [0.0, 1.0]], -np.eye(2), [[1.0, 2.0], [2.0, 1.0]]],)},
+     check=_same_model)
+defense_case(defenses.PerturbationFunctionDesign,
+             {"sigma": floats(0.05, 1.0), "n_design": st.integers(5, 20), "n_mc": st.integers(1, 2),
+              "n_emp": st.integers(10, 30), "n_terms": st.integers(2, 4), "n_quad": st.integers(8, 32),
+              "basis": st.sampled_from(features.BASES), "random_state": st.integers(0, 100)},
+             {"interval": ([(1.0, 0.0), (0.0, math.nan), "ab", (0.0, math.inf), 3.0],), "n_mc": SCALAR + ([0],),
+              "n_terms": SCALAR + ([0],), "basis": (["x"],), "attacker": ([3.0],), "queries": ([3.0],),
+              "n_quad": SCALAR + ([0],), "random_state": (["x", -1, 1.5],)}, examples=8)
+
+# ----- query strategies of the aware attackers -----------------------------------------------
+query_case(queries.RepeatedQueries, {"repeats": st.integers(1, 4), "schedule": st.sampled_from(["rounds", "batch"])},
+           {"repeats": SCALAR + ([0],), "schedule": (["x"],), "base": ([3.0],)}, interactive=True,
+           check=lambda r, k: len(r) == k["n"] and np.unique(r[:, 0]).size <= -(-k["n"] // k["repeats"]))
+
+
+def _owned_points(r, k):
+    q = queries.OwnedPointQueries(points=k["points"])
+    assert len(r) == k["n"]
+    np.testing.assert_array_equal(r[q.positions(k["n"])], k["points"])
+
+
+query_case(queries.OwnedPointQueries, {"points": st.integers(1, 2).flatmap(lambda m: points(n=m))},
+           {"points": ARRAY, "base": ([3.0],)}, check=_owned_points)
+
+# ----- round games ---------------------------------------------------------------------------
+def _stream(r, k):
+    assert isinstance(r, np.random.SeedSequence) and r.entropy == k["seed"]
+    assert r.spawn_key == ((k["rep"], 0) if k["t"] is None else (k["rep"], 1, k["t"]))
+
+
+case(threat.round_stream, call=threat.round_stream,
+     valid=kw(seed=st.integers(0, 2**32), rep=st.integers(0, 100), t=st.one_of(st.none(), st.integers(0, 20))),
+     bad={"seed": SCALAR + ([-1, 1.5],), "rep": SCALAR + ([-1, 1.5],), "t": (["x", -1, 1.5, math.nan],)},
+     check=_stream)
+
+
+def _family(r, k):
+    names = [name for name, _ in r]
+    assert len(set(names)) == len(names) >= 2 and all(attacks.is_linear_smoother(a) for _, a in r)
+
+
+case(games.game_attacker_family, call=games.game_attacker_family, valid=kw(game=st.sampled_from(["poly", "krr"])),
+     bad={"game": (["nope", 3.0],)}, check=_family)
+
+
+def _aware(r, k):
+    assert r and all(hasattr(a, "fit") and hasattr(q, "sample") for a, q in r.values())
+    assert {f"repeat_k{j}" for j in k["repeats"]} <= set(r)
+
+
+case(games.game_aware_attackers, call=games.game_aware_attackers,
+     valid=kw(game=st.sampled_from(["poly", "krr"]),
+              defense=st.sampled_from([defenses.IIDNoise(0.3), defenses.ConstantShift(0.3),
+                                       defenses.LongRangeNoise(0.3), defenses.OrderDisguise(0.3)]),
+              n_owned=st.integers(1, 5), owned_seed=st.integers(0, 100),
+              repeats=st.lists(st.integers(2, 5), min_size=0, max_size=2, unique=True)),
+     bad={"game": (["nope", 3.0],), "defense": ([3.0],), "n_owned": SCALAR + ([0],),
+          "owned_seed": SCALAR + ([-1],), "repeats": ([[1], "x", [2.5], 3.0],)},
+     check=_aware, examples=10)
+
+# ----- ratio of paired means -------------------------------------------------------------------
+@st.composite
+def paired(draw):
+    n = draw(st.integers(2, 9))
+    return {"numerator": draw(vectors(n, 0.0, 3.0)), "denominator": draw(vectors(n, 0.5, 3.0)),
+            "confidence": draw(floats(0.5, 0.99))}
+
+
+def _ratio(r, k):
+    assert r.low <= r.ratio <= r.high and r.std_err >= 0 and r.reps == len(k["numerator"])
+    assert r.ratio == pytest.approx(np.mean(k["numerator"]) / np.mean(k["denominator"]))
+
+
+case(metrics.ratio_interval, call=metrics.ratio_interval, valid=paired(),
+     bad={"numerator": ARRAY + ([[1.0]],), "denominator": ARRAY + ([[1.0]],), "confidence": SCALAR + ([0.0, 1.0],)},
+     check=_ratio, covers=(metrics.RatioInterval,))
+
+# ----- the stealing arms race ------------------------------------------------------------------
+_RACE_FAMILY = (("ols2", attacks.OLSRegression(2)), ("ols3", attacks.OLSRegression(3)),
+                ("krr", attacks.KernelRidgeAttacker(gamma=3.0)))
+_TINY_STEALING = dict(game="poly", n=12, reps=2, n_emp=20, n_eval=30, family=_RACE_FAMILY)
+
+
+def _stealing_race(seed=0, **p):
+    race = stealing_race.StealingArmsRace(**{**_TINY_STEALING, **p})
+    state = race.init_state(seed)
+    out = []
+    while not state.stopped:
+        state, rec = race.step(state, threat.round_stream(0, 0, state.round))
+        out.append(rec)
+    assert set(out[-1]) == set(race.record_fields) | set(race.text_fields) - {"round"}
+    return out
+
+
+def _race_record(rec, names):
+    """Numbers finite (NaN by contract: a member outside the pool has no single design), worst cases ordered."""
+    for key, v in rec.items():
+        if isinstance(v, float) and not key.startswith("single_worst_case_"):
+            assert math.isfinite(v), (key, v)
+    assert rec["worst_case_family"] <= rec["worst_case_pool"] + 1e-12
+    assert rec["worst_case_pool"] >= 0 and rec["chosen"] in names
+    assert rec["gap"] >= -1e-6 * (1 + rec["worst_case_pool"])   # a relaxation bound, to the conic solver's tolerance
+
+
+def _stealing_contract(r, k):
+    names = [name for name, _ in k.get("family", _RACE_FAMILY)]
+    for rec in r:
+        _race_record(rec, names)
+        assert rec["utility_loss"] == pytest.approx(k.get("sigma", 0.5) ** 2, rel=1e-9)
+    assert len(r) <= k.get("max_rounds", 6)
+
+
+case(stealing_race.StealingArmsRace, call=_stealing_race,
+     valid=kw(seed=st.integers(0, 100), sigma=floats(0.1, 1.0), max_rounds=st.integers(1, 3),
+              cv=st.sampled_from([2, "loo"]), initial=st.sampled_from([None, "ols3"])),
+     bad={"game": (["nope", 3.0],), "n": SCALAR + ([1],), "sigma": SCALAR + ([0.0, -1.0, 1e200],),
+          "family": ([[], [3.0], [("a", 3.0)], [("a", attacks.OLSRegression(2))] * 2],),
+          "initial": (["nope", 3.0],), "reps": SCALAR + ([0],), "max_rounds": SCALAR + ([0],),
+          "n_emp": SCALAR + ([0],), "n_eval": SCALAR + ([0],), "cv": ([1, "x"],), "conic_solver": (["x"],),
+          "n_samples": SCALAR + ([0],), "seed": (["x", -1, 1.5],)},
+     finite=False, check=_stealing_contract, examples=4,
+     covers=(stealing_race.StealingArmsRaceState, threat.RoundGame), owner="StealingArmsRace",
+     names={"family": "family"})
+
+
+def _evaluate_pool(spec, pool, seed=0):
+    return stealing_race.evaluate_pool(spec, pool, seed)
+
+
+case(stealing_race.evaluate_pool, call=_evaluate_pool,
+     valid=kw(spec=st.just(stealing_race.StealingArmsRace(**_TINY_STEALING)),
+              pool=st.lists(st.sampled_from(["ols2", "ols3", "krr"]), min_size=1, max_size=3, unique=True),
+              seed=st.integers(0, 100)),
+     bad={"spec": ([3.0],), "pool": ([[], ["nope"], ["ols2", "ols2"], 3.0],), "seed": (["x", -1, 1.5],)},
+     finite=False, check=lambda r, k: _race_record(r, ["ols2", "ols3", "krr"]), examples=4)
+
+# ----- figures of responsive stealing ------------------------------------------------------------
+def _tiny_design():
+    if not hasattr(_tiny_design, "d"):
+        _tiny_design.d = defenses.PerturbationFunctionDesign(0.5, n_design=10, n_mc=1, n_emp=20, n_terms=3,
+                                                             n_quad=16).fit(TARGET)
+    return _tiny_design.d
+
+
+def _function_cost(X, e, own=False, design=None):
+    e = _tiny_design().perturbation_function(X) if own else e
+    design = _tiny_design() if design is None else design
+    y = TARGET(X)
+    draw = type("Draw", (), {"X": X, "y": y, "Y": y + e})()
+    return figures_responsive.FunctionClassCost(design)(draw)
+
+
+def _cost(r, k):
+    assert r["utility"] >= 0 and -1e-12 <= r["share"] <= 1 + 1e-9
+    if k["own"]:   # the design's own answers: share 1, population utility sigma^2
+        assert r["share"] == pytest.approx(1.0) and r["utility"] == pytest.approx(0.25, rel=1e-6)
+
+
+case(figures_responsive.FunctionClassCost, call=_function_cost,
+     valid=SIZES.flatmap(lambda n: kw(X=points(n=n), e=vectors(n, 0.1, 1.0), own=st.booleans())),
+     bad={"design": ([3.0, defenses.PerturbationFunctionDesign(0.5)],)}, check=_cost)
+
+
+def _figure_cells(r, k, game_type=None):
+    cells = r[0] if isinstance(r, tuple) else r
+    assert cells and all(isinstance(c, simulate.Cell) for c in cells)
+    for c in cells:
+        if game_type is not None:
+            assert isinstance(c.game, game_type)
+        if hasattr(c.game, "_validate_params"):   # every spec is valid (not only when it is played)
+            c.game._validate_params()
+
+
+for _f, _kind in ((figures_responsive.pl_vs_u_cells, None), (figures_responsive.online_vs_batch_cells, None),
+                  (figures_responsive.arms_race_cells, stealing_race.StealingArmsRace)):
+    case(_f, call=_f, valid=kw(quick=st.just(True)), bad={"quick": (["x", 3.0, None],)},
+         check=lambda r, k, _kind=_kind: _figure_cells(r, k, _kind), examples=1)
+
+
+def _pl_records(draw, reps, sigma):
+    recs = []
+    for attacker in ("known", "a1", "a2"):
+        for rep in range(reps):
+            recs.append({"game": "poly", "defense": "iid", "sigma": sigma, "attacker": attacker, "rep": rep,
+                         "stealing_error": draw(floats(0.01, 2.0)), "utility_loss": sigma**2})
+    return recs
+
+
+@st.composite
+def pl_results(draw):
+    return {"res": simulate.Results(_pl_records(draw, draw(st.integers(4, 6)), draw(st.sampled_from([0.3, 0.5]))))}
+
+
+def _pl_rows(r, k):
+    aware = [row for row in r if row["role"] == "aware"]
+    best = [row for row in r if row["role"] == "best_aware"]
+    assert len(best) == 1 and best[0]["privacy_level"] == min(row["privacy_level"] for row in aware)
+    for row in r:
+        assert row["pl_low"] <= row["privacy_level"] <= row["pl_high"]
+
+
+case(figures_responsive.pl_vs_u_rows, call=figures_responsive.pl_vs_u_rows, valid=pl_results(),
+     bad={"res": ([3.0, [3.0], [{"game": "poly"}]],)}, check=_pl_rows)
+
+
+@st.composite
+def race_results(draw):
+    rounds, races = draw(st.integers(1, 3)), draw(st.integers(2, 3))
+    recs = []
+    for rep in range(races):
+        for t in range(rounds):
+            pool = draw(floats(0.1, 1.0))
+            recs.append({"game": "krr", "rep": rep, "round": t, "worst_case_pool": pool,
+                         "worst_case_family": pool - draw(floats(0.0, 0.1)), "best_single_worst_case": pool,
+                         "robust_minus_best_single": draw(floats(-0.1, 0.1)),
+                         "worst_case_pool_se": draw(floats(0.0, 0.1)), "utility_loss": 0.25, "gap": 0.0,
+                         "gap_max": 0.0, "relative_gap": 0.0, "pool_size": t + 1, "pool": "a", "chosen": "b",
+                         "oracle_best": "b", "worst_case_pool_attacker": "a",
+                         "stop_reason": "max_rounds" if t == rounds - 1 else ""})
+    return {"res": simulate.Results(recs)}
+
+
+def _race_rows(r, k):
+    assert [row["round"] for row in r][-1] == "final"
+    for row in r:
+        for key in ("worst_case_pool", "worst_case_family", "best_single_worst_case"):
+            assert row[f"{key}_low"] <= row[key] <= row[f"{key}_high"]
+
+
+case(figures_responsive.arms_race_rows, call=figures_responsive.arms_race_rows, valid=race_results(),
+     bad={"res": ([3.0, [3.0], [{"game": "krr"}]],)}, check=_race_rows)
+
+
+@st.composite
+def online_results(draw):
+    reps = draw(st.integers(2, 5))
+    recs = []
+    for n in (10, 20):
+        for defense in ("online", "batch"):
+            for rep in range(reps):
+                recs.append({"n": n, "defense": defense, "rep": rep, "sigma": 0.5,
+                             "stealing_error": draw(floats(0.05, 1.0)), "utility_loss": 0.25,
+                             "function_utility": draw(floats(0.01, 0.5)), "function_share": draw(floats(0.1, 1.0))})
+    return {"res": simulate.Results(recs), "designs": {10: _tiny_design(), 20: _tiny_design()}}
+
+
+def _online_rows(r, k):
+    assert [row["n"] for row in r] == [10, 20]
+    for row in r:
+        assert row["ratio_low"] <= row["ratio"] <= row["ratio_high"]
+        assert row["design_population_utility"] == pytest.approx(0.25, rel=1e-6)
+
+
+case(figures_responsive.online_vs_batch_rows, call=figures_responsive.online_vs_batch_rows, valid=online_results(),
+     bad={"res": ([3.0, [3.0]],), "designs": ([3.0, {}, {10: 3.0, 20: 3.0}],)}, check=_online_rows)
+
+
+# ----- property inference: data ---------------------------------------------------------------
+CREDIT = pi.SyntheticCredit(3, separation=2.0)
+LOGISTIC = pi.LogisticFamily(3)
+PI_QUERIES = CREDIT.sample(8, 0.5, 0)[0]
+
+
+@functools.lru_cache(maxsize=None)
+def _pool(independent=False):
+    """A synthetic pool; ``independent``: its property (x_1 > 0) is not the label."""
+    data = CREDIT.make_data(200, 0.3, random_state=0)
+    return pi.TabularData.from_arrays(data.X, data.y, prop=data.X[:, 1] > 0) if independent else data
+
+
+@functools.lru_cache(maxsize=None)
+def _pi_models(k=4, m=2, seed=0, n_train=20):
+    """``k`` logistic-regression models per class, class ``c`` trained at default rate 0.2 + 0.3 c."""
+    rng = np.random.default_rng(seed)
+    data, labels, values = [], [], []
+    for c in range(m):
+        v = 0.2 + 0.3 * c
+        for _ in range(k):
+            data.append(CREDIT.sample(n_train, v, rng))
+            labels.append(c)
+            values.append(v)
+    thetas = pi.exact_fits(LOGISTIC, data)[0]
+    return pi.ModelSet(LOGISTIC, thetas, np.array(labels), np.array(values), data)
+
+
+@functools.lru_cache(maxsize=None)
+def _pi_attack(access="white", m=2):
+    return pi.MetaClassifierAttack("logistic", access=access, random_state=0).fit(_pi_models(6, m),
+                                                                                 queries=PI_QUERIES)
+
+
+def _references(m=2, n=30, seed=3):
+    rng = np.random.default_rng(seed)
+    return [CREDIT.sample(n, 0.2 + 0.3 * c, rng) for c in range(m)]
+
+
+def _classes(pred, m):
+    pred = np.asarray(pred)
+    assert np.all((pred >= 0) & (pred < m) & (pred == np.round(pred)))
+
+
+@st.composite
+def tabular(draw):
+    n, d = draw(st.integers(4, 12)), draw(st.integers(1, 3))
+    X = np.array(draw(st.lists(floats(-3, 3), min_size=n * d, max_size=n * d))).reshape(n, d)
+    y = np.array([0, 1] + draw(st.lists(st.integers(0, 1), min_size=n - 2, max_size=n - 2)))
+    prop = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    return {"X": X, "y": y, "prop": prop}
+
+
+def _tabular(X, y, prop):
+    data = pi.TabularData.from_arrays(X, y, prop=prop)
+    direct = pi.TabularData(data.X, data.y, {"property": prop}, "property")   # the constructor checks too
+    assert data.n_samples == direct.n_samples == len(X) and data.n_features == X.shape[1]
+    np.testing.assert_array_equal(data.indicator(), prop)
+    np.testing.assert_array_equal(data.y, (y == y.max()).astype(int))
+    return data.subset(np.arange(0, len(X), 2)).X
+
+
+case(pi.TabularData, call=_tabular, valid=tabular(),
+     bad={"X": ARRAY, "y": ("nan", "inf", "complex", "3-D", "empty", [[0.0]]), "prop": (["nope", [[0.5]], [2.0]],)},
+     names={"prop": "prop|indicator"})
+
+
+def _loaded(r, k):
+    assert r.X.ndim == 2 and np.all(np.isfinite(r.X)) and set(np.unique(r.y)) == {0, 1}
+    assert len(r.feature_names) == r.n_features and all(v.shape == r.y.shape for v in r.attributes.values())
+    assert 0.0 < np.mean(r.indicator()) < 1.0
+
+
+for _f in (pi.load_adult, pi.load_german_credit):
+    case(_f, call=_f, valid=kw(drop=st.sampled_from(["first", None])), bad={"path": ([3.0],), "drop": (["x", 3.0],)},
+         check=_loaded, examples=2)
+case(pi.load_dataset, call=pi.load_dataset,
+     valid=kw(name=st.sampled_from(["german", "pool"]).map(lambda s: s if s == "german" else _pool())),
+     bad={"name": (["nope", 3.0],)}, check=lambda r, k: isinstance(r, pi.TabularData))
+
+
+@st.composite
+def fractions(draw):
+    raw = np.array(draw(st.lists(floats(0.2, 1.0), min_size=2, max_size=3)))
+    return raw / raw.sum()
+
+
+def _split(r, k):
+    data = k["data"]
+    rows = [{row.tobytes() for row in part.X} for part in r]
+    assert sum(len(s) for s in rows) == data.n_samples == len(set().union(*rows))   # disjoint, complete
+    for part, f in zip(r, k["fractions"]):
+        assert abs(part.n_samples - f * data.n_samples) <= 4   # one row per (property, label) stratum
+
+
+case(pi.split_pool, call=pi.split_pool,
+     valid=kw(data=st.sampled_from([False, True]).map(_pool), fractions=fractions(), random_state=seeds()),
+     bad={"data": ([3.0],), "fractions": ([[1.0], [0.7, 0.7], [-0.5, 1.5], "x", [[0.5, 0.5]], [math.nan, 0.5]],),
+          "prop": (["nope", [[0.5]]],), "random_state": (["x", -1],)},
+     check=_split)
+
+
+@st.composite
+def sampler_args(draw):
+    independent = draw(st.booleans())
+    share = draw(st.sampled_from(["follow", "fixed", 0.3])) if independent else "follow"
+    data = _pool(independent)
+    n = draw(st.integers(2, 30))
+    lo, hi = pi.PropertySampler(data, label_share=share).achievable_range(n)
+    k = draw(st.integers(int(math.ceil(lo * n - 1e-9)), int(math.floor(hi * n + 1e-9))))
+    return {"data": data, "label_share": share, "n_samples": n, "value": k / n, "random_state": draw(seeds())}
+
+
+def _sampler(data, n_samples, value, random_state, label_share="follow", prop=None):
+    s = pi.PropertySampler(data, prop, label_share=label_share)
+    idx = s.sample_indices(n_samples, value, random_state)
+    X, y = s.sample(n_samples, value, random_state)
+    assert s.property_of(idx) == pytest.approx(value, abs=1e-12) and np.unique(idx).size == n_samples
+    if label_share != "follow":   # the label share is held: round(n * share) positives
+        share = float(np.mean(data.y)) if label_share == "fixed" else label_share
+        assert y.sum() == int(round(n_samples * share))
+    return X
+
+
+case(pi.PropertySampler, call=_sampler, valid=sampler_args(),
+     documented=(ValueError, "cannot hold the label share|cannot supply|no positive labels"),
+     bad={"data": ([3.0],), "prop": (["nope", [[0.5]]],), "label_share": (["x", 0.0, 1.5],),
+          "n_samples": SCALAR + ([0, 2.5],), "value": SCALAR + ([1.5, -0.1],), "random_state": (["x", -1],)},
+     names={"prop": "prop"})
+
+
+@st.composite
+def credit_args(draw):
+    d = draw(st.integers(1, 4))
+    n = draw(st.integers(1, 30))
+    return {"n_features": d, "separation": draw(floats(0.1, 3.0)),
+            "n_informative": draw(st.one_of(st.none(), st.integers(1, 5))), "n_samples": n,
+            "value": draw(st.integers(0, n)) / n, "random_state": draw(seeds()),
+            "default_rate": draw(floats(0.01, 0.99)), "X": draw(points(d=d, distinct=False, lo=-3, hi=3))}
+
+
+def _credit(n_features, separation, n_informative, n_samples, value, random_state, default_rate, X):
+    c = pi.SyntheticCredit(n_features, separation=separation, n_informative=n_informative)
+    Xs, y = c.sample(n_samples, value, random_state)
+    assert Xs.shape == (n_samples, n_features) and y.sum() == round(value * n_samples)   # the rate exactly
+    assert np.linalg.norm(c.mean_shift()) == pytest.approx(separation)
+    return c.bayes_logit(X, default_rate)
+
+
+case(pi.SyntheticCredit, call=_credit, valid=credit_args(),
+     bad={"n_features": SCALAR + ([0],), "separation": SCALAR + ([0.0],), "n_informative": SCALAR + ([0],),
+          "n_samples": SCALAR + ([0],), "value": SCALAR + ([1.5],), "random_state": (["x", -1],),
+          "default_rate": SCALAR + ([0.0, 1.0, 1.5],), "X": ARRAY + ([[[1.0] * 9]],)},
+     check=lambda r, k: r.shape == (len(k["X"]),))
+
+
+@st.composite
+def bins_args(draw):
+    lo = draw(floats(0.0, 0.5))
+    hi = draw(floats(lo + 0.1, 1.0))
+    if draw(st.booleans()):
+        return {"bins": draw(st.integers(1, 5)), "property_range": (lo, hi)}
+    inner = sorted(draw(st.lists(floats(lo + 0.01, hi - 0.01), max_size=3, unique=True)))
+    return {"bins": [lo - draw(floats(0, 0.1))] + inner + [hi + draw(floats(0, 0.1))], "property_range": (lo, hi)}
+
+
+def _edges(r, k):
+    lo, hi = k["property_range"]
+    assert np.all(np.diff(r) > 0) and r[0] <= lo and r[-1] >= hi
+    if isinstance(k["bins"], int):
+        assert r.size == k["bins"] + 1
+
+
+case(pi.make_bins, call=pi.make_bins, valid=bins_args(),
+     bad={"bins": SCALAR + ([0, [0.5, 0.2], [0.3], [0.4, 0.45], [[0.0, 1.0]]],),
+          "property_range": ([[0.5, 0.2], [math.nan, 1.0], "x", [0.0, 1.5], [[0.0, 1.0]], 3.0],)},
+     check=_edges)
+
+
+@st.composite
+def binned(draw):
+    edges = pi.make_bins(**draw(bins_args()))
+    v = np.array(draw(st.lists(floats(edges[0], edges[-1]), min_size=1, max_size=8)))
+    return {"values": v, "edges": edges}
+
+
+def _assigned(r, k):
+    e = k["edges"]
+    assert np.all(e[r] - 1e-12 <= k["values"]) and np.all(k["values"] <= e[r + 1] + 1e-12)
+
+
+case(pi.assign_bins, call=pi.assign_bins, valid=binned(),
+     bad={"values": ARRAY[:5] + ([[2.0], [-1.0]],), "edges": ARRAY + ([[0.5, 0.2], [0.3]],)}, check=_assigned)
+
+
+@st.composite
+def bin_values_args(draw):
+    m = draw(st.integers(1, 4))
+    lo = draw(floats(0.0, 0.5))
+    hi = draw(floats(lo + 0.1, 1.0))
+    n = draw(st.integers(int(math.ceil(m / (hi - lo))) + 1, 80))
+    achievable = draw(st.sampled_from([None, (0.0, 1.0), (lo, hi)]))
+    return {"edges": pi.make_bins(m, (lo, hi)), "n_samples": n, "achievable": achievable}
+
+
+def _bin_values(r, k):
+    e, n = k["edges"], k["n_samples"]
+    assert len(r) == e.size - 1
+    for j, vals in enumerate(r):
+        assert vals.size and np.all(vals >= e[j] - 1e-12) and np.all(vals <= e[j + 1] + 1e-12)
+        np.testing.assert_allclose(vals * n, np.round(vals * n), atol=1e-9)   # exact values k/n
+
+
+case(pi.bin_values, call=pi.bin_values, valid=bin_values_args(), documented=(ValueError, "holds no property value"),
+     bad={"edges": ARRAY + ([[0.5, 0.2], [0.3]],), "n_samples": SCALAR + ([0],),
+          "achievable": ([[0.5, 0.2], [math.nan, 1.0], "x", [0.0, 1.0, 2.0], 3.0],)},
+     check=_bin_values)
+
+
+# ----- property inference: models ---------------------------------------------------------------
+@st.composite
+def binary_data(draw, d=None):
+    d = draw(st.integers(1, 3)) if d is None else d
+    n = draw(st.integers(6, 15))
+    X = np.array(draw(st.lists(floats(-2, 2), min_size=n * d, max_size=n * d))).reshape(n, d)
+    y = np.array([0, 1] + draw(st.lists(st.integers(0, 1), min_size=n - 2, max_size=n - 2)))
+    return {"X": X, "y": y}
+
+
+def _logistic_family(X, y, C, n_features=None):
+    fam = pi.LogisticFamily(X.shape[1] if n_features is None else n_features, C=C)
+    theta, _ = pi_models.fit_family(fam, X, y, tol=1e-10)
+    _, g = fam.loss_grad(theta, X, y)
+    assert np.linalg.norm(g) <= 1e-6   # the optimum of sklearn's objective
+    is_psd(fam.hessian(theta, X, y))
+    p = fam.predict_proba(theta, X)
+    assert np.all((p >= 0) & (p <= 1))
+    return theta
+
+
+case(pi.LogisticFamily, call=_logistic_family,
+     valid=st.tuples(binary_data(), kw(C=floats(0.05, 10))).map(lambda t: {**t[0], **t[1]}),
+     bad={"C": SCALAR + ([0.0, -1.0],), "n_features": SCALAR + ([0],)}, owner="LogisticFamily", examples=10,
+     params=("C", "n_features"))
+
+
+def _permuted(fam, theta, perm):
+    """The same network with the first hidden layer's units relabelled."""
+    (W1, b1), (W2, b2) = fam.unpack(theta)
+    return np.concatenate([W1[:, perm].ravel(), b1[perm], W2[perm].ravel(), b2])
+
+
+def _mlp_family(X, y, hidden, alpha, activation, seed, n_features=None):
+    fam = pi.MLPFamily(X.shape[1] if n_features is None else n_features, hidden, alpha=alpha, activation=activation)
+    theta = fam.init(seed)
+    f, g = fam.loss_grad(theta, X, y)
+    j = seed % fam.n_params
+    step = np.zeros_like(theta)
+    step[j] = 1e-6
+    fd = (fam.loss_grad(theta + step, X, y)[0] - fam.loss_grad(theta - step, X, y)[0]) / 2e-6
+    assert fd == pytest.approx(g[j], abs=1e-5)   # the analytic gradient
+    perm = np.arange(hidden[0])[::-1]
+    other = _permuted(fam, theta, perm)
+    np.testing.assert_allclose(fam.predict_proba(other, X), fam.predict_proba(theta, X), atol=1e-12)
+    # the sorted white-box features do not see a relabelling of hidden units (Ganju et al.)
+    np.testing.assert_allclose(pi_models.white_box_features(fam, other), pi_models.white_box_features(fam, theta))
+    return f, g
+
+
+case(pi.MLPFamily, call=_mlp_family,
+     valid=st.tuples(binary_data(), kw(hidden=st.integers(2, 5).map(lambda h: (h,)), alpha=floats(0, 1),
+                                       activation=st.sampled_from(["relu", "tanh", "logistic", "identity"]),
+                                       seed=st.integers(0, 1000))).map(lambda t: {**t[0], **t[1]}),
+     bad={"hidden": ([3.0, [0], ["a"], (2.5,)],), "alpha": SCALAR + ([-1.0],), "activation": (["x"],),
+          "n_features": SCALAR + ([0],)},
+     names={"hidden": "hidden_layer_sizes"}, owner="MLPFamily", params=("hidden", "alpha", "activation"))
+
+
+@st.composite
+def model_set(draw):
+    k = draw(st.integers(1, 6))
+    thetas = np.array(draw(st.lists(floats(-2, 2), min_size=4 * k, max_size=4 * k))).reshape(k, 4)
+    return {"thetas": thetas, "labels": np.array(draw(st.lists(st.integers(0, 2), min_size=k, max_size=k))),
+            "values": draw(vectors(k, 0.0, 1.0)), "access": draw(st.sampled_from(["white", "black"])),
+            "queries": draw(points(d=3, distinct=False, lo=-2, hi=2))}
+
+
+def _model_set(thetas, labels, values, access, queries):
+    ms = pi.ModelSet(LOGISTIC, thetas, labels, values)
+    np.testing.assert_array_equal(ms.features("white"), thetas)
+    P = ms.features("black", queries)
+    assert P.shape == (len(thetas), len(queries)) and np.all((P >= 0) & (P <= 1))
+    np.testing.assert_allclose(ms.predict_proba(0, queries), P[0])
+    assert len(ms.subset([0])) == 1
+    return ms.features(access, queries)
+
+
+case(pi.ModelSet, call=_model_set, valid=model_set(),
+     bad={"thetas": ARRAY + ([[[1.0, 2.0]]],), "labels": ARRAY + ([[-1], [0.5]],), "values": ARRAY + ([[1.5]],),
+          "access": (["x", 3.0],), "queries": ARRAY + ([[[1.0]]],)}, owner="ModelSet")
+
+
+def _family_of(r, k):
+    est, d = k["estimator"], k["n_features"]
+    assert r.n_features == d
+    if isinstance(r, pi.LogisticFamily):
+        assert r.C == est.C and r.n_params == d + 1
+    else:
+        assert tuple(r.hidden_layer_sizes) == est.hidden_layer_sizes and r.alpha == est.alpha
+
+
+_ESTIMATORS = st.one_of(floats(0.1, 10).map(lambda C: LogisticRegression(C=C)),
+                        st.integers(2, 6).map(lambda h: MLPClassifier((h,), alpha=1e-3)))
+case(pi.family_of, call=pi.family_of, valid=kw(estimator=_ESTIMATORS, n_features=st.integers(1, 5)),
+     bad={"estimator": ([3.0, RandomForestClassifier(), LogisticRegression(fit_intercept=False)],),
+          "n_features": SCALAR + ([0, 2.5],)},
+     check=_family_of)
+
+
+def _indexed(X, y, indices):
+    sets = pi_models.IndexedSets(X, y, indices)
+    assert len(sets) == len(indices) == len(list(sets)) == len(sets[:])
+    for (Xi, yi), idx in zip(sets, indices):
+        np.testing.assert_array_equal(Xi, X[idx])
+        np.testing.assert_array_equal(yi, y[idx])
+    return [Xi for Xi, _ in sets]
+
+
+@st.composite
+def indexed_args(draw):
+    d = draw(binary_data())
+    n = len(d["y"])
+    idx = draw(st.lists(st.lists(st.integers(0, n - 1), min_size=1, max_size=n), min_size=1, max_size=4))
+    return {**d, "indices": [np.array(i) for i in idx]}
+
+
+case(pi_models.IndexedSets, call=_indexed, valid=indexed_args(),
+     bad={"X": ARRAY, "y": ARRAY, "indices": ([3.0, [[1.5]], [[-1]], [[10**6]], ["x"]],)})
+
+
+def _train_model(X, y, estimator, random_state):
+    theta = pi_models.train_model(estimator, X, y, random_state)
+    assert theta.shape == (pi.family_of(estimator, X.shape[1]).n_params,)
+    return theta
+
+
+case(pi_models.train_model, call=_train_model,
+     valid=st.tuples(binary_data(), kw(estimator=st.sampled_from([LogisticRegression(C=1.0),
+                                                                  MLPClassifier((3,), max_iter=30)]),
+                                       random_state=seeds())).map(lambda t: {**t[0], **t[1]}),
+     bad={"estimator": ([3.0, RandomForestClassifier(n_estimators=2)],), "X": ARRAY, "y": ARRAY + ([[0.5]],),
+          "random_state": (["x", -1],)},
+     examples=6)
+
+
+@st.composite
+def train_models_args(draw):
+    sampler = draw(st.sampled_from([CREDIT, "pool"]))
+    sampler = pi.PropertySampler(_pool()) if sampler == "pool" else sampler
+    n = draw(st.integers(10, 20))
+    values = [k / n for k in draw(st.lists(st.integers(1, n // 3), min_size=1, max_size=3))]
+    return {"sampler": sampler, "n_train": n, "values": values, "random_state": draw(seeds())}
+
+
+def _train_models(sampler, n_train, values, random_state, estimator=None):
+    est = LogisticRegression(C=1.0) if estimator is None else estimator
+    thetas, indices, data, seconds = pi_models.train_models(est, sampler, n_train, values, random_state)
+    assert thetas.shape == (len(values), 4) and seconds >= 0
+    for (X, y), idx, v in zip(data, indices, values):
+        assert len(y) == n_train
+        if idx is not None:
+            assert sampler.property_of(idx) == pytest.approx(v)
+        else:
+            assert y.mean() == pytest.approx(v)
+    return thetas
+
+
+case(pi_models.train_models, call=_train_models, valid=train_models_args(),
+     bad={"estimator": ([3.0],), "sampler": ([3.0],), "n_train": SCALAR + ([0],),
+          "values": ARRAY[:5] + ([[1.5]],), "random_state": (["x", -1],)},
+     examples=6)
+
+
+@st.composite
+def fit_family_args(draw):
+    d = draw(binary_data())
+    n = len(d["y"])
+    return {**d, "sample_weight": draw(st.one_of(st.none(), vectors(n, 0.5, 2.0))),
+            "theta0": draw(st.one_of(st.none(), vectors(d["X"].shape[1] + 1, -1.0, 1.0))),
+            "family": pi.LogisticFamily(d["X"].shape[1], C=draw(floats(0.1, 10)))}
+
+
+def _fit_family(X, y, family, sample_weight=None, theta0=None, tol=1e-10, max_iter=2000, penalty=None,
+                random_state=None):
+    fam = family
+    theta, nfev = pi_models.fit_family(fam, X, y, sample_weight=sample_weight, theta0=theta0, tol=tol,
+                                       max_iter=max_iter, penalty=penalty, random_state=random_state)
+    f, g = fam.loss_grad(theta, X, y, sample_weight)
+    start = np.zeros(fam.n_params) if theta0 is None else theta0
+    assert f <= fam.loss_grad(start, X, y, sample_weight)[0] + 1e-12 and nfev >= 1   # it descends
+    assert np.linalg.norm(g) <= 1e-6
+    return theta
+
+
+case(pi_models.fit_family, call=_fit_family, valid=fit_family_args(),
+     bad={"family": ([3.0],), "X": ARRAY + ([[[1.0] * 7]],), "y": ARRAY + ([[0.0]],),
+          "sample_weight": ARRAY + ([[-1.0]],), "theta0": ARRAY + ([[1.0]],), "tol": SCALAR + ([0.0, -1.0],),
+          "max_iter": SCALAR + ([0],), "penalty": ([3.0],), "random_state": (["x", -1],)}, examples=10)
+
+
+@st.composite
+def feature_args(draw):
+    fam = draw(st.sampled_from([LOGISTIC, pi.MLPFamily(3, (4,))]))
+    k = draw(st.integers(1, 4))
+    p = fam.n_params
+    thetas = np.array(draw(st.lists(floats(-2, 2), min_size=k * p, max_size=k * p))).reshape(k, p)
+    return {"family": fam, "thetas": thetas, "queries": draw(points(d=3, distinct=False, lo=-2, hi=2))}
+
+
+def _white(r, k):
+    assert r.shape == k["thetas"].shape
+    if isinstance(k["family"], pi.LogisticFamily):
+        np.testing.assert_array_equal(r, k["thetas"])
+    else:   # a permutation of the parameters
+        np.testing.assert_allclose(np.sort(r, axis=1), np.sort(k["thetas"], axis=1))
+
+
+case(pi_models.white_box_features,
+     call=lambda family, thetas, queries=None: pi_models.white_box_features(family, thetas),
+     valid=feature_args(), bad={"family": ([3.0],), "thetas": ARRAY[:5] + ([[1.0]],)}, check=_white)
+case(pi_models.black_box_features, call=pi_models.black_box_features, valid=feature_args(),
+     bad={"family": ([3.0],), "thetas": ARRAY[:5] + ([[1.0]],), "queries": ARRAY + ([[[1.0]]],)},
+     check=lambda r, k: r.shape == (len(k["thetas"]), len(k["queries"])) and np.all((r >= 0) & (r <= 1)))
+
+
+# ----- property inference: attacks ------------------------------------------------------------
+def _meta_attack(access, meta_classifier, random_state, m, queries=PI_QUERIES, shadows=None):
+    shadows = _pi_models(4, m) if shadows is None else shadows
+    att = pi.MetaClassifierAttack(meta_classifier, access=access, random_state=random_state)
+    att.fit(shadows, queries=queries)
+    targets = _pi_models(2, m, seed=1)
+    P = att.predict_proba(targets)
+    rows_sum_to_one(P)
+    _classes(att.predict(targets), m)
+    assert 0.0 <= att.score(targets) <= 1.0 and att.differentiable
+    return P
+
+
+case(pi.MetaClassifierAttack, call=_meta_attack,
+     valid=kw(access=st.sampled_from(["white", "black"]),
+              meta_classifier=st.sampled_from(["logistic", LogisticRegression(C=0.5, max_iter=1000)]),
+              random_state=seeds(), m=st.sampled_from([2, 3])),
+     bad={"meta_classifier": (["x", 3.0],), "access": (["x"],), "random_state": (["x", -1],),
+          "shadows": ([3.0],), "queries": ARRAY + ([[[1.0]]],)},
+     examples=8, owner="MetaClassifierAttack", params=("meta_classifier", "access", "random_state"))
+
+
+@st.composite
+def meta_net_args(draw):
+    k, d, m = draw(st.integers(8, 16)), draw(st.integers(1, 4)), draw(st.integers(2, 3))
+    Phi = np.array(draw(st.lists(floats(-2, 2), min_size=k * d, max_size=k * d))).reshape(k, d)
+    labels = np.arange(k) % m
+    return {"Phi": Phi, "labels": labels, "kind": draw(st.sampled_from(["logistic", "scaled", "mlp"])),
+            "phi": draw(vectors(d))}
+
+
+def _meta_net(Phi, labels, kind, phi, estimator=None):
+    if estimator is None:
+        clf = (MLPClassifier((4,), max_iter=200, random_state=0) if kind == "mlp"
+               else LogisticRegression(max_iter=1000))
+        estimator = make_pipeline(StandardScaler(), clf) if kind == "scaled" else clf
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            estimator.fit(Phi, labels)
+    net = pi.MetaNet.from_estimator(estimator)
+    z = net.logits(Phi)
+    np.testing.assert_allclose(np.exp(z - z.max(axis=1, keepdims=True)) / np.exp(z - z.max(axis=1, keepdims=True))
+                               .sum(axis=1, keepdims=True), estimator.predict_proba(Phi), atol=1e-9)
+    z0, J = net.logits_and_jacobian(phi)
+    np.testing.assert_allclose(z0, net.logits(phi)[0], atol=1e-12)
+    j = 0
+    step = np.zeros_like(phi)
+    step[j] = 1e-6
+    fd = (net.logits(phi + step)[0] - net.logits(phi - step)[0]) / 2e-6
+    np.testing.assert_allclose(fd, J[:, j], atol=1e-4 * (1 + np.abs(J).max()))   # exact a.e. (piecewise affine)
+    return z0, J
+
+
+case(pi.MetaNet, call=_meta_net, valid=meta_net_args(),
+     bad={"estimator": ([3.0, RandomForestClassifier(), LogisticRegression()],), "phi": ARRAY + ([[1.0] * 7],)},
+     examples=10)
+
+
+_DEFAULT = object()   # "not given" where None is itself a value to test
+
+
+def _loss_test(metric, references=_DEFAULT, models=None):
+    t = pi.LossTest(metric).fit(references=_references() if references is _DEFAULT else references)
+    models = _pi_models(2, seed=1) if models is None else models
+    pred = t.predict(models)
+    _classes(pred, 2)
+    assert 0.0 <= t.score(models) <= 1.0
+    return pred
+
+
+_BAD_REFS = [None, 3.0, [(np.ones((5, 3)), np.r_[0, 1, 0, 1, 0])],
+             [(np.full((5, 3), np.nan), np.r_[0, 1, 0, 1, 0]), (np.ones((5, 3)), np.r_[0, 1, 0, 1, 0])],
+             [(np.ones((5, 2)), np.r_[0, 1, 0, 1, 0]), (np.ones((5, 2)), np.r_[0, 1, 0, 1, 0])],
+             [(np.ones((5, 3)), np.r_[0, 2, 0, 1, 0]), (np.ones((5, 3)), np.r_[0, 1, 0, 1, 0])]]
+case(pi.LossTest, call=_loss_test, valid=kw(metric=st.sampled_from(["accuracy", "log_loss"])),
+     bad={"metric": (["x", 3.0],), "references": (_BAD_REFS,), "models": ([3.0],)}, examples=4)
+
+
+def _threshold_test(metric, references=_DEFAULT, models=None, shadows=None):
+    t = pi.ThresholdTest(metric).fit(_pi_models(4) if shadows is None else shadows,
+                                     references=_references() if references is _DEFAULT else references)
+    models = _pi_models(2, seed=1) if models is None else models
+    pred = t.predict(models)
+    _classes(pred, 2)
+    assert np.all(np.diff(t.thresholds_) >= 0) and t.sign_ in (-1.0, 1.0)
+    return pred
+
+
+case(pi.ThresholdTest, call=_threshold_test, valid=kw(metric=st.sampled_from(["accuracy", "log_loss"])),
+     bad={"metric": (["x", 3.0],), "references": (_BAD_REFS,), "models": ([3.0],), "shadows": ([3.0],)},
+     examples=4)
+
+
+def _responsive(access, defense, cv, with_validation, with_fixed, random_state, attacks=None, fixed_attack=None,
+                shadows=None, validation=None):
+    attacks = [pi.MetaClassifierAttack("logistic", access=access)] if attacks is None else attacks
+    fixed = (_pi_attack(access) if with_fixed else None) if fixed_attack is None else fixed_attack
+    val = (_pi_models(2, seed=2) if with_validation else None) if validation is None else validation
+    r = pi.ResponsiveAttack(attacks, defense, fixed_attack=fixed, cv=cv)
+    r.fit(_pi_models(4) if shadows is None else shadows, validation=val, queries=PI_QUERIES,
+          random_state=random_state)
+    assert all(0.0 <= s <= 1.0 for s in r.scores_)
+    assert len(r.scores_) == len(attacks) + (1 if (fixed is not None and val is not None) else 0)
+    assert r.uses_fixed_ == (r.best_index_ >= len(attacks))
+    pred = r.predict(_pi_models(2, seed=1))
+    _classes(pred, 2)
+    return pred
+
+
+case(pi.ResponsiveAttack, call=_responsive,
+     valid=kw(access=st.sampled_from(["white", "black"]),
+              defense=st.sampled_from([None, pi.ParameterNoise(0.05), pi.OutputNoise(0.05)]),
+              cv=st.integers(2, 3), with_validation=st.booleans(), with_fixed=st.booleans(), random_state=seeds()),
+     bad={"attacks": ([3.0, [], [3.0]],), "defense": ([3.0],), "fixed_attack": ([3.0],), "cv": SCALAR + ([1],),
+          "shadows": ([3.0],), "validation": ([3.0],), "random_state": (["x", -1],)},
+     examples=6, owner="ResponsiveAttack")
+case(pi_attacks.make_meta_classifier, call=pi_attacks.make_meta_classifier,
+     valid=kw(name=st.sampled_from(["logistic", "random_forest", "mlp"]), random_state=seeds()),
+     bad={"name": (["x", 3.0],), "random_state": (["x", -1],)},
+     check=lambda r, k: callable(getattr(r, "fit", None)) and callable(getattr(r, "predict_proba", None)))
+
+
+# ----- property inference: defenses ------------------------------------------------------------
+def _noise_defense(cls):
+    def call(scale, random_state, models=None):
+        models = _pi_models(3) if models is None else models
+        out = cls(scale).apply(models, random_state)
+        np.testing.assert_array_equal(out.labels, models.labels)
+        if cls is pi.OutputNoise:   # outputs perturbed, parameters released as they are
+            np.testing.assert_array_equal(out.thetas, models.thetas)
+            P = out.features("black", PI_QUERIES)
+            assert np.all((P >= 0) & (P <= 1))
+            np.testing.assert_array_equal(P, out.features("black", PI_QUERIES))   # a repeated query, the same answer
+        else:
+            assert out.thetas.shape == models.thetas.shape
+        return out.thetas
+
+    case(cls, call=call, valid=kw(scale=floats(0.01, 2.0), random_state=seeds()),
+         bad={"scale": SCALAR + ([0.0, -1.0],), "random_state": (["x", -1],), "models": ([3.0],)},
+         owner=cls.__name__, params=("scale",), covers=(pi.Defense,))
+
+
+_noise_defense(pi.OutputNoise)
+_noise_defense(pi.ParameterNoise)
+
+
+def _unlearning(access, max_steps, tol=1e-10, attack=_DEFAULT, models=None):
+    attack = _pi_attack(access) if attack is _DEFAULT else attack
+    models = _pi_models(2, seed=1) if models is None else models
+    out = pi.PropertyUnlearning(attack, max_steps=max_steps, tol=tol).apply(models)
+    P = attack.predict_proba(out)
+    if access == "white":   # linear constraints: one step reaches the uniform posterior
+        np.testing.assert_allclose(P, 0.5, atol=1e-6)
+    return out.thetas
+
+
+case(pi.PropertyUnlearning, call=_unlearning, valid=kw(access=st.sampled_from(["white", "black"]),
+                                                       max_steps=st.integers(1, 20)),
+     bad={"attack": ([3.0, None],), "max_steps": SCALAR + ([0],), "tol": SCALAR + ([0.0],), "models": ([3.0],)},
+     examples=6, owner="PropertyUnlearning")
+
+
+def _pool_penalty(penalty, strategy, lam, aggregate, n_newton_steps, pool=None, models=None, init=None, **p):
+    pool = [_pi_attack("white"), _pi_attack("black")] if pool is None else pool
+    models = _pi_models(2, seed=1) if models is None else models
+    d = pi.PoolPenaltyDefense(pool, penalty=penalty, strategy=strategy, lam=lam, aggregate=aggregate,
+                              n_newton_steps=n_newton_steps, **p)
+    init = models.thetas if init is None and isinstance(models, pi.ModelSet) else init
+    out = d.apply(models, random_state=0, init=init)
+    if penalty == "constraint" and strategy == "exact":   # every pool attacker's posterior uniform
+        assert d.constraint_violation(out) <= 1e-6
+    assert d.last_evaluations_ >= 1
+    return out.thetas
+
+
+case(pi.PoolPenaltyDefense, call=_pool_penalty,
+     valid=kw(penalty=st.sampled_from(["constraint", "kl"]), strategy=st.sampled_from(["exact", "approximate"]),
+              lam=floats(0.1, 10), aggregate=st.sampled_from(["mean", "max"]), n_newton_steps=st.integers(1, 2)),
+     bad={"pool": ([3.0, [3.0], [None]],), "penalty": (["x"],), "lam": SCALAR + ([-1.0],), "aggregate": (["x"],),
+          "strategy": (["x"],), "n_newton_steps": SCALAR + ([0],), "warm_iter": SCALAR + ([0],),
+          "tol": SCALAR + ([0.0],), "models": ([3.0],), "init": ARRAY + ([[[1.0]]],)},
+     examples=8, owner="PoolPenaltyDefense")
+
+
+# ----- property inference: the approximate strategy ----------------------------------------------
+@st.composite
+def newton_args(draw):
+    d = draw(binary_data())
+    n, p = len(d["y"]), d["X"].shape[1] + 1
+    sw = draw(st.one_of(st.none(), vectors(n, 0.5, 2.0)))
+    fam = pi.LogisticFamily(p - 1, C=draw(floats(0.1, 10)))
+    star = pi_models.fit_family(fam, d["X"], d["y"], sample_weight=sw, tol=1e-12)[0]
+    return {**d, "family": fam, "sample_weight": sw, "theta_star": star,
+            "theta": star + draw(vectors(p, -1.0, 1.0)) * draw(floats(0.0, 0.5))}
+
+
+def _newton_step(family, theta, X, y, sample_weight, theta_star, hessian=None):
+    step = pi.newton_step(family, theta, X, y, sample_weight=sample_weight, hessian=hessian)
+    bound = pi.newton_error_bound(family, theta, theta_star, X, y, sample_weight=sample_weight)
+    if hessian is None:   # Newton's quadratic convergence, with the bound of the module docstring
+        assert np.linalg.norm(step - theta_star) <= bound + 1e-7
+    return step
+
+
+case(pi.newton_step, call=_newton_step, valid=newton_args(),
+     bad={"family": ([3.0, pi.MLPFamily(2)],), "theta": ARRAY + ([[1.0]],), "X": ARRAY + ([[[1.0] * 7]],),
+          "y": ARRAY + ([[0.0]],), "sample_weight": ARRAY + ([[-1.0]],), "hessian": ARRAY + ([[[1.0]]],)},
+     examples=10)
+
+
+def _error_bound(family, theta, X, y, sample_weight, theta_star, theta0=None):
+    theta0 = theta if theta0 is None else theta0
+    bound = pi.newton_error_bound(family, theta0, theta_star, X, y, sample_weight=sample_weight)
+    step = pi.newton_step(family, theta0, X, y, sample_weight=sample_weight)
+    return bound, float(np.linalg.norm(step - theta_star))
+
+
+case(pi.newton_error_bound, call=_error_bound, valid=newton_args(), finite=False,
+     bad={"family": ([3.0, pi.MLPFamily(2)],), "theta0": ARRAY + ([[1.0]],), "theta_star": ARRAY + ([[1.0]],),
+          "X": ARRAY + ([[[1.0] * 7]],), "y": ARRAY + ([[0.0]],), "sample_weight": ARRAY + ([[-1.0]],)},
+     check=lambda r, k: r[0] >= 0 and (r[0] == math.inf or r[1] <= r[0] + 1e-7), examples=10)
+
+
+def _lipschitz(X, sample_weight):
+    L = pi.hessian_lipschitz_bound(X, sample_weight)
+    fam = pi.LogisticFamily(X.shape[1])
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, fam.n_params))
+    dH = fam.hessian(a, X, None, sample_weight) - fam.hessian(b, X, None, sample_weight)
+    assert np.linalg.norm(dH, 2) <= L * np.linalg.norm(a - b) * (1 + 1e-9)   # the Lipschitz bound holds
+    return L
+
+
+case(pi.hessian_lipschitz_bound, call=_lipschitz,
+     valid=binary_data().flatmap(lambda d: kw(X=st.just(d["X"]),
+                                              sample_weight=st.one_of(st.none(), vectors(len(d["y"]), 0.1, 2.0)))),
+     bad={"X": ARRAY, "sample_weight": ARRAY + ([[-1.0], [0.0]],)}, check=lambda r, k: r > 0)
+
+
+@st.composite
+def fits_args(draw):
+    m, k, n = draw(st.integers(1, 2)), draw(st.integers(1, 3)), 20
+    rng = np.random.default_rng(draw(seeds()))
+    datasets = [CREDIT.sample(n, 0.2 + 0.3 * c, rng) for c in range(m) for _ in range(k)]
+    fam = draw(st.sampled_from([LOGISTIC, pi.MLPFamily(3, (3,))]))
+    return {"family": fam, "datasets": datasets, "groups": np.repeat(np.arange(m), k), "random_state": draw(seeds())}
+
+
+def _fits(family, datasets, random_state=None, groups=None, approximate=True, **p):
+    tol = 1e-6 if isinstance(family, pi.LogisticFamily) else 1e-2   # an MLP's L-BFGS run is cut short
+    if approximate:
+        thetas, seconds, evals = pi.approximate_fits(family, datasets, groups, random_state=random_state,
+                                                     **{"tol": tol, "warm_iter": 5, **p})
+    else:
+        thetas, seconds, evals = pi.exact_fits(family, datasets, random_state=random_state, **{"tol": tol, **p})
+    assert thetas.shape == (len(datasets), family.n_params) and seconds >= 0 and evals >= len(datasets)
+    if isinstance(family, pi.LogisticFamily):   # exact fits (the references of approximate ones) are optima
+        first = [i for i in range(len(datasets)) if not approximate or i == list(groups).index(groups[i])]
+        for i in first:
+            X, y = datasets[i]
+            assert np.linalg.norm(family.loss_grad(thetas[i], X, y)[1]) <= 1e-4
+    return thetas
+
+
+_FITS_BAD = {"family": ([3.0],), "datasets": ([3.0, [], "x", [(np.full((4, 3), np.nan), np.r_[0, 1, 0, 1])],
+                                               [(np.ones((4, 2)), np.r_[0, 1, 0, 1])]],),
+             "tol": SCALAR + ([0.0],), "random_state": (["x", -1],)}
+case(pi.approximate_fits, call=_fits, valid=fits_args(),
+     bad={**_FITS_BAD, "groups": ARRAY + ([[0.5]],), "n_newton_steps": SCALAR + ([0],), "warm_iter": SCALAR + ([0],)},
+     examples=6)
+case(pi.exact_fits, call=lambda **k: _fits(approximate=False, **k),
+     valid=fits_args().map(lambda d: {k: v for k, v in d.items() if k != "groups"}), bad=_FITS_BAD, examples=6)
+
+
+# ----- property inference: the arms race and the experiment -------------------------------------
+_TINY_RACE = dict(dataset=CREDIT, bins=2, n_train=20, n_test=10, n_shadows=3, n_targets=2, n_queries=8)
+#: fields of a round's record that are NaN by contract before the pool holds an attacker
+_EMPTY_POOL = ("previous_accuracy", "pool_kl", "constraint_violation")
+
+
+def _pi_race(seed=0, **p):
+    race = pi.ArmsRace(**{**_TINY_RACE, **p})
+    state = race.init_state(seed)
+    out = []
+    while not state.stopped:
+        state, rec = race.step(state, threat.round_stream(0, 0, state.round))
+        out.append(rec)
+    assert set(out[-1]) == set(race.record_fields) | set(race.text_fields)
+    return out
+
+
+def _race_records(r, k):
+    for rec in r:
+        assert 0.0 <= rec["attack_low"] <= rec["attack_accuracy"] <= rec["attack_high"] <= 1.0
+        assert rec["chance"] == pytest.approx(1.0 / rec["n_classes"]) and 0.0 <= rec["fixed_accuracy"] <= 1.0
+        for key, v in rec.items():
+            if isinstance(v, (float, np.floating)) and not (rec["pool_size"] == 0 and key in _EMPTY_POOL) \
+                    and not (key == "constraint_violation" and k.get("penalty") == "kl"):
+                assert math.isfinite(v), (key, v)
+    assert len(r) <= k.get("max_rounds", 8)
+
+
+case(pi.ArmsRace, call=_pi_race,
+     valid=kw(seed=st.integers(0, 100), access=st.sampled_from(["white", "black"]),
+              penalty=st.sampled_from(["constraint", "kl"]), strategy=st.sampled_from(["exact", "approximate"]),
+              max_rounds=st.integers(1, 2)),
+     bad={"dataset": (["x", 3.0],), "label_share": (["x", 0.0, 1.5],), "bins": ([1, [0.5, 0.2], "x"],),
+          "property_range": ([[0.5, 0.1], "x"],), "n_train": SCALAR + ([1],), "n_shadows": SCALAR + ([1],),
+          "n_targets": SCALAR + ([0],), "attackers": ([["x"], [], ["random_forest"], 3.0],), "penalty": (["x"],),
+          "lam": SCALAR + ([-1.0],), "aggregate": (["x"],), "epsilon": SCALAR + ([0.0, 1.5],),
+          "patience": SCALAR + ([0],), "max_auc_drop": SCALAR + ([0.0],), "max_rounds": SCALAR + ([0],),
+          "strategy": (["x"],), "tol": SCALAR + ([0.0],), "cv": SCALAR + ([1],), "seed": (["x", -1, 1.5],)},
+     finite=False, check=_race_records, examples=5, covers=(pi.ArmsRaceState,), owner="ArmsRace")
+
+
+def _race_state():
+    if not hasattr(_race_state, "s"):
+        race = pi.ArmsRace(**{**_TINY_RACE, "max_rounds": 2})
+        state = race.init_state(0)
+        while not state.stopped:
+            state, _ = race.step(state, threat.round_stream(0, 0, state.round))
+        _race_state.s = state
+    return _race_state.s
+
+
+def _evaluate(seed, attackers, n_shadows, state=None):
+    out = pi.evaluate(_race_state() if state is None else state, seed, attackers=attackers, n_shadows=n_shadows)
+    for a in attackers:
+        assert 0.0 <= out[f"final_low_{a}"] <= out[f"final_accuracy_{a}"] <= out[f"final_high_{a}"] <= 1.0
+    assert out["final_accuracy_max"] == max(out[f"final_accuracy_{a}"] for a in attackers)
+    return out
+
+
+case(pi.evaluate, call=_evaluate,
+     valid=kw(seed=st.integers(0, 100), attackers=st.just(("logistic",)),
+              n_shadows=st.one_of(st.none(), st.integers(2, 4))),
+     bad={"state": ([3.0],), "seed": (["x", -1, 1.5],), "attackers": ([["x"], 3.0, []],),
+          "n_shadows": SCALAR + ([1],)},
+     examples=4)
+
+_TINY_CPI = dict(dataset=CREDIT, bins=2, n_train=20, n_test=10, n_shadows=3, n_targets=2, n_reference=20,
+                 n_queries=8, n_validation=2, attacks=("white_logistic", "black_logistic", "loss_test",
+                                                        "threshold_test"))
+
+
+def _cpi(seed=0, **p):
+    spec = pi.CPIExperiment(**{**_TINY_CPI, **p})
+    rec = pi.run_experiment(spec, seed)
+    assert set(rec) == set(spec.record_fields) | set(spec.text_fields)
+    return rec
+
+
+def _cpi_record(r, k):
+    for name in k.get("attacks", _TINY_CPI["attacks"]):
+        assert 0.0 <= r[f"{name}_low"] <= r[f"{name}_accuracy"] <= r[f"{name}_high"] <= 1.0
+        if f"{name}_n_leaked" in r:
+            assert 0.0 <= r[f"{name}_n_leaked_se"] <= r[f"{name}_n_leaked"] or math.isnan(r[f"{name}_n_leaked"])
+    assert r["chance"] == pytest.approx(1.0 / r["n_classes"])
+    for key, v in r.items():   # NaN only where a defense defined against one attacker has none to face
+        if isinstance(v, (float, np.floating)) and not key.endswith("_n_leaked") and not key.endswith("_se") \
+                and not isinstance(k.get("defense"), pi.PropertyUnlearning):
+            assert math.isfinite(v), (key, v)
+
+
+case(pi.CPIExperiment, call=_cpi,
+     valid=kw(seed=st.integers(0, 100),
+              defense=st.sampled_from([None, pi.ParameterNoise(0.1), pi.OutputNoise(0.1), pi.PropertyUnlearning()]),
+              worlds=st.sampled_from([None, (0.5, 0.2), (0.5, 0.5)]))
+     .map(lambda d: {k: v for k, v in {**d, "property_values": d["worlds"],
+                                       "bins": None if d["worlds"] else 2}.items() if k != "worlds"}),
+     bad={"dataset": (["x", 3.0],), "bins": ([1, [0.5, 0.2]],), "property_range": ([[0.5, 0.1], "x"],),
+          "property_values": ([[0.5], [0.5, 1.5], "x"],), "n_train": SCALAR + ([1],), "n_test": SCALAR + ([1],),
+          "n_queries": SCALAR + ([0],), "n_shadows": SCALAR + ([1],), "n_targets": SCALAR + ([0],),
+          "n_reference": SCALAR + ([1],), "n_validation": SCALAR + ([1],), "attacks": ([["x"], [], 3.0],),
+          "defense": ([3.0],), "responsive": (["x"],), "seed": (["x", -1, 1.5],)},
+     finite=False, check=_cpi_record, examples=5, covers=(pi.run_experiment,), owner="CPIExperiment")
+
+
+# ----- property inference: metrics ------------------------------------------------------------
+@st.composite
+def class_labels(draw):
+    m, n = draw(st.integers(2, 4)), draw(st.integers(1, 20))
+    labels = st.lists(st.integers(0, m - 1), min_size=n, max_size=n)
+    return {"y_true": np.array(draw(labels)), "y_pred": np.array(draw(labels)), "n_classes": m,
+            "confidence": draw(floats(0.5, 0.99))}
+
+
+def _accuracy(r, k):
+    assert r.accuracy == pytest.approx(np.mean(k["y_true"] == k["y_pred"]))
+    assert 0.0 <= r.low <= r.accuracy <= r.high <= 1.0 and r.contains(r.accuracy)   # Wilson contains the estimate
+    assert r.chance == pytest.approx(1.0 / k["n_classes"]) and r.n == len(k["y_true"])
+
+
+case(pi.attack_accuracy, call=pi.attack_accuracy, valid=class_labels(),
+     bad={"y_true": ARRAY + ([[-1], [9]],), "y_pred": ARRAY + ([[0.5]],), "n_classes": SCALAR + ([1],),
+          "confidence": SCALAR + ([0.0, 1.0],)},
+     check=_accuracy, covers=(pi.AttackAccuracy,))
+
+
+@st.composite
+def wilson_args(draw):
+    n = draw(st.integers(0, 500))
+    return {"successes": draw(st.integers(0, n)), "n": n, "confidence": draw(floats(0.5, 0.999))}
+
+
+def _wilson(r, k):
+    low, high = r
+    assert 0.0 <= low <= high <= 1.0
+    if k["n"]:
+        assert low <= k["successes"] / k["n"] <= high
+
+
+case(pi_metrics.wilson_interval, call=pi_metrics.wilson_interval, valid=wilson_args(),
+     bad={"successes": SCALAR + ([-1, 10**6],), "n": SCALAR + ([-1],), "confidence": SCALAR + ([0.0, 1.0],)},
+     check=_wilson)
+
+
+def _optimal(r, k):
+    assert 0.5 <= r <= 1.0 + 1e-12
+    assert r <= pi.optimal_test_accuracy(k["n"] + 1, k["alpha0"], k["alpha1"]) + 1e-12   # non-decreasing in n
+
+
+case(pi.optimal_test_accuracy, call=pi.optimal_test_accuracy,
+     valid=kw(n=st.integers(0, 300), alpha0=floats(0, 1), alpha1=floats(0, 1)),
+     bad={"n": SCALAR + ([-1, 2.5],), "alpha0": SCALAR + ([-0.1, 1.5],), "alpha1": SCALAR + ([1.5],)},
+     check=_optimal)
+
+
+def _n_leaked(r, k):
+    a, a0, a1 = k["accuracy"], k["alpha0"], k["alpha1"]
+    if a0 == a1:
+        assert math.isnan(r)
+        return
+    assert r >= 0.0
+    if k["method"] == "exact" and 0.5 < a < 1.0 and math.isfinite(r):   # a*(floor n) <= a <= a*(ceil n)
+        assert pi.optimal_test_accuracy(math.floor(r), a0, a1) <= a + 1e-12
+        assert a <= pi.optimal_test_accuracy(math.ceil(r), a0, a1) + 1e-12
+    if k["method"] == "suri_evans":   # the closed form inverts an upper bound: never above the exact value
+        assert r <= pi.n_leaked(a, a0, a1) + 1e-9
+
+
+case(pi.n_leaked, call=pi.n_leaked,
+     valid=kw(accuracy=floats(0, 1), alpha0=floats(0, 1), alpha1=floats(0, 1),
+              method=st.sampled_from(["exact", "suri_evans"])),
+     bad={"accuracy": SCALAR + ([-0.1, 1.5],), "alpha0": SCALAR + ([1.5],), "alpha1": SCALAR + ([-1.0],),
+          "method": (["x", 3.0],)},
+     finite=False, check=_n_leaked)
+
+
+@st.composite
+def binary_probs(draw):
+    n = draw(st.integers(1, 20))
+    return {"y_true": np.array(draw(st.lists(st.integers(0, 1), min_size=n, max_size=n))),
+            "y_prob": draw(vectors(n, 0.0, 1.0)), "n_bins": draw(st.integers(1, 15))}
+
+
+case(pi.expected_calibration_error, call=pi.expected_calibration_error, valid=binary_probs(),
+     bad={"y_true": ARRAY + ([[0.5], [2.0]],), "y_prob": ARRAY + ([[1.5]],), "n_bins": SCALAR + ([0],)},
+     check=lambda r, k: 0.0 <= r <= 1.0)
+
+
+def _utility_report(r, k):
+    assert 0.0 <= r["accuracy"] <= 1.0 and r["log_loss"] >= 0 and 0.0 <= r["brier"] <= 1.0 and 0 <= r["ece"] <= 1
+    if np.unique(k["y_true"]).size == 2:   # NaN only with one class (documented)
+        assert 0.0 <= r["auc"] <= 1.0
+    else:
+        assert math.isnan(r["auc"])
+    for key in ("accuracy", "log_loss", "brier", "ece"):
+        assert math.isfinite(r[key])
+
+
+case(pi.utility_report, call=pi.utility_report, valid=binary_probs(), finite=False,
+     bad={"y_true": ARRAY + ([[0.5], [2.0]],), "y_prob": ARRAY + ([[1.5]],), "n_bins": SCALAR + ([0],)},
+     check=_utility_report)
+
+
+# ----- figures of property inference ----------------------------------------------------------
+def _race_cells_call(quick=True, strategies=("exact",), access="white"):
+    return figures_pi.race_cells(quick, strategies, access)
+
+
+case(figures_pi.race_cells, call=_race_cells_call,
+     valid=kw(quick=st.booleans(), access=st.sampled_from(["white", "black"]),
+              strategies=st.lists(st.sampled_from(["exact", "approximate"]), min_size=1, max_size=2,
+                                  unique=True).map(tuple)),
+     bad={"quick": (["x", 3.0, None],), "strategies": ([["x"], "exact", 3.0, []],), "access": (["x", 3.0],)},
+     check=lambda r, k: (_figure_cells(r, k, pi.ArmsRace), [c.labels["strategy"] for c in r] == list(k["strategies"])))
+for _f, _kind in ((figures_pi.defense_cells, pi.CPIExperiment), (figures_pi.defense_race_cells, pi.ArmsRace),
+                  (figures_pi.adult_cells, pi.CPIExperiment), (figures_pi.strategy_cells, pi.ArmsRace)):
+    case(_f, call=_f, valid=kw(quick=st.booleans()), bad={"quick": (["x", 3.0, None],)},
+         check=lambda r, k, _kind=_kind: _figure_cells(r, k, _kind), examples=2)
+
+
+@st.composite
+def summary_records(draw):
+    n = draw(st.integers(1, 12))
+    value = st.one_of(floats(-3, 3), st.just(math.nan), st.none())
+    return {"records": [{"g": draw(st.sampled_from(["a", "b"])), "v": draw(value)} for _ in range(n)],
+            "by": ("g",), "fields": ("v",)}
+
+
+def _summary(r, k):
+    assert sum(row["count"] for row in r) == len(k["records"])
+    for row in r:
+        vals = [x["v"] for x in k["records"] if x["g"] == row["g"] and x["v"] is not None and math.isfinite(x["v"])]
+        if vals:
+            assert min(vals) - 1e-12 <= row["v"] <= max(vals) + 1e-12
+            assert len(vals) == 1 and math.isnan(row["v_se"]) or row["v_se"] >= 0
+        else:
+            assert math.isnan(row["v"])
+
+
+case(figures_pi.summarise, call=figures_pi.summarise, valid=summary_records(), finite=False,
+     bad={"records": ([3.0, [3.0], [{"v": 1.0}]],), "by": (["g", 3.0, [3.0]],), "fields": (["v", 3.0, [3.0]],)},
+     check=_summary)
+
+
+def _pooled_rows(r, k):
+    for row in r:
+        assert 0 <= row["correct"] <= row["n_targets"]
+        assert row["wilson_low"] <= row["correct"] / row["n_targets"] <= row["wilson_high"]
+
+
+@st.composite
+def defense_records(draw):
+    m, k, reps = 3, draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    n_each = m * k
+    acc = st.integers(0, n_each).map(lambda c: c / n_each)
+    experiments = []
+    for defense, scale in (("output noise", 0.1), ("parameter noise", 0.5)):
+        for rep in range(reps):
+            r = {"fingerprint": defense, "defense": defense, "scale": scale, "rep": rep, "n_classes": m}
+            for access in ("white", "black"):
+                for kind in ("", "_fixed", "_responsive"):
+                    r[f"{access}_logistic{kind}_accuracy"] = draw(acc)
+            for u in ("auc", "log_loss", "ece"):
+                r[u], r[f"defended_{u}"] = draw(floats(0.1, 1)), draw(floats(0.1, 1))
+            experiments.append(r)
+    races, n_targets = [], draw(st.integers(2, 6))
+    for rep in range(2):
+        for t in range(draw(st.integers(1, 3))):
+            races.append({"access": "black", "strategy": "approximate", "rep": rep, "round": t, "fingerprint": "race",
+                          "n_targets": n_targets, "attack_accuracy": draw(st.integers(0, n_targets)) / n_targets,
+                          "fixed_accuracy": draw(st.integers(0, n_targets)) / n_targets,
+                          **{u: draw(floats(0.1, 1)) for u in ("auc", "log_loss", "ece")}})
+    return {"experiments": experiments, "races": races, "n_targets_per_class": k}
+
+
+case(figures_pi.defense_rows, call=figures_pi.defense_rows, valid=defense_records(), finite=False,
+     bad={"experiments": ([3.0, [3.0]],), "races": ([3.0, [3.0], [{"access": "white"}]],),
+          "n_targets_per_class": SCALAR + ([0],)},
+     check=_pooled_rows)
+
+
+@st.composite
+def adult_records(draw):
+    k, reps = draw(st.integers(1, 5)), draw(st.integers(1, 2))
+    acc = st.integers(0, 2 * k).map(lambda c: c / (2 * k))
+    recs = [{"label_share": share, "alpha": alpha, "white_logistic_accuracy": draw(acc),
+             "black_logistic_accuracy": draw(acc), "label_share_0": draw(floats(0, 1)),
+             "label_share_1": draw(floats(0, 1)), "auc": draw(floats(0.5, 1))}
+            for share in ("follow", "fixed") for alpha in (0.0, 0.5, 1.0) for _ in range(reps)]
+    return {"records": recs, "n_targets_per_world": k}
+
+
+def _adult_rows(r, k):
+    for row in r:
+        assert row["low"] <= row["accuracy"] <= row["high"] and row["correct"] <= row["n_targets"]
+        assert math.isnan(row["n_leaked"]) if row["alpha"] == 0.5 else row["n_leaked"] >= 0
+
+
+case(figures_pi.adult_rows, call=figures_pi.adult_rows, valid=adult_records(), finite=False,
+     bad={"records": ([3.0, [3.0], [{"alpha": 0.1}]],), "n_targets_per_world": SCALAR + ([0],)},
+     check=_adult_rows)
+
+
+@st.composite
+def strategy_records(draw):
+    recs = []
+    for strategy in ("exact", "approximate"):
+        for rep in range(draw(st.integers(1, 2))):
+            for t in range(draw(st.integers(1, 3))):
+                recs.append({"strategy": strategy, "rep": rep, "round": t, "train_seconds": draw(floats(0.01, 5)),
+                             "train_evaluations": draw(st.integers(1, 100)), "attack_accuracy": draw(floats(0, 1)),
+                             "fixed_accuracy": draw(floats(0, 1)), "auc": draw(floats(0.5, 1)),
+                             "round_seconds": draw(floats(0.01, 5)), "auc_drop": draw(floats(-0.1, 0.1))})
+    return {"records": recs}
+
+
+def _strategy_rows(r, k):
+    total = {row["strategy"]: row for row in r if row["kind"] == "total"}
+    assert set(total) == {"exact", "approximate"}
+    ap, ex = total["approximate"], total["exact"]
+    assert ap["saving"] == pytest.approx(1.0 - ap["total_train_seconds"] / ex["total_train_seconds"])
+    assert ap["final_gap"] >= 0
+
+
+case(figures_pi.strategy_rows, call=figures_pi.strategy_rows, valid=strategy_records(), finite=False,
+     bad={"records": ([3.0, [3.0], [{"strategy": "exact"}]],)}, check=_strategy_rows)
+for _name in ("pi_arms_race", "pi_utility_vs_attack", "pi_adult_alpha", "pi_exact_vs_approx"):
+    _f = getattr(figures_pi, _name)
+    case(_f, call=_f, valid=None, bad={"reps": SCALAR + ([0],), "seed": SCALAR[:4] + ([-1],)})
+
 # =========================================================================== skip-lists
 #: public names that take no data (registries, constants, factories without arguments, types)
 NO_DATA = {
@@ -1053,6 +2533,12 @@ NO_DATA = {
     "modelprivacy.games.GAME_ATTACKERS", "modelprivacy.games.GAME_DEFENSES", "modelprivacy.games.UTILITY_LEVELS",
     "modelprivacy.games.RS_GRID", "modelprivacy.queries.QUERY_STRATEGIES", "modelprivacy.solvers.REGULARIZATIONS",
     "modelprivacy.targets.TARGETS", "modelprivacy.victims.TASKS", "modelprivacy.victims.MODELS",
+    # ... and the settings of the newer figures, the attack names and the column lists of the vendored files
+    "modelprivacy.figures.regression.NAMES", "modelprivacy.figures.responsive.PL_VS_U",
+    "modelprivacy.figures.responsive.ARMS_RACE", "modelprivacy.figures.responsive.ONLINE_VS_BATCH",
+    "modelprivacy.figures.property_inference.RACE", "modelprivacy.figures.property_inference.QUICK_RACE",
+    "modelprivacy.figures.property_inference.ADULT_ALPHAS", "modelprivacy.property_inference.ATTACKS",
+    "modelprivacy.property_inference.datasets.ADULT_COLUMNS", "modelprivacy.property_inference.datasets.GERMAN_COLUMNS",
     # factories and derivations without arguments
     "modelprivacy.verify.ceiling_bound", "modelprivacy.verify.frontier_bound", "modelprivacy.symbolic.reverse_sigmoid",
     # exception and warning types
@@ -1153,7 +2639,7 @@ def _invalid(draw, c):
 
 def _figure_call(c, kwargs, arg, bad, tmp):
     """Figure drivers and decorators are called with their own required arguments."""
-    base_ = {"out_dir": tmp, "quick": True} if c.valid is None and c.call.__name__.startswith("clf_") else {}
+    base_ = {"out_dir": tmp, "quick": True} if c.valid is None and hasattr(c.call, "figure_name") else {}
     if c.call in (figures_clf.summarise_budget_curves, figures_clf.format_table, figures.register):
         base_ = {}
     return c.call(**{**base_, **kwargs, arg: bad})
@@ -1210,8 +2696,11 @@ def test_bad_command_lines_are_one_error_line(flag, data, tmp_path_factory):
 # =========================================================================== aliases
 # the error names the argument differently, and rightly so
 CASES[attacks.make_attacker].names = {"name": "unknown attacker|fit and predict"}
+CASES[attacks.CrossValidatedAttacker].names = {"candidates": "candidate"}   # "candidate 'x' must implement ..."
 CASES[defenses.make_defense].names = {"name": "unknown defense"}
 CASES[games.make_game].names = {"name": "unknown game"}
 CASES[verify.verify_two_point].names = {"budgets": "budget"}
-for _cls in (attacks.OLSRegression, attacks.PolynomialRegression, attacks.KernelRidgeAttacker):
-    CASES[_cls].names = {"Z": "X"}   # Z is handed to predict(X)
+for _cls in (attacks.OLSRegression, attacks.PolynomialRegression, attacks.KernelRidgeAttacker, attacks.GLSRegression,
+             attacks.GLSKernelRidge, attacks.TruncatedPolynomialRegression, attacks.RepeatAveraging,
+             attacks.CrossValidatedAttacker, attacks.KnownDefenseAttacker):
+    CASES[_cls].names = {**CASES[_cls].names, "Z": "X|Z"}   # Z is handed to predict(X)

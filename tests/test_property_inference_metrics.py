@@ -1,5 +1,7 @@
 """Leakage and utility metrics against Monte Carlo and closed-form values."""
 
+import math
+
 import numpy as np
 import pytest
 from scipy.special import expit
@@ -108,3 +110,13 @@ def test_intercept_shift_keeps_auc_but_costs_calibration(rng):
     assert shifted["log_loss"] > calibrated["log_loss"] + 0.05
     assert shifted["ece"] > calibrated["ece"] + 0.1
     assert calibrated["ece"] < 0.03
+
+
+def test_degenerate_worlds_found_by_the_property_tests():
+    # Suri-Evans form with worlds 0 and 1 (rho = 0): was inf, above the exact value 0.5; its limit is 0
+    assert n_leaked(0.75, 0.0, 1.0, method="suri_evans") == 0.0 <= n_leaked(0.75, 0.0, 1.0) == 0.5
+    # worlds apart by less than round-off (rho rounds to 1): was -inf, a negative number of records
+    assert n_leaked(0.75, 0.0, 1.175494351e-38, method="suri_evans") == math.inf
+    # scipy's binomial pmf errs by ~1e-14 for tiny alphas: a*(n) fell below 1/2 (0.4999999999999947)
+    for n in range(1, 6):
+        assert 0.5 <= optimal_test_accuracy(n, 9.711363145505385e-62, 9.604519013707372e-78) <= 1.0

@@ -51,7 +51,7 @@ from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from .._param_validation import HasMethods, Interval, StrOptions
-from .._validation import check_generator, check_queries, check_vector
+from .._validation import check_generator, check_indices, check_int, check_queries, check_vector
 from ..base import ParamsMixin
 from ..features import default_p_max
 from .regression import KernelRidgeAttacker, OLSRegression, PolynomialRegression, _BasisAttacker, is_linear_smoother
@@ -552,8 +552,20 @@ def universal_kriging(residuals, owned, model, n):
     Raises
     ------
     ValueError
-        When the model has directions but no query is owned.
+        When the model has directions but no query is owned, or the
+        arguments disagree in size (``owned`` must index distinct queries
+        of ``n``, one residual each; the model must be of ``n`` queries).
     """
+    n = check_int(n, "n", low=1)
+    owned = check_indices(owned, "owned", n=n, unique=True)
+    residuals = check_vector(residuals, "residuals", n=owned.size)
+    # duck-typed: the defenses import the attackers, so this module does not import PerturbationModel
+    if not (hasattr(model, "directions") and hasattr(model, "cov")):
+        raise TypeError(f"model must be a PerturbationModel, got {type(model).__name__}.")
+    for part, rows in (("directions", None if model.directions is None else model.directions.shape[0]),
+                       ("cov", None if model.cov is None else model.cov.shape[0])):
+        if rows is not None and rows != n:
+            raise ValueError(f"model.{part} describes {rows} queries, but n={n}.")
     D, C = model.directions, model.cov
     e_hat = np.zeros(n)
     coef = np.zeros(0)

@@ -15,7 +15,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from .._param_validation import Interval
-from .._validation import check_generator, check_queries, check_vector
+from .._validation import check_covariance, check_generator, check_matrix, check_queries, check_vector
 from ..base import ParamsMixin
 
 __all__ = ["Defense", "Moments", "PerturbationModel", "SIGMA_MAX"]
@@ -67,9 +67,24 @@ class PerturbationModel:
     cov : ndarray of shape (n, n) or None
         Shape of the covariance of the random part, scaled to unit mean
         variance (``None``: deterministic).
+
+    Raises
+    ------
+    ValueError, TypeError
+        When ``directions`` is not a finite non-empty matrix, ``cov`` not a
+        finite symmetric positive semi-definite matrix, or their numbers of
+        queries differ.
     """
 
     def __init__(self, directions=None, cov=None):
+        if directions is not None:
+            check_matrix(directions, "directions")
+        if cov is not None:
+            check_covariance(cov, "cov")
+            if directions is not None and np.shape(cov)[0] != np.shape(directions)[0]:
+                raise ValueError(f"cov describes {np.shape(cov)[0]} queries but directions "
+                                 f"{np.shape(directions)[0]}.")
+        # stored as given (the checks above work on copies: no round-off is introduced)
         self.directions = None if directions is None else np.asarray(directions, dtype=float)
         self.cov = None if cov is None else np.asarray(cov, dtype=float)
 

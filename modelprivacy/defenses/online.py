@@ -65,7 +65,7 @@ from sklearn.base import clone
 
 from .._fingerprint import fingerprint
 from .._param_validation import HasMethods, Interval, StrOptions
-from .._validation import check_queries, check_vector
+from .._validation import check_interval, check_queries, check_vector
 from ..attacks.regression import KernelRidgeAttacker
 from ..features import BASES, basis_matrix
 from ..queries import UniformQueries
@@ -166,6 +166,15 @@ class PerturbationFunctionDesign(Defense):
         self.interval = interval
         self.n_quad = n_quad
         self.random_state = random_state
+
+    def _validate_params(self):
+        super()._validate_params()
+        if self.interval is not None:
+            if len(self.interval) != 2:
+                raise ValueError(f"interval must be a pair (lb, ub), got {self.interval!r}.")
+            lb, ub = check_interval(*self.interval, name="interval")
+            if not (np.isfinite(lb) and np.isfinite(ub)):
+                raise ValueError(f"interval must be finite (the basis lives on it), got ({lb}, {ub}).")
 
     # ----- parts --------------------------------------------------------------------
     def _attacker(self):

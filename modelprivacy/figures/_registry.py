@@ -21,7 +21,7 @@ import os
 from dataclasses import dataclass, field
 
 from .._executors import use_executor
-from .._validation import check_int, check_option
+from .._validation import check_bool, check_int, check_option
 
 __all__ = ["FIGURES", "FigureOutput", "register", "get_figure", "PAPER_SCALE_MARKER"]
 
@@ -53,6 +53,7 @@ def register(name, *, group=None):
 
         @functools.wraps(func)
         def run(*, out_dir, quick=False, reps=None, seed=0, n_jobs=1, scheduler=None, fresh=False):
+            quick = check_bool(quick, "quick")
             if reps is not None:
                 reps = check_int(reps, "reps", low=1)
             seed = check_int(seed, "seed", low=0)

@@ -48,6 +48,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from .._validation import check_bool, check_int, check_option, check_records
 from ..property_inference import ArmsRace, CPIExperiment, OutputNoise, ParameterNoise, PropertyUnlearning
 from ..property_inference.metrics import n_leaked, wilson_interval
 from ..simulate import Cell, sweep
@@ -112,6 +113,17 @@ def _groups(records, keys):
     return out
 
 
+def _names(names, what):
+    """A tuple of field names (a single string is refused: it would be read as its characters)."""
+    if isinstance(names, (str, bytes)) or not hasattr(names, "__iter__"):
+        raise TypeError(f"{what} must be a sequence of field names, got {names!r}.")
+    names = tuple(names)
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise TypeError(f"{what} must hold field names (str), got {bad[:3]}.")
+    return names
+
+
 def summarise(records, by, fields):
     """Per-group mean and standard error of ``fields``.
 
@@ -130,6 +142,8 @@ def summarise(records, by, fields):
         ``<field>`` (mean) and ``<field>_se`` (sample standard deviation over
         :math:`\\sqrt{\\text{count}}`; NaN for a single record).
     """
+    by, fields = _names(by, "by"), _names(fields, "fields")
+    records = check_records(records, "records", fields=by + fields)
     rows = []
     for key, recs in _groups(records, by).items():
         row = dict(zip(by, key))
@@ -180,6 +194,13 @@ def _white_races(quick, reps, seed, out_dir, fresh):
 # --------------------------------------------------------------------------------------
 def race_cells(quick=False, strategies=("exact",), access="white"):
     """Arms races on German Credit, one cell per strategy (labels ``strategy``, ``access``)."""
+    quick = check_bool(quick, "quick")
+    access = check_option(access, "access", ("white", "black"))
+    if isinstance(strategies, (str, bytes)) or not hasattr(strategies, "__iter__"):
+        raise TypeError(f"strategies must be a sequence of 'exact'/'approximate', got {strategies!r}.")
+    strategies = tuple(check_option(s, "strategies", ("exact", "approximate")) for s in strategies)
+    if not strategies:
+        raise ValueError("strategies must name at least one strategy ('exact', 'approximate').")
     size = dict(QUICK_RACE if quick else RACE, access=access)
     return [Cell(ArmsRace("german", strategy=s, **size), {"strategy": s, "access": access}) for s in strategies]
 
@@ -198,7 +219,7 @@ def defense_cells(quick=False):
     replication ``r`` trains the same shadows and targets (common random
     numbers): their undefended fields are the "none" defense.
     """
-    size = QUICK_GERMAN if quick else GERMAN
+    size = QUICK_GERMAN if check_bool(quick, "quick") else GERMAN
     both = tuple(f"{a}_logistic" for a in ACCESS)
     noise = [("output noise", s, OutputNoise(s)) for s in ((0.2,) if quick else (0.1, 0.2))]
     noise += [("parameter noise", s, ParameterNoise(s)) for s in ((0.5,) if quick else (0.1, 0.5))]
@@ -223,7 +244,7 @@ def defense_race_cells(quick=False):
 
 def adult_cells(quick=False):
     """The Suri and Evans game on Adult: one cell per label share and alpha (worlds 0.5 and alpha)."""
-    size = QUICK_ADULT if quick else ADULT
+    size = QUICK_ADULT if check_bool(quick, "quick") else ADULT
     alphas = QUICK_ADULT_ALPHAS if quick else ADULT_ALPHAS
     attacks = tuple(f"{a}_logistic" for a in ACCESS)
     return [Cell(CPIExperiment("adult", label_share=share, bins=None, property_range=None,
@@ -379,7 +400,10 @@ def defense_rows(experiments, races, n_targets_per_class):
         ``fixed``/``responsive``). For the arms race: its final round, and its
         round 0 as ``"none"``.
     """
-    experiments, races = list(experiments), list(races)
+    experiments = check_records(experiments, "experiments")
+    races = check_records(races, "races", fields=("fingerprint", "rep", "round", "access", "strategy", "n_targets",
+                                                  "attack_accuracy", "fixed_accuracy", *_UTILITY))
+    n_targets_per_class = check_int(n_targets_per_class, "n_targets_per_class", low=1)
     rows = []
     for access in ACCESS:
         attack = f"{access}_logistic"
@@ -505,6 +529,9 @@ def adult_rows(records, n_targets_per_world):
     pooled accuracy; ``label_share_0``/``label_share_1`` the mean label share of
     the training sets of world 0.5 and world alpha; ``auc`` of the targets.
     """
+    records = check_records(records, "records", fields=(
+        "label_share", "alpha", "label_share_0", "label_share_1", "auc", *(f"{a}_logistic_accuracy" for a in ACCESS)))
+    n_targets_per_world = check_int(n_targets_per_world, "n_targets_per_world", low=1)
     rows = []
     for (share, alpha), group in _groups(records, ("label_share", "alpha")).items():
         for access in ACCESS:
@@ -600,8 +627,9 @@ def strategy_rows(records):
     ``saving`` :math:`= 1 - \\bar T_{\\rm approx}/\\bar T_{\\rm exact}` and
     ``final_gap`` :math:`= |\\bar a_{\\rm approx} - \\bar a_{\\rm exact}|`.
     """
-    records = sorted(records, key=lambda r: r["round"])
     fields = ("train_seconds", "train_evaluations", "attack_accuracy", "fixed_accuracy", "auc", "round_seconds")
+    records = check_records(records, "records", fields=("strategy", "rep", "round", "auc_drop", *fields))
+    records = sorted(records, key=lambda r: r["round"])
     rows = [{"kind": "round", **r} for r in summarise(records, ("strategy", "round"), fields)]
     totals = []
     for (strategy, rep), race in _groups(records, ("strategy", "rep")).items():

@@ -39,13 +39,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .._validation import check_bool, check_records
 from ..arms_race import StealingArmsRace
 from ..attacks import KernelRidgeAttacker
 from ..defenses import OptimalLinearSmoother, PerturbationFunctionDesign
 from ..games import GAME_DEFENSES, game_aware_attackers, game_defenses, krr_game, make_game
 from ..metrics import mean_interval, privacy_level, ratio_interval
 from ..queries import UniformQueries
-from ..simulate import Cell, Precision, sweep
+from ..simulate import Cell, Precision, Results, sweep
 from ._common import DISPLAY, MARKERS, clamp_zero, group_rows, save, style_axes_log, write_rows
 from ._registry import FigureOutput, register
 
@@ -111,6 +112,14 @@ def _online_design(sigma, n, quick):
         return design.fit(krr_game().target)
 
 
+def _check_results(res, fields):
+    """``res`` is a :class:`~modelprivacy.simulate.Results` whose records hold ``fields``."""
+    if not isinstance(res, Results):
+        raise TypeError(f"res must be the Results of a sweep, got {type(res).__name__}.")
+    check_records(res.records, "res", fields=fields)
+    return res
+
+
 def _sd(values):
     v = np.asarray(values, dtype=float)
     return float(v.std(ddof=1)) if v.size > 1 else math.nan
@@ -134,7 +143,7 @@ def pl_vs_u_cells(quick=False):
     list of Cell
         Labels ``game``, ``defense``, ``sigma``, ``attacker``.
     """
-    sigmas = PL_VS_U["quick_sigmas"] if quick else PL_VS_U["sigmas"]
+    sigmas = PL_VS_U["quick_sigmas"] if check_bool(quick, "quick") else PL_VS_U["sigmas"]
     cells = []
     for game in _GAMES:
         base = make_game(game, n=PL_VS_U["n"])
@@ -178,10 +187,17 @@ def pl_vs_u_rows(res):
     unbiased for the chosen attacker's :math:`PL_n` and so, on average, at
     least :math:`\min_k PL_k`: the two estimates bracket the best attacker.
 
+    Parameters
+    ----------
+    res : Results
+        The sweep's records (fields ``game``, ``defense``, ``sigma``,
+        ``attacker``, ``rep``, ``stealing_error``, ``utility_loss``).
+
     Returns
     -------
     list of dict
     """
+    _check_results(res, ("game", "defense", "sigma", "attacker", "rep", "stealing_error", "utility_loss"))
     status = {(st.labels["game"], st.labels["defense"], st.labels["sigma"], st.labels["attacker"]): st
               for st in res.status}
     rows = []
@@ -292,7 +308,7 @@ def responsive_pl_vs_u(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
 # --------------------------------------------------------------------------------------
 def arms_race_cells(quick=False):
     """Cells of ``arms_race``: one :class:`~modelprivacy.arms_race.StealingArmsRace` per game (labels ``game``, ``n``, ``sigma``)."""
-    race = ARMS_RACE["quick_race" if quick else "race"]
+    race = ARMS_RACE["quick_race" if check_bool(quick, "quick") else "race"]
     return [Cell(StealingArmsRace(game, **race)) for game in ("krr", "poly")]
 
 
@@ -324,6 +340,10 @@ def arms_race_rows(res):
     -------
     list of dict
     """
+    res = check_records(res, "res", fields=(
+        "game", "rep", "round", "worst_case_pool", "worst_case_family", "best_single_worst_case",
+        "robust_minus_best_single", "worst_case_pool_se", "utility_loss", "gap", "gap_max", "relative_gap",
+        "pool_size", "pool", "chosen", "oracle_best", "worst_case_pool_attacker", "stop_reason"))
     rows = []
     for game, recs in group_rows(res, ("game",)).items():
         game = game[0]
@@ -435,6 +455,13 @@ class FunctionClassCost:
     design: PerturbationFunctionDesign
     fields = ("utility", "share")
 
+    def __post_init__(self):
+        if not isinstance(self.design, PerturbationFunctionDesign):
+            raise TypeError(f"design must be a PerturbationFunctionDesign, got {type(self.design).__name__}.")
+        if not hasattr(self.design, "coef_"):
+            raise ValueError("design must be fitted (PerturbationFunctionDesign.fit(target)): its basis and Gram "
+                             "matrix define the function class.")
+
     def __call__(self, draw):
         utility, share = self.design.population_utility(draw.X, draw.Y - draw.y)
         return {"utility": utility, "share": share}
@@ -458,7 +485,7 @@ def online_vs_batch_cells(quick=False):
         ``{"function": FunctionClassCost(...)}``.
     """
     st = ONLINE_VS_BATCH
-    ns = st["quick_ns"] if quick else st["ns"]
+    ns = st["quick_ns"] if check_bool(quick, "quick") else st["ns"]
     sigma = float(st["sigma"])
     cells, designs = [], []
     for n in ns:
@@ -500,6 +527,15 @@ def online_vs_batch_rows(res, designs):
     -------
     list of dict
     """
+    _check_results(res, ("n", "defense", "rep", "sigma", "stealing_error", "utility_loss", "function_utility",
+                         "function_share"))
+    if not hasattr(designs, "keys"):
+        raise TypeError(f"designs must be a dict n -> fitted PerturbationFunctionDesign, got {type(designs).__name__}.")
+    for n in sorted({r["n"] for r in res}):
+        if n not in designs:
+            raise ValueError(f"designs has no design for n={n}.")
+        if not isinstance(designs[n], PerturbationFunctionDesign) or not hasattr(designs[n], "coef_"):
+            raise TypeError(f"designs[{n}] must be a fitted PerturbationFunctionDesign, got {designs[n]!r}.")
     rows = []
     for n in sorted({r["n"] for r in res}):
         on, ba = res.filter(defense="online", n=n), res.filter(defense="batch", n=n)

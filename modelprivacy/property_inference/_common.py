@@ -8,6 +8,7 @@ and the per-target test sets.
 from __future__ import annotations
 
 import contextlib
+import numbers
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -45,6 +46,31 @@ def single_threaded():
     """One BLAS thread: small matrix products on a shared machine are far faster (and bit-reproducible)."""
     with _BLAS.limit(limits=1, user_api="blas"):
         yield
+
+
+def check_classes(spec):
+    """Check the property classes of a spec before any data is drawn.
+
+    ``bins``: an int >= 2 or at least three edges (two classes at least);
+    ``property_range``: ``(low, high)`` with ``0 <= low < high <= 1``;
+    ``property_values``: at least two values in [0, 1].
+    """
+    bins = spec.bins
+    if bins is not None:
+        few = bins < 2 if isinstance(bins, numbers.Integral) else np.ndim(bins) != 1 or np.size(bins) < 3
+        if few:
+            raise ValueError(f"bins must be an int >= 2 or at least three edges (two property classes), "
+                             f"got {bins!r}.")
+    if spec.property_range is not None:
+        r = np.asarray(spec.property_range, dtype=float)
+        if r.shape != (2,) or not 0.0 <= r[0] < r[1] <= 1.0:
+            raise ValueError(f"property_range must be (low, high) with 0 <= low < high <= 1, "
+                             f"got {spec.property_range!r}.")
+    if spec.property_values is not None:
+        v = np.asarray(spec.property_values, dtype=float)
+        if v.ndim != 1 or v.size < 2 or np.any((v < 0) | (v > 1)):
+            raise ValueError(f"property_values must hold at least two property values in [0, 1], "
+                             f"got {spec.property_values!r}.")
 
 
 def default_target():

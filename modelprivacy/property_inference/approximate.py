@@ -68,10 +68,11 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from .._param_validation import Interval, validate_params
-from .._validation import check_generator
+from .._param_validation import Interval, InvalidParameterError, validate_params
+from .._validation import check_generator, check_matrix, check_queries, check_vector
 from .defenses import _newton_solve, _solve_defended
-from .models import IndexedSets, LogisticFamily, MLPFamily, _fit_family
+from .models import (IndexedSets, LogisticFamily, MLPFamily, _check_family, _check_training_set, _check_weights,
+                     _fit_family)
 
 __all__ = [
     "newton_step",
@@ -109,11 +110,21 @@ def newton_step(family, theta, X, y, *, sample_weight=None, hessian=None):
     -------
     ndarray of shape (d + 1,)
     """
+    family = _check_logistic(family)
+    X, y = _check_training_set(family, X, y)
+    sw = None if sample_weight is None else _check_weights(sample_weight, X.shape[0])
+    theta = check_vector(theta, "theta", n=family.n_params)
+    if hessian is not None:
+        hessian = check_matrix(hessian, "hessian", shape=(family.n_params, family.n_params))
+    return _newton_step(family, theta, X, y, sw, hessian)
+
+
+def _check_logistic(family):
     if not isinstance(family, LogisticFamily):
-        raise ValueError(f"the Newton step is implemented for logistic regression, got {family!r}.")
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
-    return _newton_step(family, np.asarray(theta, dtype=float), X, y, sw, hessian)
+        # both a TypeError and, as before, a ValueError
+        raise InvalidParameterError(f"family must be a LogisticFamily (the Newton step is implemented for logistic "
+                                    f"regression), got {family!r}.")
+    return _check_family(family)
 
 
 def _newton_step(family, theta, X, y, sample_weight=None, hessian=None):
@@ -131,8 +142,8 @@ def hessian_lipschitz_bound(X, sample_weight=None):
     x_i\tilde x_i^\top` and :math:`|\sigma''| \le 1/(6\sqrt3)`; the L2 term
     is constant.
     """
-    X = np.asarray(X, dtype=float)
-    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    X = check_queries(X, "X")
+    s = np.ones(X.shape[0]) if sample_weight is None else _check_weights(sample_weight, X.shape[0])
     norms = np.sqrt(np.sum(X * X, axis=1) + 1.0)
     return float((s @ norms**3) / s.sum() / (6.0 * np.sqrt(3.0)))
 
@@ -152,6 +163,11 @@ def newton_error_bound(family, theta0, theta_star, X, y, *, sample_weight=None):
     lower-bounds the Hessian on the segment; returns ``inf`` when it is not
     positive (the start is outside the region the bound covers).
     """
+    family = _check_logistic(family)
+    X, y = _check_training_set(family, X, y)
+    sample_weight = None if sample_weight is None else _check_weights(sample_weight, X.shape[0])
+    theta0 = check_vector(theta0, "theta0", n=family.n_params)
+    theta_star = check_vector(theta_star, "theta_star", n=family.n_params)
     L = hessian_lipschitz_bound(X, sample_weight)
     r = float(np.linalg.norm(np.asarray(theta0) - np.asarray(theta_star)))
     lam_min = float(np.linalg.eigvalsh(family.hessian(theta_star, X, y, sample_weight))[0])
@@ -159,6 +175,17 @@ def newton_error_bound(family, theta0, theta_star, X, y, *, sample_weight=None):
     if mu <= 0:
         return float("inf")
     return L / (2.0 * mu) * r * r
+
+
+def _check_datasets(family, datasets):
+    """At least one training set, each ``(X, y)`` with the family's features and labels in [0, 1]."""
+    _check_family(family)
+    if len(datasets) == 0:
+        raise ValueError("datasets must hold at least one training set (X, y).")
+    for i, pair in enumerate(datasets):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise TypeError(f"datasets[{i}] must be a pair (X, y), got {type(pair).__name__}.")
+        _check_training_set(family, pair[0], pair[1], name=f"datasets[{i}] X", y_name=f"datasets[{i}] y")
 
 
 def _exact(family, X, y, tol, rng):
@@ -187,6 +214,7 @@ def exact_fits(family, datasets, *, tol=1e-8, random_state=None):
     evaluations : int
         Newton steps (L-BFGS evaluations for an MLP).
     """
+    _check_datasets(family, datasets)
     rng = check_generator(random_state)
     seeds = rng.integers(0, 2**63 - 1, size=len(datasets))
     out = np.empty((len(datasets), family.n_params))
@@ -235,9 +263,12 @@ def approximate_fits(family, datasets, groups, *, n_newton_steps=1, warm_iter=20
         Newton steps of the references and the updates (L-BFGS evaluations
         for an MLP).
     """
+    _check_datasets(family, datasets)
+    groups = check_vector(groups, "groups", n=len(datasets))
+    if np.any(groups != np.round(groups)):
+        raise ValueError("groups must hold integer property classes.")
     rng = check_generator(random_state)
     seeds = rng.integers(0, 2**63 - 1, size=len(datasets))
-    groups = np.asarray(groups)
     out = np.empty((len(datasets), family.n_params))
     evals = 0
     t0 = time.perf_counter()

@@ -76,7 +76,8 @@ from .._param_validation import Interval, StrOptions, validate_params
 from .._validation import check_seed_sequence, child_seed
 from ..base import ParamsMixin
 from ..threat import RoundGame
-from ._common import SETTING_CONSTRAINTS, build_environment, draw_population, make_models, mean_utility, single_threaded
+from ._common import (SETTING_CONSTRAINTS, build_environment, check_classes, draw_population, make_models,
+                      mean_utility, single_threaded)
 from .approximate import approximate_fits, exact_fits
 from .attacks import MetaClassifierAttack, ResponsiveAttack
 from .defenses import PoolPenaltyDefense
@@ -197,13 +198,14 @@ class ArmsRace(ParamsMixin, BaseEstimator, RoundGame):
 
     def _validate_params(self):
         super()._validate_params()
+        check_classes(self)
         names = list(self.attackers)
         bad = [a for a in names if a not in ("logistic", "mlp", "random_forest")]
         if not names or bad:
             raise ValueError(f"attackers must be a non-empty tuple of 'logistic', 'mlp', 'random_forest'; got {self.attackers!r}.")
         if not any(a in ("logistic", "mlp") for a in names):
-            raise ValueError("the arms race needs at least one differentiable attacker ('logistic' or 'mlp') "
-                             "to penalise; a random forest alone has no gradient.")
+            raise ValueError("attackers: the arms race needs at least one differentiable attacker ('logistic' or "
+                             "'mlp') to penalise; a random forest alone has no gradient.")
 
     def defense(self, pool=()):
         """The defense procedure :math:`\\mathrm{Def}` with a given pool of attackers."""
@@ -465,6 +467,10 @@ def evaluate(state, seed=0, *, attackers=("logistic", "random_forest", "mlp"), n
     """
     spec, env = state.spec, state.env
     ss = check_seed_sequence(seed)
+    if isinstance(attackers, (str, bytes)) or not list(attackers) or \
+            any(a not in ("logistic", "random_forest", "mlp") for a in attackers):
+        raise ValueError(f"attackers must be a non-empty sequence of 'logistic', 'random_forest', 'mlp'; "
+                         f"got {attackers!r}.")
     n = spec.n_shadows if n_shadows is None else n_shadows
     out = {}
     with single_threaded():

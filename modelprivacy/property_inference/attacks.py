@@ -71,9 +71,10 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
 from .._param_validation import HasMethods, Interval, StrOptions, validate_params
-from .._validation import check_generator
+from .._validation import check_binary, check_generator, check_queries, check_vector
 from ..base import ParamsMixin
 from .models import ModelSet
 
@@ -149,7 +150,7 @@ class MetaNet:
         ------
         ValueError
             For a meta-classifier that is not differentiable (a random
-            forest) or not piecewise affine.
+            forest) or not piecewise affine, or not fitted.
         """
         scaler, clf = None, estimator
         if isinstance(estimator, Pipeline):
@@ -159,8 +160,15 @@ class MetaNet:
             elif len(steps) == 1:
                 clf = steps[0]
             else:
-                raise ValueError("a differentiable meta-classifier must be [StandardScaler +] "
+                raise ValueError("estimator: a differentiable meta-classifier must be [StandardScaler +] "
                                  "LogisticRegression or MLPClassifier.")
+        if isinstance(clf, (LogisticRegression, MLPClassifier)) or scaler is not None:
+            try:
+                check_is_fitted(clf)
+                if scaler is not None:
+                    check_is_fitted(scaler)
+            except ValueError as exc:  # NotFittedError
+                raise ValueError(f"estimator must be a fitted meta-classifier: {exc}") from exc
         if isinstance(clf, LogisticRegression):
             layers = [(clf.coef_.T.copy(), clf.intercept_.copy())]
             act = "identity"
@@ -171,7 +179,7 @@ class MetaNet:
                 raise ValueError(f"unsupported MLP output {clf.out_activation_!r}.")
         else:
             raise ValueError(
-                f"{type(clf).__name__} is not differentiable: a defense against a given attacker needs a "
+                f"estimator: {type(clf).__name__} is not differentiable: a defense against a given attacker needs a "
                 "LogisticRegression or MLPClassifier meta-classifier (optionally after a StandardScaler).")
         if act not in ("relu", "identity"):
             raise ValueError(f"meta-classifier activation {act!r} is not piecewise affine; use 'relu'.")
@@ -183,7 +191,13 @@ class MetaNet:
         return cls(mean, scale, layers, layers[-1][0].shape[1])
 
     def logits_and_jacobian(self, phi):
-        r"""Class logits :math:`z` (m,) and Jacobian :math:`\partial z/\partial\phi` (m, d) at one point."""
+        r"""Class logits :math:`z` (m,) and Jacobian :math:`\partial z/\partial\phi` (m, d) at one point.
+
+        ``phi`` is one finite feature vector of the meta-classifier's dimension.
+        """
+        return self._logits_and_jacobian(check_vector(phi, "phi", n=self.mean.size))
+
+    def _logits_and_jacobian(self, phi):
         h = (phi - self.mean) / self.scale
         J = np.diag(1.0 / self.scale)
         for l, (W, b) in enumerate(self.layers):
@@ -198,7 +212,11 @@ class MetaNet:
         return h, J
 
     def logits(self, Phi):
-        H = (np.atleast_2d(Phi) - self.mean) / self.scale
+        """Class logits of feature vectors ``Phi`` (one vector (d,) or a matrix (k, d)), shape ``(k, m)``."""
+        Phi = check_queries(Phi, "Phi") if np.ndim(Phi) != 1 else check_vector(Phi, "Phi")[None, :]
+        if Phi.shape[1] != self.mean.size:
+            raise ValueError(f"Phi must have {self.mean.size} features (the meta-classifier's), got {Phi.shape[1]}.")
+        H = (Phi - self.mean) / self.scale
         for l, (W, b) in enumerate(self.layers):
             H = H @ W + b
             if l < len(self.layers) - 1:
@@ -274,13 +292,15 @@ class MetaClassifierAttack(ParamsMixin, ClassifierMixin, BaseEstimator):
         _check_models(shadows, "shadows")
         if self.access == "black" and queries is None:
             raise ValueError("a black-box MetaClassifierAttack needs the query set: fit(shadows, queries=Q).")
+        if queries is not None:
+            queries = check_queries(queries, "queries", n_features=shadows.family.n_features)
         labels = np.asarray(shadows.labels)
         counts = np.bincount(labels)
         if np.unique(labels).size < 2:
             raise ValueError("the shadow models must cover at least two property classes.")
         if np.min(counts[counts > 0]) < 2:
             raise ValueError(f"every property class needs at least two shadow models, got counts {counts.tolist()}.")
-        self.queries_ = None if self.access == "white" else np.asarray(queries, dtype=float)
+        self.queries_ = None if self.access == "white" else queries
         est = (_make_meta(self.meta_classifier, self.random_state) if isinstance(self.meta_classifier, str)
                else clone(self.meta_classifier))
         Phi = shadows.features(self.access, self.queries_)
@@ -346,13 +366,31 @@ def _performance(models, references, metric):
     return out
 
 
-def _check_references(references, n_classes=None):
-    if references is None or len(references) < 2:
+def _check_references(references, n_classes=None, n_features=None):
+    if references is None or isinstance(references, (str, bytes)) or not hasattr(references, "__len__") \
+            or len(references) < 2:
         raise ValueError("the test needs reference data (X, y) for at least two property classes: "
                          "fit(shadows, references=[(X0, y0), (X1, y1), ...]).")
     if n_classes is not None and len(references) != n_classes:
         raise ValueError(f"got reference data for {len(references)} classes, expected {n_classes}.")
-    return [(np.asarray(X, dtype=float), np.asarray(y)) for X, y in references]
+    out = []
+    for c, pair in enumerate(references):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise TypeError(f"references[{c}] must be a pair (X, y), got {type(pair).__name__}.")
+        X = check_queries(pair[0], f"references[{c}] X", n_features=n_features)
+        if c and X.shape[1] != out[0][0].shape[1]:
+            raise ValueError(f"references[{c}] X has {X.shape[1]} features, references[0] X {out[0][0].shape[1]}.")
+        check_binary(pair[1], f"references[{c}] y", n=X.shape[0])
+        out.append((X, np.asarray(pair[1])))
+    return out
+
+
+def _check_against(references, models):
+    """The models read the references' features."""
+    _check_models(models, "models")
+    d = references[0][0].shape[1]
+    if models.family.n_features != d:
+        raise ValueError(f"the references have {d} features but the models read {models.family.n_features}.")
 
 
 class LossTest(ParamsMixin, BaseEstimator):
@@ -382,6 +420,7 @@ class LossTest(ParamsMixin, BaseEstimator):
         return self
 
     def predict(self, models):
+        _check_against(self.references_, models)
         return np.argmax(_performance(models, self.references_, self.metric), axis=1)
 
     def score(self, models, y=None):
@@ -456,7 +495,7 @@ class ThresholdTest(ParamsMixin, BaseEstimator):
         _check_models(shadows, "shadows")
         labels = np.asarray(shadows.labels)
         m = int(labels.max()) + 1
-        self.references_ = _check_references(references, m)
+        self.references_ = _check_references(references, m, shadows.family.n_features)
         s = self._statistic(shadows)
         up, c_up = _monotone_thresholds(s, labels, m)
         down, c_down = _monotone_thresholds(-s, labels, m)
@@ -467,6 +506,7 @@ class ThresholdTest(ParamsMixin, BaseEstimator):
         return self
 
     def predict(self, models):
+        _check_against(self.references_, models)
         s = self.sign_ * self._statistic(models)
         return np.searchsorted(self.thresholds_, s, side="right")
 
@@ -551,6 +591,11 @@ class ResponsiveAttack(ParamsMixin, BaseEstimator):
         defended = shadows if self.defense is None else self.defense.apply(shadows, random_state=s_def)
         self.defended_shadows_ = defended
         candidates = list(self.attacks) if isinstance(self.attacks, (list, tuple)) else [self.attacks]
+        if not candidates:
+            raise ValueError("attacks must hold at least one candidate attack.")
+        for a in candidates:
+            if not HasMethods(["fit", "predict"]).is_satisfied_by(a):
+                raise TypeError(f"attacks must hold attacks with fit and predict, got {type(a).__name__}.")
         labels = np.asarray(defended.labels)
         counts = np.bincount(labels)[np.unique(labels)]
         if counts.size < 2 or counts.min() < 2:

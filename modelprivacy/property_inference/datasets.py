@@ -67,7 +67,7 @@ from sklearn.base import BaseEstimator
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from .._param_validation import Interval, StrOptions, validate_params
-from .._validation import check_generator
+from .._validation import _as_float_array, check_binary, check_generator, check_matrix, check_queries, check_scalar
 from ..base import ParamsMixin
 
 __all__ = [
@@ -156,6 +156,23 @@ class TabularData:
     feature_names: tuple = ()
     name: str = "data"
 
+    def __post_init__(self):
+        # validation only: the arrays are kept as given (the checks work on copies)
+        n, d = check_matrix(self.X, "X").shape
+        check_binary(self.y, "y", n=n)
+        if not isinstance(self.attributes, dict):
+            raise TypeError(f"attributes must be a dict of per-row indicators, got {type(self.attributes).__name__}.")
+        for k, v in self.attributes.items():
+            v = np.asarray(v)
+            if v.dtype.kind != "b" or v.shape != (n,):
+                raise ValueError(f"attributes[{k!r}] must be a bool array of shape ({n},), got dtype {v.dtype} "
+                                 f"and shape {v.shape}.")
+        if self.default_property and self.default_property not in self.attributes:
+            raise ValueError(f"default_property {self.default_property!r} is not one of the attributes "
+                             f"{sorted(self.attributes)}.")
+        if self.feature_names and len(self.feature_names) != d:
+            raise ValueError(f"feature_names must name the {d} features, got {len(self.feature_names)} names.")
+
     @property
     def n_samples(self):
         return int(self.X.shape[0])
@@ -215,12 +232,12 @@ class TabularData:
         attributes : dict of str -> array-like, optional
             Further named indicators.
         """
-        X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or not np.all(np.isfinite(X)):
-            raise ValueError(f"X must be a finite 2-D array, got shape {X.shape}.")
+        X = check_matrix(X, "X")
         y = np.asarray(y)
         if y.shape != (X.shape[0],):
             raise ValueError(f"y must have shape ({X.shape[0]},), got {y.shape}.")
+        if y.dtype.kind in "biufc":   # numeric labels: real and finite (NaN would be a class of its own)
+            _as_float_array(y, "y")
         values = np.unique(y)
         if values.size != 2:
             raise ValueError(f"y must have exactly two classes, got {values.size}.")
@@ -657,7 +674,7 @@ class PropertySampler(ParamsMixin, BaseEstimator):
         if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
         n_samples = int(n_samples)
-        if not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
             raise ValueError(f"value must be a property value in [0, 1], got {value!r}.")
         k = _exact_count(n_samples, value)
         z, y, avail = self._pool(exclude)
@@ -775,7 +792,7 @@ class SyntheticCredit(ParamsMixin, BaseEstimator):
         self._validate_params()
         if isinstance(n_samples, (bool, np.bool_)) or not isinstance(n_samples, numbers.Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive int, got {n_samples!r}.")
-        if not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) <= 1.0:
             raise ValueError(f"value must be a default rate in [0, 1], got {value!r}.")
         k = _exact_count(int(n_samples), value)
         return self._draw(int(n_samples), k, check_generator(random_state))
@@ -797,7 +814,9 @@ class SyntheticCredit(ParamsMixin, BaseEstimator):
         """The Bayes log-odds :math:`\\mu^\\top x - \\|\\mu\\|^2/2 + \\operatorname{logit}\\pi`."""
         self._validate_params()
         mu = self._mu()
-        X = np.asarray(X, dtype=float)
+        X = check_queries(X, "X", n_features=self.n_features)
+        default_rate = check_scalar(default_rate, "default_rate", low=0.0, high=1.0, low_inclusive=False,
+                                    high_inclusive=False)
         return X @ mu - 0.5 * mu @ mu + np.log(default_rate / (1.0 - default_rate))
 
 
@@ -835,12 +854,10 @@ def make_bins(bins, property_range):
         raise ValueError(f"property_range must be (low, high) with 0 <= low < high <= 1, got {property_range!r}.")
     low, high = rng_
     if isinstance(bins, numbers.Integral):
+        if bins < 1:
+            raise ValueError(f"bins must be a number of bins >= 1 or the edges, got {bins!r}.")
         return np.linspace(low, high, int(bins) + 1)
-    edges = np.asarray(bins, dtype=float)
-    if edges.ndim != 1 or edges.size < 2:
-        raise ValueError(f"bins must be an int or at least two edges, got {bins!r}.")
-    if np.any(np.diff(edges) <= 0):
-        raise ValueError(f"bin edges must be strictly increasing, got {edges.tolist()}.")
+    edges = _check_edges(bins, "bins")
     if edges[0] > low or edges[-1] < high:
         raise ValueError(
             f"the bins [{edges[0]:g}, {edges[-1]:g}] do not cover the property range "
@@ -851,14 +868,29 @@ def make_bins(bins, property_range):
     return edges
 
 
+def _check_edges(edges, name):
+    """At least two strictly increasing finite edges, as a 1-D float array."""
+    arr = np.asarray(edges, dtype=float)
+    if arr.ndim != 1 or arr.size < 2:
+        raise ValueError(f"{name} must be an int or at least two edges, got {edges!r}.")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite edges, got {arr.tolist()}.")
+    if np.any(np.diff(arr) <= 0):
+        raise ValueError(f"{name}: bin edges must be strictly increasing, got {arr.tolist()}.")
+    return arr
+
+
 @validate_params({"values": ["array-like"], "edges": ["array-like"]})
 def assign_bins(values, edges):
     """Bin index of each property value: ``[e_b, e_{b+1})``, the last bin closed.
 
-    Raises a ``ValueError`` for values outside ``[e_0, e_m]``.
+    Raises a ``ValueError`` for values outside ``[e_0, e_m]``, and for
+    ``values`` that are not a scalar or a 1-D array.
     """
     values = np.asarray(values, dtype=float)
-    edges = np.asarray(edges, dtype=float)
+    if values.ndim > 1:
+        raise ValueError(f"values must be a 1-D array of property values, got shape {values.shape}.")
+    edges = _check_edges(edges, "edges")
     out = values[(values < edges[0] - 1e-12) | (values > edges[-1] + 1e-12)]
     if out.size:
         raise ValueError(f"property values {out[:3].tolist()} lie outside the bins [{edges[0]:g}, {edges[-1]:g}].")
@@ -887,7 +919,9 @@ def bin_values(edges, n_samples, *, achievable=None):
     ValueError
         When a bin contains no achievable value.
     """
-    edges = np.asarray(edges, dtype=float)
+    edges = _check_edges(edges, "edges")
+    if achievable is not None and np.shape(achievable) != (2,):
+        raise ValueError(f"achievable must be a pair (low, high), got {achievable!r}.")
     k = np.arange(n_samples + 1)
     v = k / n_samples
     if achievable is not None:
@@ -899,6 +933,7 @@ def bin_values(edges, n_samples, *, achievable=None):
         if vals.size == 0:
             raise ValueError(
                 f"bin {j} [{edges[j]:g}, {edges[j + 1]:g}] holds no property value k/{n_samples}"
-                + ("" if achievable is None else f" within the reachable range [{achievable[0]:g}, {achievable[1]:g}]")
+                + ("" if achievable is None else
+                   f" within the reachable range (achievable) [{achievable[0]:g}, {achievable[1]:g}]")
                 + "; widen the bin, raise n_train or use a pool that can reach it.")
     return out

@@ -81,7 +81,7 @@ from scipy import linalg
 from sklearn.base import BaseEstimator
 
 from .._param_validation import HasMethods, Interval, StrOptions
-from .._validation import check_generator
+from .._validation import check_generator, check_matrix
 from ..base import ParamsMixin
 from .attacks import _kl_to_uniform
 from .models import LogisticFamily, ModelSet, _fit_family
@@ -181,12 +181,12 @@ class ParameterNoise(Defense):
 # --------------------------------------------------------------------------------------
 # the attacker penalty
 # --------------------------------------------------------------------------------------
-def _pool_entries(attacks, family=None):
+def _pool_entries(attacks, family=None, name="pool"):
     """(MetaNet, access, queries) of each fitted attack; raises for non-differentiable or mismatched ones."""
     out = []
     for a in attacks:
         if not hasattr(a, "meta_net"):
-            raise ValueError(f"{type(a).__name__} is not a differentiable meta-classifier attack.")
+            raise ValueError(f"{name}: {type(a).__name__} is not a differentiable meta-classifier attack.")
         net = a.meta_net()
         if family is not None and a.access == "white" and net.mean.size != family.n_params:
             raise ValueError(f"the attack reads {net.mean.size} white-box features but the {family.kind!r} "
@@ -227,7 +227,7 @@ def _attacker_penalty(theta, family, entries, *, aggregate="mean", tau=10.0, hes
         else:
             prob = family.predict_proba(theta, Q)
             phi = prob
-        z, J = net.logits_and_jacobian(phi)
+        z, J = net._logits_and_jacobian(phi)
         f, gz, Hz = _kl_to_uniform(z, hessian=hessian)
         gphi = J.T @ gz
         g = np.zeros(p_)
@@ -331,7 +331,7 @@ class PropertyUnlearning(Defense):
         if self.attack is None:
             raise ValueError("PropertyUnlearning needs the fitted attack it unlearns against (attack=None).")
         fam = models.family
-        entries = _pool_entries([self.attack], fam)
+        entries = _pool_entries([self.attack], fam, name="attack")
         out = np.empty_like(models.thetas)
         eye = np.eye(fam.n_params)
         for i, t0 in enumerate(models.thetas):
@@ -392,7 +392,7 @@ def _attacker_constraints(theta, family, entries, multipliers=None):
         else:
             prob = family.predict_proba(theta, Q)
             phi = prob
-        z, Jz = net.logits_and_jacobian(phi)
+        z, Jz = net._logits_and_jacobian(phi)
         c = z[1:] - z[0]
         Jc = Jz[1:] - Jz[0]
         J = np.zeros((c.size, theta.size))
@@ -667,6 +667,8 @@ class PoolPenaltyDefense(Defense):
                              "must hold one (X, y) per model.")
         if self.strategy == "approximate" and init is None:
             raise ValueError("strategy='approximate' needs warm starts: apply(models, init=thetas).")
+        if init is not None:
+            init = check_matrix(init, "init", shape=(len(models), models.family.n_params))
         return self._apply(models, check_generator(random_state), init)
 
     def fit_one(self, family, X, y, *, theta0=None, rng=None, entries=None):

@@ -54,7 +54,7 @@ from ..base import ParamsMixin
 from ..threat import Game
 from .._fingerprint import fingerprint
 from .._validation import check_seed_sequence, child_seed
-from ._common import SETTING_CONSTRAINTS, build_environment, draw_population, mean_utility, single_threaded
+from ._common import SETTING_CONSTRAINTS, build_environment, check_classes, draw_population, mean_utility, single_threaded
 from .attacks import LossTest, MetaClassifierAttack, ResponsiveAttack, ThresholdTest
 from .datasets import make_bins
 from .defenses import PropertyUnlearning
@@ -143,6 +143,7 @@ class CPIExperiment(ParamsMixin, BaseEstimator, Game):
 
     def _validate_params(self):
         super()._validate_params()
+        check_classes(self)
         bad = [a for a in self.attacks if a not in ATTACKS]
         if not list(self.attacks) or bad:
             raise ValueError(f"unknown attacks {bad}; choose from {list(ATTACKS)}.")

@@ -64,10 +64,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import stats
+from scipy.special import gammaln, xlog1py, xlogy
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from .._param_validation import Interval, StrOptions, validate_params
-from .._validation import check_vector
+from .._validation import check_binary, check_vector
 
 __all__ = [
     "AttackAccuracy",
@@ -134,7 +135,10 @@ def _wilson(successes, n, confidence):
     den = 1.0 + z * z / n
     centre = (p + z * z / (2 * n)) / den
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # the score interval contains the estimate; at 0/n and n/n its end *is* the estimate (round-off aside)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return low, high
 
 
 @validate_params({
@@ -157,14 +161,24 @@ def attack_accuracy(y_true, y_pred, n_classes, *, confidence=0.95):
     -------
     AttackAccuracy
     """
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
-    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+    y_true = _check_classes(y_true, "y_true", n_classes)
+    y_pred = _check_classes(y_pred, "y_pred", n_classes)
+    if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred must be 1-D of equal length, got {y_true.shape} and {y_pred.shape}.")
+    if y_true.size == 0:
+        raise ValueError("y_true and y_pred are empty: an accuracy needs at least one target model.")
     k = int(np.sum(y_true == y_pred))
     n = int(y_true.size)
     lo, hi = _wilson(k, n, confidence)
     return AttackAccuracy(k / n if n else float("nan"), lo, hi, n, 1.0 / n_classes)
+
+
+def _check_classes(y, name, n_classes):
+    """Property classes ``0 .. n_classes - 1`` as a 1-D array (int-valued floats accepted)."""
+    arr = check_vector(y, name)
+    if np.any(arr != np.round(arr)) or np.any((arr < 0) | (arr >= n_classes)):
+        raise ValueError(f"{name} must hold property classes 0..{n_classes - 1}.")
+    return arr
 
 
 # --------------------------------------------------------------------------------------
@@ -184,9 +198,19 @@ def _optimal_accuracy(n, a0, a1):
     lo = max(0, int(math.floor(n * min(a0, a1) - 12 * sd)))
     hi = min(n, int(math.ceil(n * max(a0, a1) + 12 * sd)))
     k = np.arange(lo, hi + 1)
-    p0 = stats.binom.pmf(k, n, a0)
-    p1 = stats.binom.pmf(k, n, a1)
-    return float(0.5 * np.sum(np.maximum(p0, p1)))
+    p0 = _binom_pmf(k, n, a0)
+    p1 = _binom_pmf(k, n, a1)
+    # a*(n) = 1/2 + TV/2 lies in [1/2, 1]; scipy's pmf errs by ~1e-14 for tiny alphas (0.4999999999999947 at
+    # n = 2, alpha ~ 1e-61), so the sum is clipped to the range, which it only leaves by round-off
+    return float(min(1.0, max(0.5, 0.5 * np.sum(np.maximum(p0, p1)))))
+
+
+def _binom_pmf(k, n, a):
+    """``stats.binom.pmf``; in log space where scipy's incomplete-beta derivative overflows (``a`` ~ 1e-308)."""
+    try:
+        return stats.binom.pmf(k, n, a)
+    except OverflowError:
+        return np.exp(gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1) + xlogy(k, a) + xlog1py(n - k, -a))
 
 
 @validate_params({
@@ -246,7 +270,9 @@ def n_leaked(accuracy, alpha0, alpha1, *, method="exact"):
     if method == "suri_evans":
         lo_, hi_ = min(a0, a1), max(a0, a1)
         rho = max(lo_ / hi_, (1 - hi_) / (1 - lo_))
-        if rho == 0.0:
+        if rho == 0.0:   # worlds 0 and 1: one record tells them apart, the bound is 1 for every n >= 1
+            return 0.0
+        if rho >= 1.0:   # worlds apart by less than round-off: log(rho) = 0 (the form gave -inf)
             return float("inf")
         return float(np.log(1.0 - (2 * a - 1) ** 2) / np.log(rho))
     # exponential search for an n with a*(n) >= a, then bisection on the integers
@@ -295,11 +321,21 @@ def expected_calibration_error(y_true, y_prob, *, n_bins=10):
     y_prob : array-like of float in [0, 1], shape (n,)
     n_bins : int >= 1
     """
-    y = check_vector(y_true, "y_true")
-    p = check_vector(y_prob, "y_prob", n=y.shape[0])
+    y, p = _check_binary_scores(y_true, y_prob)
+    return _ece(y, p, n_bins)
+
+
+def _check_binary_scores(y_true, y_prob):
+    """Non-empty 0/1 labels and class-1 probabilities in [0, 1] of the same length."""
+    y = check_binary(y_true, "y_true")
+    if y.size == 0:
+        raise ValueError("y_true must not be empty.")
+    p = check_vector(y_prob, "y_prob")
+    if p.shape != y.shape:
+        raise ValueError(f"y_true and y_prob must have the same length, got {y.size} and {p.size}.")
     if np.any((p < 0) | (p > 1)):
         raise ValueError("y_prob must contain probabilities in [0, 1].")
-    return _ece(y, p, n_bins)
+    return y, p
 
 
 def _ece(y, p, n_bins):
@@ -322,6 +358,7 @@ def utility_report(y_true, y_prob, *, n_bins=10):
     dict with keys ``accuracy``, ``auc``, ``log_loss``, ``brier``, ``ece``
         (``auc`` is NaN when ``y_true`` holds one class only).
     """
+    _check_binary_scores(y_true, y_prob)
     y = np.asarray(y_true).astype(int)
     p = np.clip(np.asarray(y_prob, dtype=float), 1e-15, 1 - 1e-15)
     out = {

@@ -65,7 +65,8 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.preprocessing import LabelBinarizer
 
 from .._param_validation import HasMethods, Interval, StrOptions, validate_params
-from .._validation import check_generator
+from .._validation import (check_binary, check_generator, check_indices, check_matrix, check_option, check_queries,
+                           check_vector)
 from ..base import ParamsMixin
 
 __all__ = [
@@ -209,6 +210,12 @@ class MLPFamily(ParamsMixin, BaseEstimator):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.alpha = alpha
         self.activation = activation
+
+    def _validate_params(self):
+        super()._validate_params()
+        if not all(Interval(Integral, 1, None).is_satisfied_by(h) for h in self.hidden_layer_sizes):
+            raise ValueError(f"hidden_layer_sizes must hold ints >= 1 (units per hidden layer), "
+                             f"got {self.hidden_layer_sizes!r}.")
 
     @functools.cached_property
     def _layout(self):
@@ -358,7 +365,7 @@ class MLPFamily(ParamsMixin, BaseEstimator):
         return np.concatenate([np.concatenate([W.ravel(), b]) for W, b in zip(est.coefs_, est.intercepts_)])
 
 
-@validate_params({"estimator": [HasMethods(["fit"])], "n_features": "no_validation"})
+@validate_params({"estimator": [HasMethods(["fit"])], "n_features": [Interval(Integral, 1, None)]})
 def family_of(estimator, n_features):
     """The family of a scikit-learn target: LogisticRegression (L2) or a binary MLPClassifier.
 
@@ -372,7 +379,7 @@ def family_of(estimator, n_features):
         p = estimator.get_params()
         if p.get("l1_ratio") not in (None, 0, 0.0) or p.get("penalty") not in ("deprecated", "l2", None) \
                 or not p.get("fit_intercept", True) or p.get("class_weight") is not None:
-            raise ValueError("the LogisticRegression target must be plain L2 with an intercept and no "
+            raise ValueError("estimator: the LogisticRegression target must be plain L2 with an intercept and no "
                              f"class weights (penalty='l2', l1_ratio=0, fit_intercept=True); got {estimator!r}.")
         return LogisticFamily(int(n_features), C=float(p["C"]))
     if isinstance(estimator, MLPClassifier):
@@ -380,7 +387,8 @@ def family_of(estimator, n_features):
         h = p["hidden_layer_sizes"]
         h = (int(h),) if np.isscalar(h) else tuple(int(v) for v in h)
         return MLPFamily(int(n_features), h, alpha=float(p["alpha"]), activation=p["activation"])
-    raise ValueError(f"the target must be a LogisticRegression or an MLPClassifier, got {type(estimator).__name__}.")
+    raise ValueError("estimator: the target must be a LogisticRegression or an MLPClassifier, got "
+                     f"{type(estimator).__name__}.")
 
 
 # --------------------------------------------------------------------------------------
@@ -393,7 +401,19 @@ def train_model(estimator, X, y, random_state=None):
 
     MLP convergence warnings are silenced: a fixed number of epochs is part
     of the training recipe, the same for shadows and targets.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For an estimator that is not a plain L2 ``LogisticRegression`` or an
+        ``MLPClassifier`` (:func:`family_of`), features that are not a finite
+        non-empty 2-D array, or labels that are not 0/1 of the same length.
     """
+    n, d = check_queries(X, "X").shape
+    if np.ndim(X) != 2:
+        raise ValueError(f"X must be 2-D (n, d), got shape {np.shape(X)}.")
+    check_binary(y, "y", n=n)
+    family_of(estimator, d)
     est = clone(estimator)
     if "random_state" in est.get_params():
         seed = None if random_state is None else int(np.random.default_rng(random_state).integers(2**31 - 1))
@@ -441,7 +461,7 @@ def _fit_family(family, X, y, *, theta0=None, penalty=None, sample_weight=None, 
 
 
 @validate_params({"estimator": [HasMethods(["fit"])], "sampler": [HasMethods(["sample"])],
-                  "n_train": "no_validation", "values": ["array-like"], "random_state": ["random_state"]})
+                  "n_train": [Interval(Integral, 1, None)], "values": ["array-like"], "random_state": ["random_state"]})
 def train_models(estimator, sampler, n_train, values, random_state=None):
     """Train one target per property value (exact training with scikit-learn).
 
@@ -463,6 +483,9 @@ def train_models(estimator, sampler, n_train, values, random_state=None):
     seconds : float
         Training time only.
     """
+    vals = np.asarray(values, dtype=float)
+    if vals.ndim != 1 or np.any((vals < 0) | (vals > 1)):
+        raise ValueError(f"values must be a 1-D sequence of property values in [0, 1], got {values!r}.")
     rng = check_generator(random_state)
     thetas, indices, data = [], [], []
     seconds = 0.0
@@ -491,7 +514,26 @@ def _draw(sampler, n, value, rng, exclude=None):
 @validate_params({"family": [LogisticFamily, MLPFamily], "thetas": ["array-like"]})
 def white_box_features(family, thetas):
     """White-box features (parameters; sorted form for an MLP), shape ``(k, p)``."""
-    return _white(family, np.atleast_2d(np.asarray(thetas, dtype=float)))
+    return _white(family, _check_thetas(family, thetas))
+
+
+def _check_family(family, name="family"):
+    """A logistic-regression or MLP family with valid parameters."""
+    if not isinstance(family, (LogisticFamily, MLPFamily)):
+        raise TypeError(f"{name} must be a LogisticFamily or an MLPFamily, got {type(family).__name__}.")
+    family._validate_params()
+    return family
+
+
+def _check_thetas(family, thetas, name="thetas"):
+    """Parameters of ``family``: one vector (p,) or a matrix (k, p), as a finite (k, p) array."""
+    _check_family(family)
+    arr = np.asarray(thetas) if not isinstance(thetas, np.ndarray) else thetas
+    arr = check_matrix(np.atleast_2d(arr), name) if arr.ndim <= 2 else check_matrix(arr, name)
+    if arr.shape[1] != family.n_params:
+        raise ValueError(f"{name} must have {family.n_params} parameters per model (the family's), "
+                         f"got {arr.shape[1]}.")
+    return arr
 
 
 def _white(family, thetas):
@@ -503,7 +545,25 @@ def _white(family, thetas):
 @validate_params({"family": [LogisticFamily, MLPFamily], "thetas": ["array-like"], "queries": ["array-like"]})
 def black_box_features(family, thetas, queries):
     """Black-box features: class-1 probabilities on the query set, shape ``(k, n_queries)``."""
-    return family.predict_proba_many(np.atleast_2d(thetas), queries)
+    thetas = _check_thetas(family, thetas)
+    return family.predict_proba_many(thetas, check_queries(queries, "queries", n_features=family.n_features))
+
+
+def _check_training_set(family, X, y, name="X", y_name="y"):
+    """``(X, y)`` of a family's objective: ``X`` (n, n_features) finite, ``y`` labels in [0, 1]."""
+    X = check_queries(X, name, n_features=family.n_features)
+    y = check_vector(y, y_name, n=X.shape[0])
+    if np.any((y < 0) | (y > 1)):
+        raise ValueError(f"{y_name} must hold labels in [0, 1].")
+    return X, y
+
+
+def _check_weights(sample_weight, n, name="sample_weight"):
+    """Non-negative sample weights (n,) with a positive sum."""
+    sw = check_vector(sample_weight, name, n=n)
+    if np.any(sw < 0) or not sw.sum() > 0:
+        raise ValueError(f"{name} must be non-negative with a positive sum.")
+    return sw
 
 
 class IndexedSets:
@@ -514,9 +574,13 @@ class IndexedSets:
     """
 
     def __init__(self, X, y, indices):
+        n = check_matrix(X, "X").shape[0]
+        check_vector(y, "y", n=n)
+        if isinstance(indices, (str, bytes)) or not hasattr(indices, "__iter__"):
+            raise TypeError(f"indices must be a sequence of row-index arrays, got {indices!r}.")
         self.X = X
         self.y = y
-        self.indices = [np.asarray(i) for i in indices]
+        self.indices = [check_indices(i, f"indices[{j}]", n=n) for j, i in enumerate(indices)]
 
     def __len__(self):
         return len(self.indices)
@@ -560,15 +624,41 @@ class ModelSet:
     output_defense: object = None
     output_seeds: np.ndarray = None
 
+    def __post_init__(self):
+        # validation only: the arrays are kept as given
+        _check_family(self.family)
+        thetas = np.asarray(self.thetas) if not isinstance(self.thetas, np.ndarray) else self.thetas
+        if thetas.ndim != 2 or thetas.shape[1] != self.family.n_params:
+            raise ValueError(f"thetas must have shape (k, {self.family.n_params}) (one parameter vector per model), "
+                             f"got {thetas.shape}.")
+        k = thetas.shape[0]
+        if k:
+            check_matrix(thetas, "thetas")
+        labels = check_vector(self.labels, "labels")
+        if np.any(labels < 0) or np.any(labels != np.round(labels)):
+            raise ValueError("labels must be property classes 0, 1, ... (non-negative integers).")
+        values = check_vector(self.values, "values")
+        for name, arr in (("labels", labels), ("values", values)):
+            if arr.size != k:
+                raise ValueError(f"{name} must hold one entry per model: thetas has {k} rows, {name} {arr.size}.")
+        if np.any((values < 0) | (values > 1)):
+            raise ValueError("values must be property values in [0, 1].")
+        if len(self.data) not in (0, k):
+            raise ValueError(f"data must hold one training set per model ({k}), got {len(self.data)}.")
+        if self.output_seeds is not None and len(self.output_seeds) != k:
+            raise ValueError(f"output_seeds must hold one seed per model ({k}), got {len(self.output_seeds)}.")
+
     def __len__(self):
         return int(self.thetas.shape[0])
 
     def features(self, access, queries=None):
         """Feature matrix for ``access="white"`` or ``"black"`` (needs ``queries``)."""
+        check_option(access, "access", ("white", "black"))
         if access == "white":
             return _white(self.family, self.thetas)
         if queries is None:
             raise ValueError("black-box features need a query set.")
+        queries = check_queries(queries, "queries", n_features=self.family.n_features)
         P = self.family.predict_proba_many(self.thetas, queries)
         if self.output_defense is not None:
             P = np.vstack([self.output_defense.defend_outputs(P[i], np.random.default_rng(self.output_seeds[i]))
@@ -599,15 +689,21 @@ class ModelSet:
     "theta0": [None, "array-like"],
     "penalty": [None, callable],
     "sample_weight": [None, "array-like"],
-    "tol": "no_validation",
-    "max_iter": "no_validation",
+    "tol": [Interval(Real, 0, None, closed="neither")],
+    "max_iter": [Interval(Integral, 1, None)],
     "random_state": ["random_state"],
 })
 def fit_family(family, X, y, *, theta0=None, penalty=None, sample_weight=None, tol=1e-8, max_iter=2000,
                random_state=None):
-    """Public, validated form of the L-BFGS fit (see :func:`_fit_family`)."""
-    X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
-    theta0 = None if theta0 is None else np.asarray(theta0, dtype=float)
-    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    """Public, validated form of the L-BFGS fit (see :func:`_fit_family`).
+
+    ``X`` must have the family's number of features, ``y`` hold labels in
+    [0, 1] (one per row), ``theta0`` the family's number of parameters and
+    ``sample_weight`` non-negative weights with a positive sum.
+    """
+    _check_family(family)
+    X, y = _check_training_set(family, X, y)
+    theta0 = None if theta0 is None else check_vector(theta0, "theta0", n=family.n_params)
+    sw = None if sample_weight is None else _check_weights(sample_weight, X.shape[0])
     return _fit_family(family, X, y, theta0=theta0, penalty=penalty, sample_weight=sw, tol=tol,
                        max_iter=max_iter, rng=random_state)
