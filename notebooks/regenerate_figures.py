@@ -19,7 +19,7 @@
 #
 # **Runs in:** about 10 s on a two-core machine. The committed `.ipynb` holds the outputs; regenerate it from this twin with `jupytext --to ipynb --execute --run-path /tmp notebooks/regenerate_figures.py`.
 #
-# Every figure of the Model Privacy paper's theory section is a registered function; `modelprivacy figures` runs them all at paper scale (about 2.5 minutes on two cores, 1.7 with `--jobs 2`) and writes `<name>.png`, `<name>.pdf`, `<name>.csv` (plotted data and theory lines) and `<name>_records.csv` (one row per replication) into `paper_figures/`.
+# Every figure of the Model Privacy paper's theory section (and of the responsive-stealing and property-inference work) is a registered function; `modelprivacy figures --jobs 2` runs all 21 at paper scale (about 9.5 minutes on two cores from an empty folder; seconds when every record is reused) and writes `<name>.png`, `<name>.pdf`, `<name>.csv` (plotted data, intervals, replications per cell and theory lines) and `<name>_records.csv` (one fingerprinted row per replication) into `paper_figures/`.
 #
 # This notebook regenerates one figure in quick mode (few replications) in its working directory.
 
@@ -54,4 +54,4 @@ for r in rows:
 # modelprivacy figures --scheduler tcp://host:8786   # on a running Dask cluster
 # ```
 #
-# Runs resume from `<name>_records.csv`: an interrupted run recomputes only the missing replications, and the same seed gives identical numbers serially, with joblib or on Dask.
+# Runs resume from `<name>_records.csv`: a record is reused only when its fingerprint (cell, seed and the source of the code that computed it) matches, so an interrupted run recomputes only the missing replications and an edited defense recomputes its cells; the same seed gives identical numbers serially, with joblib or on Dask.
