@@ -1308,13 +1308,19 @@ _RACE_FAMILY = (("ols2", attacks.OLSRegression(2)), ("ols3", attacks.OLSRegressi
 _TINY_STEALING = dict(game="poly", n=12, reps=2, n_emp=20, n_eval=30, family=_RACE_FAMILY)
 
 
-def _stealing_race(seed=0, **p):
-    race = stealing_race.StealingArmsRace(**{**_TINY_STEALING, **p})
+def _raw_rounds(race, seed):
+    """The records of ``race.step`` round by round until the state says stop (no engine bookkeeping)."""
     state = race.init_state(seed)
     out = []
     while not state.stopped:
         state, rec = race.step(state, threat.round_stream(0, 0, state.round))
         out.append(rec)
+    return out
+
+
+def _stealing_race(seed=0, **p):
+    race = stealing_race.StealingArmsRace(**{**_TINY_STEALING, **p})
+    out = _raw_rounds(race, seed)
     assert set(out[-1]) == set(race.record_fields) | set(race.text_fields) - {"round"}
     return out
 
@@ -2199,11 +2205,7 @@ _EMPTY_POOL = ("previous_accuracy", "pool_kl", "constraint_violation")
 
 def _pi_race(seed=0, **p):
     race = pi.ArmsRace(**{**_TINY_RACE, **p})
-    state = race.init_state(seed)
-    out = []
-    while not state.stopped:
-        state, rec = race.step(state, threat.round_stream(0, 0, state.round))
-        out.append(rec)
+    out = _raw_rounds(race, seed)
     assert set(out[-1]) == set(race.record_fields) | set(race.text_fields)
     return out
 
