@@ -8,8 +8,10 @@ import os
 import numpy as np
 
 from ..defenses import DEFENSES
+from ._registry import FigureOutput
 
-__all__ = ["write_rows", "group_rows", "DISPLAY", "MARKERS", "style_axes_log", "save", "clamp_zero"]
+__all__ = ["write_rows", "group_rows", "DISPLAY", "MARKERS", "style_axes_log", "save", "figure_output",
+           "clamp_zero"]
 
 #: registry name -> display name used in the paper's figures (each defense's own display_name)
 DISPLAY = {name: cls.display_name for name, cls in DEFENSES.items()}
@@ -47,17 +49,26 @@ def style_axes_log(ax, ylim=(5e-5, 10)):
     ax.minorticks_off()
 
 
-def save(fig, out_dir, name):
-    """Save ``fig`` as PNG and PDF; return the paths."""
+def save(fig, out_dir, name, *, dpi=200):
+    """Save ``fig`` as PNG and PDF, close it; return the paths."""
     import matplotlib.pyplot as plt
 
     paths = []
     for ext in ("png", "pdf"):
         p = os.path.join(out_dir, f"{name}.{ext}")
-        fig.savefig(p, bbox_inches="tight", dpi=200)
+        fig.savefig(p, bbox_inches="tight", dpi=dpi)
         paths.append(p)
     plt.close(fig)
     return paths
+
+
+def figure_output(name, fig, out_dir, summary="", reports=(), *, extra=(), dpi=200):
+    """Save ``fig`` beside the figure's ``<name>.csv`` and describe what the run wrote.
+
+    The registry adds the run time (:attr:`FigureOutput.seconds`).
+    """
+    paths = save(fig, out_dir, name, dpi=dpi) + [os.path.join(out_dir, f"{name}.csv"), *extra]
+    return FigureOutput(name, paths=paths, summary=summary, reports=list(reports))
 
 
 def clamp_zero(values):

@@ -4,20 +4,22 @@ A figure is a function registered under a name::
 
     @register("poly_n_AIC", group="poly")
     def poly_n_aic(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
-        ...  # sweep (resuming from out_dir/<name>_records.csv), plot, save
-        return FigureOutput(name, paths=[...], seconds=..., reports=[...])
+        ...  # sweep (resuming from out_dir/<name>_records.csv), plot, write <name>.csv
+        return figure_output(name, fig, out_dir, summary, [res.report])
 
 Each function writes ``<name>.png``, ``<name>.pdf`` and ``<name>.csv`` (the
-plotted data) into ``out_dir`` and returns a :class:`FigureOutput`. The
-registered wrapper validates the arguments, runs the figure's sweeps on the
-chosen executor (local workers or Dask) and refuses to write a quick smoke run
-into a folder of paper-scale figures.
+plotted data) into ``out_dir`` and returns a :class:`FigureOutput`
+(:func:`~modelprivacy.figures._common.figure_output` saves the figure and
+builds it). The registered wrapper validates the arguments, runs the figure's
+sweeps on the chosen executor (local workers or Dask), times the run and
+refuses to write a quick smoke run into a folder of paper-scale figures.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import time
 from dataclasses import dataclass, field
 
 from .._executors import use_executor
@@ -32,7 +34,7 @@ PAPER_SCALE_MARKER = ".paper-scale"
 
 @dataclass
 class FigureOutput:
-    """What one figure run wrote, how long it took, and what it did with its records."""
+    """What one figure run wrote, how long it took (set by the registry), and what it did with its records."""
 
     name: str
     paths: list = field(default_factory=list)
@@ -66,8 +68,10 @@ def register(name, *, group=None):
             if quick and os.path.exists(marker):
                 raise ValueError(f"out_dir {out_dir!r} holds paper-scale figures: a quick smoke run does not "
                                  "write there; choose another folder.")
+            t0 = time.perf_counter()
             with use_executor(n_jobs, scheduler):
                 out = func(out_dir=out_dir, quick=quick, reps=reps, seed=seed, fresh=fresh)
+            out.seconds = time.perf_counter() - t0
             if not quick and reps is None:
                 open(marker, "a").close()
             return out

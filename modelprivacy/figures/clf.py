@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -62,11 +61,11 @@ from ..games import (
 )
 from ..metrics import budget_grid, degradation, queries_to_target, query_multiplier, utility_report
 from ..simulate import Precision, sweep
-from ..threat import needs_attacker
 from ..victims import make_victim
+from .._hooks import equation_solving_scores
 from .._validation import check_records
-from ._common import group_rows, write_rows
-from ._registry import FigureOutput, register
+from ._common import figure_output, group_rows, write_rows
+from ._registry import register
 
 __all__ = [
     "PRECISION",
@@ -91,14 +90,6 @@ _ATTACKER_LABELS = {
 }
 _MARKERS = "osD^vP"
 
-
-def _save(fig, out_dir, name):
-    paths = []
-    for ext in ("png", "pdf"):
-        p = os.path.join(out_dir, f"{name}.{ext}")
-        fig.savefig(p, dpi=120 if ext == "png" else None, bbox_inches="tight")
-        paths.append(p)
-    return paths
 
 
 def _benign(victim):
@@ -225,7 +216,6 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, fresh=False
     defenses, no MLP.
     """
     name = "clf_agreement_budget"
-    t0 = time.perf_counter()
     victim = make_victim("digits", "logreg" if quick else "mlp", random_state=seed)
     budgets = budget_grid(4, 7) if quick else budget_grid(4, 9)
     Pb = _benign(victim)
@@ -275,7 +265,6 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, fresh=False
             handles.setdefault(lab, h)
     fig.legend(list(handles.values()), list(handles.keys()), fontsize=8, loc="outside lower center", ncol=len(handles))
     fig.suptitle(f"Stealing a {type(victim.model_).__name__} on digits (in-distribution queries)", fontsize=11)
-    paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
 
     q_ref = {s["attacker"]: s["queries_to_target"] for s in summary if s["defense"] == "none"}
 
@@ -290,8 +279,7 @@ def clf_agreement_budget(*, out_dir, quick=False, reps=None, seed=0, fresh=False
              f"x{mult(s['queries_to_target'], q_ref.get(s['attacker']))} "
              f"(vs undefended soft x{mult(s['queries_to_target'], q_ref.get('soft'))}), "
              f"degradation {s['degradation_abs']:+.3f} ({s['degradation_rel']:+.1%})" for s in summary]
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
-                        reports=[res.report])
+    return figure_output(name, fig, out_dir, summary="\n".join(lines), reports=[res.report], dpi=120)
 
 
 # --------------------------------------------------------------------------------------
@@ -310,7 +298,6 @@ def clf_table(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     ``<name>.txt``.
     """
     name = "clf_table"
-    t0 = time.perf_counter()
     victim = make_victim("binary", "logreg" if quick else "mlp", random_state=seed)
     budgets = [500, 2000] if quick else [1000, 2000, 5000]
     cells = classification_table_cells(victim, utilities=UTILITY_LEVELS, budgets=budgets, pool="out", seed=seed)
@@ -350,8 +337,8 @@ def clf_table(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
         ax.set_ylim(lo, hi)
     axes[0].legend(fontsize=7)
     fig.suptitle(f"Binary task, shifted queries, n = {b}: stolen model vs true labels", fontsize=11)
-    paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv"), os.path.join(out_dir, f"{name}.txt")]
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary=table, reports=[res.report])
+    return figure_output(name, fig, out_dir, summary=table, reports=[res.report],
+                         extra=[os.path.join(out_dir, f"{name}.txt")], dpi=120)
 
 
 # --------------------------------------------------------------------------------------
@@ -374,26 +361,6 @@ def _eq_defenses(victim, seed):
     }
 
 
-@needs_attacker
-def equation_solving_scores(draw):
-    """Recovery of an equation-solving copy: largest probability error on the test split,
-    largest error of the recovered :math:`w_k - w_0` (NaN for non-linear victims), the
-    system's residual and whether the model was recovered (``max_prob_err <= 1e-6``)."""
-    victim = draw.game.victim._fitted()
-    W = getattr(victim.model_, "coef_", None)
-    if W is not None:
-        W_rel = W - W[0] if W.shape[0] > 1 else np.vstack([np.zeros_like(W), W])
-        coef_err = float(np.max(np.abs(draw.attacker.coef_ - W_rel)))
-    else:
-        coef_err = math.nan
-    err = float(np.max(np.abs(draw.prediction - draw.f_Z)))
-    return {"max_prob_err": err, "coef_err": coef_err, "residual": draw.attacker.residual_,
-            "recovered": float(err <= 1e-6)}
-
-
-equation_solving_scores.fields = ("max_prob_err", "coef_err", "residual", "recovered")
-
-
 @register("clf_equation_solving", group="classification")
 def clf_equation_solving(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """Equation-solving attack (Tramer et al.) on logistic-regression victims, per defense.
@@ -405,7 +372,6 @@ def clf_equation_solving(*, out_dir, quick=False, reps=None, seed=0, fresh=False
     binary (d = 20) and digits (d = 64).
     """
     name = "clf_equation_solving"
-    t0 = time.perf_counter()
     reps = reps or (2 if quick else 20)
     tasks = ["hard10"] if quick else ["hard10", "binary", "digits"]
     cells = []
@@ -446,9 +412,7 @@ def clf_equation_solving(*, out_dir, quick=False, reps=None, seed=0, fresh=False
         ax.grid(alpha=0.3, axis="y")
     axes[0].legend(fontsize=7)
     fig.suptitle("Equation-solving attack: exact when undefended, broken by every output defense", fontsize=11)
-    paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
-                        reports=[res.report])
+    return figure_output(name, fig, out_dir, summary="\n".join(lines), reports=[res.report], dpi=120)
 
 
 # --------------------------------------------------------------------------------------
@@ -463,7 +427,6 @@ def clf_reverse_sigmoid_kl(*, out_dir, quick=False, reps=None, seed=0, fresh=Fal
     victims. A deterministic computation (no replications).
     """
     name = "clf_reverse_sigmoid_kl"
-    t0 = time.perf_counter()
     victims = [("digits", "logreg"), ("hard10", "logreg")]
     if not quick:
         victims += [("digits", "mlp"), ("hard10", "mlp")]
@@ -490,11 +453,10 @@ def clf_reverse_sigmoid_kl(*, out_dir, quick=False, reps=None, seed=0, fresh=Fal
         ax.grid(alpha=0.3, axis="y")
     axes[0].legend(fontsize=7)
     fig.suptitle("ReverseSigmoid utility cost on benign answers", fontsize=11)
-    paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
     lines = [f"{r['task']}/{r['model']} beta={r['beta']:g} gamma={r['gamma']:g}: "
              f"KL(y||yhat)={r['kl_fwd']:.3f} KL(yhat||y)={r['kl_bwd']:.3f} L1={r['l1']:.3f} "
              f"flip={r['flip_rate']:.4f}" for r in rows]
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines))
+    return figure_output(name, fig, out_dir, summary="\n".join(lines), dpi=120)
 
 
 # --------------------------------------------------------------------------------------
@@ -515,7 +477,6 @@ def clf_privacy_utility(*, out_dir, quick=False, reps=None, seed=0, fresh=False)
     on the shifted pool; Random Shuffle's barely moves.
     """
     name = "clf_privacy_utility"
-    t0 = time.perf_counter()
     victim = make_victim("digits", "logreg" if quick else "mlp", random_state=seed)
     plan = [("in", 256), ("out", 512)] if quick else [("in", 512), ("out", 2048)]
     levels = (0.02, 0.05, 0.15) if quick else UTILITY_LEVELS
@@ -553,6 +514,4 @@ def clf_privacy_utility(*, out_dir, quick=False, reps=None, seed=0, fresh=False)
     axes[0].set_ylabel("privacy level: disagreement with victim")
     axes[1].legend(fontsize=7)
     fig.suptitle(f"Stealing a {type(victim.model_).__name__} on digits: privacy vs utility", fontsize=11)
-    paths = _save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
-                        reports=reports)
+    return figure_output(name, fig, out_dir, summary="\n".join(lines), reports=reports, dpi=120)

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -52,8 +51,8 @@ from .._validation import check_bool, check_int, check_option, check_records
 from ..property_inference import ArmsRace, CPIExperiment, OutputNoise, ParameterNoise, PropertyUnlearning
 from ..property_inference.metrics import n_leaked, wilson_interval
 from ..simulate import Cell, sweep
-from ._common import save, write_rows
-from ._registry import FigureOutput, register
+from ._common import figure_output, write_rows
+from ._registry import register
 
 __all__ = [
     "RACE",
@@ -299,7 +298,6 @@ def pi_arms_race(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     row ``round = final`` holds each race's last round.
     """
     name = "pi_arms_race"
-    t0 = time.perf_counter()
     reps = reps or (2 if quick else RACES)
     cells = race_cells(quick)
     res = _white_races(quick, reps, seed, out_dir, fresh)
@@ -353,12 +351,10 @@ def pi_arms_race(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
         ax.grid(alpha=0.3)
     fig.suptitle("Arms race on German Credit (default rate, 3 bins; white-box L2 logistic regression; "
                  "mean ± SE over races)", fontsize=10)
-    paths = save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
     lines = [f"round {r['round']}: races {r['count']}, responsive {r['attack_accuracy']:.3f} ± "
              f"{r['attack_accuracy_se']:.3f}, fixed {r['fixed_accuracy']:.3f}, AUC {r['auc']:.3f}, "
              f"log-loss {r['log_loss']:.3f}, ECE {r['ece']:.3f} {r['stops']}" for r in rows]
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
-                        reports=[res.report])
+    return figure_output(name, fig, out_dir, summary="\n".join(lines), reports=[res.report])
 
 
 # --------------------------------------------------------------------------------------
@@ -462,7 +458,6 @@ def pi_utility_vs_attack(*, out_dir, quick=False, reps=None, seed=0, fresh=False
     undefended.
     """
     name = "pi_utility_vs_attack"
-    t0 = time.perf_counter()
     cells = defense_cells(quick)
     res = _sweep(name, cells, reps or (1 if quick else 3), seed, out_dir, fresh)
     races = reps or (2 if quick else RACES)
@@ -508,12 +503,10 @@ def pi_utility_vs_attack(*, out_dir, quick=False, reps=None, seed=0, fresh=False
     fig.legend(list(handles.values()), list(handles.keys()), fontsize=8, loc="outside right center")
     fig.suptitle("German Credit (default rate, 3 bins, chance dotted): utility of the released targets vs attack "
                  "accuracy; open = fixed attacker, filled = responsive", fontsize=10)
-    paths = save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
     lines = [f"{r['access']:<5} {_defense_label(r):<36} {r['attacker']:<10} attack {r['attack_accuracy']:.3f} "
              f"[{r['wilson_low']:.3f}, {r['wilson_high']:.3f}] AUC {r['auc']:.3f} log-loss {r['log_loss']:.3f} "
              f"ECE {r['ece']:.3f}" for r in rows]
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
-                        reports=[res.report, white.report, black.report])
+    return figure_output(name, fig, out_dir, summary="\n".join(lines), reports=[res.report, white.report, black.report])
 
 
 # --------------------------------------------------------------------------------------
@@ -569,7 +562,6 @@ def pi_adult_alpha(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     the label share of the training sets in both worlds.
     """
     name = "pi_adult_alpha"
-    t0 = time.perf_counter()
     reps = reps or 1
     cells = adult_cells(quick)
     res = _sweep(name, cells, reps, seed, out_dir, fresh)
@@ -605,12 +597,10 @@ def pi_adult_alpha(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     ax.grid(alpha=0.3)
     fig.suptitle("Adult, share of women 0.5 vs alpha (L2 logistic-regression targets): the label-share rule "
                  "decides much of the leakage", fontsize=10)
-    paths = save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
     lines = [f"{r['label_share']:<6} alpha {r['alpha']:.1f} {r['access']:<5} {r['accuracy']:.3f} "
              f"[{r['low']:.3f}, {r['high']:.3f}] (n={r['n_targets']}) n_leaked {r['n_leaked']:.1f} label share "
              f"{r['label_share_1']:.3f}" for r in rows]
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
-                        reports=[res.report])
+    return figure_output(name, fig, out_dir, summary="\n".join(lines), reports=[res.report])
 
 
 # --------------------------------------------------------------------------------------
@@ -671,7 +661,6 @@ def pi_exact_vs_approx(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     (the saving annotated); the responsive attacker's accuracy per round.
     """
     name = "pi_exact_vs_approx"
-    t0 = time.perf_counter()
     reps = reps or (2 if quick else RACES)
     exact = _white_races(quick, reps, seed, out_dir, fresh)
     approx = _sweep(name, race_cells(quick, ("approximate",)), reps, seed, out_dir, fresh)
@@ -714,10 +703,8 @@ def pi_exact_vs_approx(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
         ax.grid(alpha=0.3)
     fig.suptitle("Arms race on German Credit: exact retraining vs the approximate strategy (warm starts, "
                  "one Newton step); mean ± SE over races", fontsize=10)
-    paths = save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
     lines = [f"{r['strategy']:<11} races {r['count']}: train {r['total_train_seconds']:.2f} s, rounds "
              f"{r['rounds']:.1f}, final attack {r['final_attack_accuracy']:.3f}, AUC drop {r['final_auc_drop']:+.3f}"
              + (f", saving {100 * r['saving']:.1f}%, gap {r['final_gap']:.3f}" if "saving" in r else "")
              for r in rows if r["kind"] == "total"]
-    return FigureOutput(name, paths=paths, seconds=time.perf_counter() - t0, summary="\n".join(lines),
-                        reports=[exact.report, approx.report])
+    return figure_output(name, fig, out_dir, summary="\n".join(lines), reports=[exact.report, approx.report])

@@ -18,7 +18,6 @@ needed and whether it met the target, and the theory lines) and
 from __future__ import annotations
 
 import os
-import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -27,13 +26,12 @@ from ..attacks import KernelRidgeAttacker, PolynomialRegression, make_attacker
 from ..bounds import least_squares_rate, long_range_mean_variance, privacy_frontier
 from ..defenses import NoDefense
 from ..games import PAPER_SIGMA, game_defenses, krr_game, lasso_game, poly_game
-from ..metrics import support_f1, support_symmetric_difference
 from ..simulate import Precision, grid, sweep
 from ..targets import CubicCosineTarget
-from ..threat import needs_attacker
+from .._hooks import SUPPORT_HOOKS
 from .._validation import check_int, check_option, check_vector
-from ._common import DISPLAY, MARKERS, clamp_zero, save, style_axes_log, write_rows
-from ._registry import FigureOutput, register
+from ._common import DISPLAY, MARKERS, clamp_zero, figure_output, style_axes_log, write_rows
+from ._registry import register
 
 __all__ = ["SETTINGS", "PRECISION", "HOOKS", "NAMES", "figure_cells", "figure_precision", "krr_frontier"]
 
@@ -93,18 +91,8 @@ def figure_cells(name, quick=False):
     return grid(base, defenses=game_defenses("lasso"), sigma=sigmas, attackers=attackers)
 
 
-@needs_attacker
-def _support_f1(draw):
-    return support_f1(draw.game.target.coef, draw.attacker.coef_)
-
-
-@needs_attacker
-def _support_sym_diff(draw):
-    return support_symmetric_difference(draw.game.target.coef, draw.attacker.coef_)
-
-
 #: extra per-replication fields of a figure's records
-HOOKS = {"lasso": {"f1": _support_f1, "sym_diff": _support_sym_diff}}
+HOOKS = {"lasso": SUPPORT_HOOKS}
 
 
 def _run(name, quick, reps, seed, out_dir, fresh):
@@ -132,7 +120,7 @@ def _summary_rows(res, by, extra=()):
     return rows
 
 
-def _privacy_figure(name, res, theory, *, xkey, xs, xlabel, out_dir, t0, xfloor=None):
+def _privacy_figure(name, res, theory, *, xkey, xs, xlabel, out_dir, xfloor=None):
     """PL_n against ``xkey`` per defense, with the theory lines; writes PNG, PDF and CSV."""
     rows = _summary_rows(res, ("defense", "n", "sigma"))
     if xkey == "nominal_utility_loss":
@@ -162,8 +150,7 @@ def _privacy_figure(name, res, theory, *, xkey, xs, xlabel, out_dir, t0, xfloor=
               frameon=False)
     ax.set_title("dashed: theory", fontsize=7)
     write_rows(os.path.join(out_dir, f"{name}.csv"), rows)
-    paths = save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
-    return FigureOutput(name, paths, time.perf_counter() - t0, _describe(rows, xkey), [res.report])
+    return figure_output(name, fig, out_dir, _describe(rows, xkey), [res.report])
 
 
 def _describe(rows, xkey):
@@ -174,7 +161,6 @@ def _describe(rows, xkey):
 def _poly_n(criterion):
     def fig(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
         """Polynomial game: PL_n vs n at sigma = 0.5 (spec 5.1, sweep A)."""
-        t0 = time.perf_counter()
         name = f"poly_n_{criterion}"
         res = _run(name, quick, reps, seed, out_dir, fresh)
         ns = np.array(SETTINGS["poly"]["n"], dtype=float)
@@ -184,7 +170,7 @@ def _poly_n(criterion):
             r"$\sigma^2$": np.full(len(ns), s**2),
             r"Corr $\sigma^2\,\mathrm{Var}(\bar\xi_n)$": s**2 * long_range_mean_variance(ns.astype(int)),
         }
-        return _privacy_figure(name, res, theory, xkey="n", xs=ns, xlabel="Sample size $n$", out_dir=out_dir, t0=t0)
+        return _privacy_figure(name, res, theory, xkey="n", xs=ns, xlabel="Sample size $n$", out_dir=out_dir)
 
     return fig
 
@@ -192,14 +178,13 @@ def _poly_n(criterion):
 def _poly_ratio(criterion):
     def fig(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
         """Polynomial game: PL_n vs U_n = sigma^2 at n = 100 (spec 5.1, sweep B)."""
-        t0 = time.perf_counter()
         name = f"poly_ratio_{criterion}"
         res = _run(name, quick, reps, seed, out_dir, fresh)
         n = SETTINGS["poly"]["n_ratio"]
         us = np.array([s**2 for s in (QUICK_SIGMAS if quick else SIGMAS)])
         theory = {r"$PL_n = U_n$": us, rf"IID $U_n p/n$, p=3, n={n}": us * least_squares_rate(1.0, 3, n)}
         return _privacy_figure(name, res, theory, xkey="nominal_utility_loss", xs=us, xlabel="Utility loss $U_n$",
-                               out_dir=out_dir, t0=t0, xfloor=us.min())
+                               out_dir=out_dir, xfloor=us.min())
 
     return fig
 
@@ -238,17 +223,15 @@ def krr_frontier(utility_losses, n=100, draws=5, seed=0):
 @register("krr_n", group="krr")
 def krr_n(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """Kernel game: PL_n vs n at sigma = 0.5."""
-    t0 = time.perf_counter()
     res = _run("krr_n", quick, reps, seed, out_dir, fresh)
     ns = np.array(SETTINGS["krr"]["n"], dtype=float)
     theory = {r"$\sigma^2$": np.full(len(ns), PAPER_SIGMA**2)}
-    return _privacy_figure("krr_n", res, theory, xkey="n", xs=ns, xlabel="Sample size $n$", out_dir=out_dir, t0=t0)
+    return _privacy_figure("krr_n", res, theory, xkey="n", xs=ns, xlabel="Sample size $n$", out_dir=out_dir)
 
 
 @register("krr_ratio", group="krr")
 def krr_ratio(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """Kernel game: PL_n vs U_n at n = 100, with the known-attacker frontier."""
-    t0 = time.perf_counter()
     res = _run("krr_ratio", quick, reps, seed, out_dir, fresh)
     us = np.array([s**2 for s in (QUICK_SIGMAS if quick else SIGMAS)])
     theory = {
@@ -257,13 +240,12 @@ def krr_ratio(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
                                                           seed=seed),
     }
     return _privacy_figure("krr_ratio", res, theory, xkey="nominal_utility_loss", xs=us, xlabel="Utility loss $U_n$",
-                           out_dir=out_dir, t0=t0, xfloor=us.min())
+                           out_dir=out_dir, xfloor=us.min())
 
 
 @register("lasso", group="lasso")
 def lasso(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     """Sparse game (kind 7): error, F1 and support symmetric difference vs U_n."""
-    t0 = time.perf_counter()
     name = "lasso"
     res = _run(name, quick, reps, seed, out_dir, fresh)
     rows = _summary_rows(res, ("attacker", "defense", "sigma"), extra=("f1", "sym_diff"))
@@ -285,5 +267,4 @@ def lasso(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     axes[0, 2].legend(title="Defense", bbox_to_anchor=(1.02, 1.0), loc="upper left", fontsize=7, frameon=False)
     fig.tight_layout()
     write_rows(os.path.join(out_dir, f"{name}.csv"), rows)
-    paths = save(fig, out_dir, name) + [os.path.join(out_dir, f"{name}.csv")]
-    return FigureOutput(name, paths, time.perf_counter() - t0, _describe(rows, "sigma"), [res.report])
+    return figure_output(name, fig, out_dir, _describe(rows, "sigma"), [res.report])

@@ -31,14 +31,13 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from collections import Counter
-from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .._hooks import FunctionClassCost
 from .._validation import check_bool, check_records
 from ..arms_race import StealingArmsRace
 from ..attacks import KernelRidgeAttacker
@@ -47,8 +46,8 @@ from ..games import GAME_DEFENSES, game_aware_attackers, game_defenses, krr_game
 from ..metrics import mean_interval, privacy_level, ratio_interval
 from ..queries import UniformQueries
 from ..simulate import Cell, Precision, Results, sweep
-from ._common import DISPLAY, MARKERS, clamp_zero, group_rows, save, style_axes_log, write_rows
-from ._registry import FigureOutput, register
+from ._common import DISPLAY, MARKERS, clamp_zero, figure_output, group_rows, style_axes_log, write_rows
+from ._registry import register
 
 __all__ = [
     "PL_VS_U",
@@ -262,7 +261,6 @@ def responsive_pl_vs_u(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     replications.
     """
     name = "responsive_pl_vs_u"
-    t0 = time.perf_counter()
     precision = None if (quick or reps is not None) else PL_VS_U["precision"]
     res = sweep(pl_vs_u_cells(quick), reps or PL_VS_U["quick_reps"], seed, precision=precision, fresh=fresh,
                 out=os.path.join(out_dir, f"{name}_records.csv"), desc=name)
@@ -293,14 +291,12 @@ def responsive_pl_vs_u(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     axes[1].legend(list(legend.values()), list(legend), bbox_to_anchor=(1.02, 1.0), loc="upper left", fontsize=7,
                    frameon=False)
     fig.tight_layout()
-    csv_path = os.path.join(out_dir, f"{name}.csv")
-    write_rows(csv_path, rows)
-    paths = save(fig, out_dir, name) + [csv_path]
+    write_rows(os.path.join(out_dir, f"{name}.csv"), rows)
     known = {(r["game"], r["defense"], r["sigma"]): r["privacy_level"] for r in rows if r["role"] == "known"}
     summary = "; ".join(f"{r['game']}/{r['defense']}@{r['nominal_utility_loss']:.2g}: known "
                         f"{known[(r['game'], r['defense'], r['sigma'])]:.3g}, best aware {r['attacker']} "
                         f"{r['privacy_level']:.3g}" for r in rows if r["role"] == "best_aware")
-    return FigureOutput(name, paths, time.perf_counter() - t0, summary, [res.report])
+    return figure_output(name, fig, out_dir, summary, [res.report])
 
 
 # --------------------------------------------------------------------------------------
@@ -385,7 +381,6 @@ def arms_race(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     rounds on two query sets.
     """
     name = "arms_race"
-    t0 = time.perf_counter()
     races = reps or ARMS_RACE["quick_races" if quick else "races"]
     res = sweep(arms_race_cells(quick), races, seed, fresh=fresh, out=os.path.join(out_dir, f"{name}_records.csv"),
                 desc=name)
@@ -421,52 +416,16 @@ def arms_race(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     axes[0].set_ylabel("Privacy level $PL_n$")
     axes[1].legend(bbox_to_anchor=(1.02, 1.0), loc="upper left", fontsize=7, frameon=False)
     fig.tight_layout()
-    csv_path = os.path.join(out_dir, f"{name}.csv")
-    write_rows(csv_path, rows)
-    paths = save(fig, out_dir, name) + [csv_path]
+    write_rows(os.path.join(out_dir, f"{name}.csv"), rows)
     summary = "; ".join(f"{r['game']}: final worst case over the pool {r['worst_case_pool']:.3g} "
                         f"[{r['worst_case_pool_low']:.3g}, {r['worst_case_pool_high']:.3g}], gap {r['gap']:.1g}, "
                         f"{r['stop_reasons']}" for r in rows if r["round"] == "final")
-    return FigureOutput(name, paths, time.perf_counter() - t0, summary, [res.report])
+    return figure_output(name, fig, out_dir, summary, [res.report])
 
 
 # --------------------------------------------------------------------------------------
 # online_vs_batch
 # --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FunctionClassCost:
-    r"""Hook: the population utility of the function of the online design's class that fits the perturbation.
-
-    For each replication, :meth:`PerturbationFunctionDesign.population_utility
-    <modelprivacy.defenses.PerturbationFunctionDesign.population_utility>`
-    of :math:`e = Y - y` on the queries: ``<name>_utility`` is
-    :math:`E_{P_Q}\hat g(X)^2` of the least-squares fit :math:`\hat g` of
-    :math:`e` on the design's basis, ``<name>_share`` the share of
-    :math:`\|e\|^2` it explains. For the online design itself these are
-    :math:`\sigma^2` and 1; for the batch optimum they say what a fixed
-    function would pay on the population to answer as it did.
-
-    Parameters
-    ----------
-    design : PerturbationFunctionDesign
-        A fitted design whose basis and Gram matrix define the function class.
-    """
-
-    design: PerturbationFunctionDesign
-    fields = ("utility", "share")
-
-    def __post_init__(self):
-        if not isinstance(self.design, PerturbationFunctionDesign):
-            raise TypeError(f"design must be a PerturbationFunctionDesign, got {type(self.design).__name__}.")
-        if not hasattr(self.design, "coef_"):
-            raise ValueError("design must be fitted (PerturbationFunctionDesign.fit(target)): its basis and Gram "
-                             "matrix define the function class.")
-
-    def __call__(self, draw):
-        utility, share = self.design.population_utility(draw.X, draw.Y - draw.y)
-        return {"utility": utility, "share": share}
-
-
 def online_vs_batch_cells(quick=False):
     r"""Cells of ``online_vs_batch`` and the hook measuring the function class.
 
@@ -586,7 +545,6 @@ def online_vs_batch(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     replications, a coarse design.
     """
     name = "online_vs_batch"
-    t0 = time.perf_counter()
     cells, hooks = online_vs_batch_cells(quick)
     designs = {c.labels["n"]: c.game.defense for c in cells if c.labels["defense"] == "online"}
     res = sweep(cells, reps or ONLINE_VS_BATCH["quick_reps" if quick else "reps"], seed, fresh=fresh, hooks=hooks,
@@ -623,9 +581,7 @@ def online_vs_batch(*, out_dir, quick=False, reps=None, seed=0, fresh=False):
     bx.set_ylabel("Ratio of privacy levels")
     bx.legend(fontsize=7, frameon=False, loc="lower right")
     fig.tight_layout()
-    csv_path = os.path.join(out_dir, f"{name}.csv")
-    write_rows(csv_path, rows)
-    paths = save(fig, out_dir, name) + [csv_path]
+    write_rows(os.path.join(out_dir, f"{name}.csv"), rows)
     summary = "; ".join(f"n={r['n']}: ratio {r['ratio']:.3f} [{r['ratio_low']:.3f}, {r['ratio_high']:.3f}], "
                         f"c_n {r['batch_function_utility']:.2f}" for r in rows)
-    return FigureOutput(name, paths, time.perf_counter() - t0, summary, [res.report])
+    return figure_output(name, fig, out_dir, summary, [res.report])
